@@ -1,0 +1,171 @@
+// Package view holds the read-only snapshot of a sentinel's state that the
+// Redis-protocol server renders replies from. The daemon loop builds a new
+// Snapshot after every change and publishes it atomically, so every read of
+// one command comes from one consistent view. Nothing here is mutated after
+// it is published.
+package view
+
+import "time"
+
+// Kind is the type of a monitored instance.
+type Kind int
+
+const (
+	KindMaster Kind = iota
+	KindReplica
+	KindSentinel
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindMaster:
+		return "master"
+	case KindReplica:
+		return "slave"
+	default:
+		return "sentinel"
+	}
+}
+
+// Instance is one master, replica or peer sentinel as seen by this sentinel.
+// Times are absolute; the renderer turns them into "ms since" at reply time.
+// A zero time means "never".
+type Instance struct {
+	Kind  Kind
+	Name  string // master name; replica "ip:port"; sentinel run id
+	IP    string
+	Port  int
+	RunID string
+	Flags string // comma-joined flag words in Redis order, e.g. "master" or "s_down,slave,disconnected"
+
+	LinkPendingCommands int
+	LinkRefcount        int
+	FailoverState       string // "" unless a failover is in progress (masters only)
+
+	PingPendingSince time.Time // oldest unanswered PING (zero if none)
+	LastOKPingReply  time.Time
+	LastPingReply    time.Time
+	SDownSince       time.Time // zero unless SDOWN
+	ODownSince       time.Time // zero unless ODOWN
+	DownAfter        time.Duration
+
+	// Masters and replicas.
+	InfoRefresh      time.Time // zero if never
+	RoleReported     string    // "master" or "slave"
+	RoleReportedTime time.Time
+	InfoText         string // last INFO reply, "" if none (SENTINEL INFO-CACHE)
+
+	// Masters.
+	ConfigEpoch          uint64
+	NumSlaves            int
+	NumOtherSentinels    int
+	Quorum               int
+	FailoverTimeout      time.Duration
+	ParallelSyncs        int
+	NotificationScript   string
+	ClientReconfigScript string
+
+	// Replicas.
+	MasterLinkDownTime time.Duration
+	MasterLinkStatus   string // "ok" or "err"
+	MasterHost         string // "?" if unknown
+	MasterPort         int
+	SlavePriority      int
+	SlaveReplOffset    int64
+	ReplicaAnnounced   bool
+	IneligibleReason   string // why replica selection would skip it now; "" if eligible
+
+	// Sentinels.
+	LastHelloMessage time.Time
+	VotedLeader      string // "?" if none
+	VotedLeaderEpoch uint64
+}
+
+// Master is one monitored master group.
+type Master struct {
+	Instance
+	Status    string // "ok", "sdown" or "odown" (INFO masterN: status)
+	Replicas  []Instance
+	Sentinels []Instance // the other sentinels, not this one
+
+	// Addr is what GET-MASTER-ADDR-BY-NAME answers: the promoted replica's
+	// address once a failover reached RECONF_SLAVES, else the master's.
+	AddrHost string
+	AddrPort int
+
+	AuthPass  string
+	AuthUser  string
+	Quorum    int
+	Failovers uint64 // completed failovers since start (metrics)
+}
+
+// Timers are the SENTINEL DEBUG tunables, in Redis' order.
+type Timers struct {
+	InfoPeriod             time.Duration
+	PingPeriod             time.Duration
+	AskPeriod              time.Duration
+	PublishPeriod          time.Duration
+	DefaultDownAfter       time.Duration
+	DefaultFailoverTimeout time.Duration
+	TiltTrigger            time.Duration
+	TiltPeriod             time.Duration
+	SlaveReconfTimeout     time.Duration
+	MinLinkReconnectPeriod time.Duration
+	ElectionTimeout        time.Duration
+	ScriptMaxRuntime       time.Duration
+	ScriptRetryDelay       time.Duration
+}
+
+// DefaultTimers are Redis Sentinel 7.0's values (spec §3.1).
+func DefaultTimers() Timers {
+	return Timers{
+		InfoPeriod:             10 * time.Second,
+		PingPeriod:             time.Second,
+		AskPeriod:              time.Second,
+		PublishPeriod:          2 * time.Second,
+		DefaultDownAfter:       30 * time.Second,
+		DefaultFailoverTimeout: 180 * time.Second,
+		TiltTrigger:            2 * time.Second,
+		TiltPeriod:             30 * time.Second,
+		SlaveReconfTimeout:     10 * time.Second,
+		MinLinkReconnectPeriod: 15 * time.Second,
+		ElectionTimeout:        10 * time.Second,
+		ScriptMaxRuntime:       60 * time.Second,
+		ScriptRetryDelay:       30 * time.Second,
+	}
+}
+
+// Settings are the SENTINEL CONFIG GET parameters.
+type Settings struct {
+	ResolveHostnames  bool
+	AnnounceHostnames bool
+	AnnounceIP        string
+	AnnouncePort      int
+	SentinelUser      string
+	SentinelPass      string
+}
+
+// Snapshot is the whole state at one instant.
+type Snapshot struct {
+	Taken        time.Time
+	MyID         string
+	Port         int
+	CurrentEpoch uint64
+	Tilt         bool
+	TiltSince    time.Time // zero if never
+	Masters      []Master  // in configuration order
+	Timers       Timers
+	Settings     Settings
+
+	SimulateFailureFlags int
+}
+
+// Master returns the master group with that name, or nil.
+func (s *Snapshot) Master(name string) *Master {
+	for i := range s.Masters {
+		if s.Masters[i].Name == name {
+			return &s.Masters[i]
+		}
+	}
+	return nil
+}
