@@ -1,0 +1,332 @@
+package core
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/config"
+	"github.com/seed877ff415/sentinel/sentinel/glob"
+)
+
+// Errors carry Redis' full error text without the leading '-'.
+var (
+	ErrNoSuchMaster = errors.New("ERR No such master with that name")
+	ErrInProgress   = errors.New("INPROG Failover already in progress")
+	ErrNoGoodSlave  = errors.New("NOGOODSLAVE No suitable replica to promote")
+	ErrScriptsDeny  = errors.New("ERR Reconfiguration of scripts path is denied for security reasons. " +
+		"Check the deny-scripts-reconfig configuration directive in your Sentinel configuration")
+	ErrNotifyScript   = errors.New("ERR Notification script seems non existing or non executable")
+	ErrReconfigScript = errors.New("ERR Client reconfiguration script seems non existing or non executable")
+)
+
+// Monitor starts monitoring a new master (SENTINEL MONITOR). The caller
+// checked that port and quorum are integers.
+func (s *State) Monitor(now time.Time, name, host string, port, quorum int) error {
+	s.now = now
+	switch {
+	case quorum <= 0:
+		return errors.New("ERR Quorum must be 1 or greater.")
+	case net.ParseIP(host) == nil && !s.opts.ResolveHostnames:
+		return errors.New("ERR Invalid IP address or hostname specified")
+	case port < 0 || port > 65535:
+		return errors.New("ERR Invalid port number.")
+	case s.master(name) != nil:
+		return errors.New("ERR Duplicate master name.")
+	}
+	m := s.addMaster(&config.Master{Name: name, Host: host, Port: port, Quorum: quorum})
+	s.event(notify.LevelWarning, "+monitor", m.inst, "quorum "+strconv.Itoa(quorum))
+	s.persist()
+	s.linksChanged()
+	return nil
+}
+
+// Remove stops monitoring a master (SENTINEL REMOVE).
+func (s *State) Remove(now time.Time, name string) error {
+	s.now = now
+	m := s.master(name)
+	if m == nil {
+		return ErrNoSuchMaster
+	}
+	s.event(notify.LevelWarning, "-monitor", m.inst, "")
+	for k, x := range s.masters {
+		if x == m {
+			s.masters = append(s.masters[:k], s.masters[k+1:]...)
+			break
+		}
+	}
+	s.voter.Reset(name)
+	s.persist()
+	s.linksChanged()
+	return nil
+}
+
+// Set changes per-master options (SENTINEL SET). Options before a bad one
+// stay applied, as in Redis.
+func (s *State) Set(now time.Time, name string, args []string) error {
+	s.now = now
+	m := s.master(name)
+	if m == nil {
+		return ErrNoSuchMaster
+	}
+	var err error
+	changed := false
+	for j := 0; j < len(args) && err == nil; {
+		opt := strings.ToLower(args[j])
+		n := 2
+		if opt == "rename-command" {
+			n = 3
+		}
+		if j+n > len(args) {
+			err = errors.New("ERR Unknown option or number of arguments for SENTINEL SET '" + args[j] + "'")
+			break
+		}
+		shown := args[j+1:j+n]
+		err = s.setOption(m, opt, args[j+1:j+n])
+		if err != nil {
+			break
+		}
+		changed = true
+		if opt == "auth-pass" {
+			shown = []string{"******"}
+		}
+		s.event(notify.LevelWarning, "+set", m.inst, opt+" "+strings.Join(shown, " "))
+		j += n
+	}
+	if changed {
+		s.persist()
+		s.linksChanged()
+	}
+	return err
+}
+
+func (s *State) setOption(m *master, opt string, v []string) error {
+	invalid := errors.New("ERR Invalid argument '" + v[0] + "' for SENTINEL SET '" + opt + "'")
+	ms := func(allowZero bool) (time.Duration, error) {
+		n, err := strconv.ParseInt(v[0], 10, 64)
+		if err != nil || n < 0 || (n == 0 && !allowZero) {
+			return 0, invalid
+		}
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	positive := func() (int, error) {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n <= 0 {
+			return 0, invalid
+		}
+		return n, nil
+	}
+	var err error
+	switch opt {
+	case "down-after-milliseconds":
+		m.downAfter, err = orKeep(m.downAfter)(ms(false))
+	case "failover-timeout":
+		m.failoverTimeout, err = orKeep(m.failoverTimeout)(ms(false))
+	case "master-reboot-down-after-period":
+		m.rebootDownAfter, err = orKeep(m.rebootDownAfter)(ms(true))
+	case "parallel-syncs":
+		m.parallelSyncs, err = orKeepInt(m.parallelSyncs)(positive())
+	case "quorum":
+		m.quorum, err = orKeepInt(m.quorum)(positive())
+	case "notification-script", "client-reconfig-script":
+		if s.opts.DenyScriptsReconfig {
+			return ErrScriptsDeny
+		}
+		if v[0] != "" && (s.opts.Executable == nil || !s.opts.Executable(v[0])) {
+			if opt == "notification-script" {
+				return ErrNotifyScript
+			}
+			return ErrReconfigScript
+		}
+		if opt == "notification-script" {
+			m.notifyScript = v[0]
+		} else {
+			m.reconfigScript = v[0]
+		}
+	case "auth-pass":
+		m.authPass = v[0]
+	case "auth-user":
+		m.authUser = v[0]
+	case "rename-command":
+		from, to := strings.ToLower(v[0]), v[1]
+		if strings.EqualFold(from, to) {
+			delete(m.rename, from)
+		} else {
+			m.rename[from] = to
+		}
+	default:
+		return errors.New("ERR Unknown option or number of arguments for SENTINEL SET '" + opt + "'")
+	}
+	return err
+}
+
+func orKeep(old time.Duration) func(time.Duration, error) (time.Duration, error) {
+	return func(d time.Duration, err error) (time.Duration, error) {
+		if err != nil {
+			return old, err
+		}
+		return d, nil
+	}
+}
+
+func orKeepInt(old int) func(int, error) (int, error) {
+	return func(n int, err error) (int, error) {
+		if err != nil {
+			return old, err
+		}
+		return n, nil
+	}
+}
+
+// Reset forgets the replicas, sentinels and failover state of every master
+// matching the glob pattern (SENTINEL RESET) and returns how many.
+func (s *State) Reset(now time.Time, pattern string) int {
+	s.now = now
+	n := 0
+	for _, m := range s.masters {
+		if !glob.Match(pattern, m.inst.name, false) {
+			continue
+		}
+		s.resetMaster(m, true)
+		s.event(notify.LevelWarning, "+reset-master", m.inst, "")
+		n++
+	}
+	return n
+}
+
+// Failover forces a failover without an election (SENTINEL FAILOVER). When
+// the master is still reachable the promotion is a coordinated switchover.
+func (s *State) Failover(now time.Time, name string) error {
+	s.now = now
+	m := s.master(name)
+	switch {
+	case m == nil:
+		return ErrNoSuchMaster
+	case m.failoverState != foNone:
+		return ErrInProgress
+	}
+	if r, _ := s.selectReplica(m); r == nil {
+		return ErrNoGoodSlave
+	}
+	s.startFailover(m)
+	m.force = true
+	return nil
+}
+
+// ConfigSet changes a global setting (SENTINEL CONFIG SET).
+func (s *State) ConfigSet(now time.Time, param, value string) error {
+	s.now = now
+	bad := errors.New("ERR Invalid value '" + value + "' to SENTINEL CONFIG SET '" + param + "'")
+	yesNo := func(dst *bool) error {
+		switch strings.ToLower(value) {
+		case "yes":
+			*dst = true
+		case "no":
+			*dst = false
+		default:
+			return bad
+		}
+		return nil
+	}
+	var err error
+	switch strings.ToLower(param) {
+	case "resolve-hostnames":
+		err = yesNo(&s.opts.ResolveHostnames)
+	case "announce-hostnames":
+		err = yesNo(&s.opts.AnnounceHostnames)
+	case "announce-ip":
+		s.opts.AnnounceIP = value
+	case "announce-port":
+		p, perr := strconv.Atoi(value)
+		if perr != nil || p < 0 || p > 65535 {
+			return bad
+		}
+		s.opts.AnnouncePort = p
+	case "sentinel-user":
+		s.opts.SentinelUser = value
+	case "sentinel-pass":
+		s.opts.SentinelPass = value
+	default:
+		return errors.New("ERR Invalid argument '" + param + "' to SENTINEL CONFIG SET")
+	}
+	if err == nil {
+		s.persist()
+		s.linksChanged()
+	}
+	return err
+}
+
+// IsMasterDownByAddr answers a peer's SENTINEL IS-MASTER-DOWN-BY-ADDR:
+// our opinion and, when runID is not "*", our vote. The caller persists
+// (Drain) before the reply leaves.
+func (s *State) IsMasterDownByAddr(now time.Time, ip string, port int, epoch uint64, runID string) (bool, string, uint64) {
+	s.now = now
+	var m *master
+	for _, x := range s.masters {
+		if x.inst.host == ip && x.inst.port == port {
+			m = x
+			break
+		}
+	}
+	if m == nil {
+		return false, "", 0
+	}
+	if runID == "*" {
+		runID = ""
+	}
+	return s.voteRequest(m, epoch, runID)
+}
+
+// SimulateFailure sets SENTINEL SIMULATE-FAILURE flags.
+func (s *State) SimulateFailure(flags []string) error {
+	f := 0
+	for _, x := range flags {
+		switch strings.ToLower(x) {
+		case "crash-after-election":
+			f |= simCrashAfterElection
+		case "crash-after-promotion":
+			f |= simCrashAfterPromotion
+		default:
+			return errors.New("ERR Unknown failure simulation specified")
+		}
+	}
+	s.simFlags = f
+	s.dirty = true
+	return nil
+}
+
+// Debug tunes timers (SENTINEL DEBUG param value ...); not persisted.
+func (s *State) Debug(pairs []string) error {
+	t := &s.opts.Timers
+	fields := map[string]*time.Duration{
+		"info-period": &t.InfoPeriod, "ping-period": &t.PingPeriod, "ask-period": &t.AskPeriod,
+		"publish-period": &t.PublishPeriod, "default-down-after": &t.DefaultDownAfter,
+		"default-failover-timeout": &t.DefaultFailoverTimeout, "tilt-trigger": &t.TiltTrigger,
+		"tilt-period": &t.TiltPeriod, "slave-reconf-timeout": &t.SlaveReconfTimeout,
+		"min-link-reconnect-period": &t.MinLinkReconnectPeriod, "election-timeout": &t.ElectionTimeout,
+		"script-max-runtime": &t.ScriptMaxRuntime, "script-retry-delay": &t.ScriptRetryDelay,
+	}
+	for j := 0; j < len(pairs); j += 2 {
+		p := strings.ToLower(pairs[j])
+		dst, ok := fields[p]
+		if !ok || j+1 >= len(pairs) {
+			return errors.New("ERR Unknown option or number of arguments for SENTINEL DEBUG '" + pairs[j] + "'")
+		}
+		n, err := strconv.ParseInt(pairs[j+1], 10, 64)
+		if err != nil || n <= 0 {
+			return errors.New("ERR Invalid argument '" + pairs[j+1] + "' for SENTINEL DEBUG '" + pairs[j] + "'")
+		}
+		*dst = time.Duration(n) * time.Millisecond
+	}
+	s.dirty = true
+	return nil
+}
+
+// Hello processes a hello PUBLISHed to us by a peer over the Redis protocol.
+func (s *State) Hello(now time.Time, payload string) {
+	s.now = now
+	s.processHello(payload)
+}

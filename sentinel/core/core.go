@@ -1,0 +1,231 @@
+package core
+
+import (
+	"math/rand"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/seed877ff415/sentinel/election"
+	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/config"
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+// Options are the settings of one sentinel that are not per master.
+type Options struct {
+	MyID                string
+	Port                int
+	AnnounceIP          string
+	AnnouncePort        int
+	ResolveHostnames    bool
+	AnnounceHostnames   bool
+	DenyScriptsReconfig bool
+	SentinelUser        string
+	SentinelPass        string // "" falls back to RequirePass for links to other sentinels
+	RequirePass         string
+	// SelfIP is this sentinel's address in hellos sent over gossip when no
+	// announce-ip is set (links use their socket's local address).
+	SelfIP string
+	// Executable checks a script path for SENTINEL SET (access X_OK).
+	Executable func(path string) bool
+	Timers              view.Timers
+	// Seed makes the randomized failover desynchronisation reproducible.
+	Seed int64
+	// Desync is the largest random delay before this sentinel starts a
+	// failover once the master is ODOWN, so that sentinels rarely split their
+	// votes. Redis only shifts timers by rand(0..999) ms and does not wait.
+	Desync time.Duration
+}
+
+// LinkRequest is a request for one link.
+type LinkRequest struct {
+	Key string
+	Req monitor.Request
+}
+
+// PeerSend is a message for one peer sentinel (To = its run id) or, with To
+// "", for every gossiping peer.
+type PeerSend struct {
+	To  string
+	Msg any
+}
+
+// Output is what the state machine asks the daemon to do. Persist comes
+// first, then the rest in any order.
+type Output struct {
+	Persist      bool
+	LinksChanged bool
+	Events       []notify.Event
+	Requests     []LinkRequest
+	Peers        []PeerSend
+	Scripts      [][]string
+	// Join lists sentinel addresses (host:port) discovered from hellos, for
+	// the gossip group to join.
+	Join []string
+	// Exit asks the process to exit with this code (SIMULATE-FAILURE); 0 = no.
+	Exit int
+}
+
+// State is the whole sentinel state machine.
+type State struct {
+	opts  Options
+	rng   *rand.Rand
+	voter *election.Voter
+
+	masters []*master
+	base    *config.Config // non-state settings carried into Config()
+
+	now       time.Time
+	lastTick  time.Time
+	tilt      bool
+	tiltSince time.Time
+	simFlags  int
+
+	gossipPeers map[string]bool // run id -> reachable over gossip
+	out         Output
+	dirty       bool
+}
+
+const (
+	simCrashAfterElection  = 1
+	simCrashAfterPromotion = 2
+)
+
+// New builds the state from a loaded configuration. now is the start time.
+func New(opts Options, cfg *config.Config, now time.Time) *State {
+	leaderEpochs := map[string]uint64{}
+	for _, m := range cfg.Masters {
+		leaderEpochs[m.Name] = m.LeaderEpoch
+	}
+	s := &State{
+		opts:        opts,
+		rng:         rand.New(rand.NewSource(opts.Seed)),
+		voter:       election.NewVoter(cfg.CurrentEpoch, leaderEpochs),
+		base:        cfg,
+		now:         now,
+		lastTick:    now,
+		gossipPeers: map[string]bool{},
+		dirty:       true,
+	}
+	for _, mc := range cfg.Masters {
+		m := s.addMaster(mc)
+		for _, r := range mc.KnownReplicas {
+			m.addReplica(r.Host, r.Port, now)
+		}
+		for _, ks := range mc.KnownSentinels {
+			m.addSentinel(ks.RunID, ks.Host, ks.Port, now)
+		}
+		s.event(notify.LevelWarning, "+monitor", m.inst, "quorum "+strconv.Itoa(m.quorum))
+	}
+	s.out.LinksChanged = true
+	return s
+}
+
+func (s *State) addMaster(mc *config.Master) *master {
+	m := &master{
+		inst:            &instance{kind: view.KindMaster, name: mc.Name, host: mc.Host, port: mc.Port},
+		quorum:          mc.Quorum,
+		downAfter:       mc.DownAfter,
+		failoverTimeout: mc.FailoverTimeout,
+		parallelSyncs:   mc.ParallelSyncs,
+		authPass:        mc.AuthPass,
+		authUser:        mc.AuthUser,
+		notifyScript:    mc.NotificationScript,
+		reconfigScript:  mc.ClientReconfigScript,
+		rebootDownAfter: mc.MasterRebootDownAfter,
+		rename:          copyMap(mc.RenameCommands),
+		webhooks:        append([]string(nil), mc.Webhooks...),
+		configEpoch:     mc.ConfigEpoch,
+	}
+	if m.downAfter <= 0 {
+		m.downAfter = s.opts.Timers.DefaultDownAfter
+	}
+	if m.failoverTimeout <= 0 {
+		m.failoverTimeout = s.opts.Timers.DefaultFailoverTimeout
+	}
+	if m.parallelSyncs <= 0 {
+		m.parallelSyncs = 1
+	}
+	m.inst.master = m
+	m.inst.priority = defaultPriority
+	m.inst.lastAvail = s.now
+	m.inst.roleReported = "master"
+	m.inst.roleReportedTime = s.now
+	s.masters = append(s.masters, m)
+	return m
+}
+
+func copyMap(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+// Drain returns what accumulated since the last Drain and clears it.
+func (s *State) Drain() Output {
+	o := s.out
+	s.out = Output{}
+	return o
+}
+
+// Dirty reports whether anything visible changed since the last Snapshot.
+func (s *State) Dirty() bool { return s.dirty }
+
+// MyID is this sentinel's run id.
+func (s *State) MyID() string { return s.opts.MyID }
+
+// CurrentEpoch is the current election epoch.
+func (s *State) CurrentEpoch() uint64 { return s.voter.CurrentEpoch() }
+
+// Timers are the current SENTINEL DEBUG timer values.
+func (s *State) Timers() view.Timers { return s.opts.Timers }
+
+func (s *State) master(name string) *master {
+	for _, m := range s.masters {
+		if m.inst.name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+func (s *State) persist()      { s.out.Persist = true }
+func (s *State) linksChanged() { s.out.LinksChanged = true; s.dirty = true }
+
+func (s *State) send(i *instance, req monitor.Request) {
+	s.out.Requests = append(s.out.Requests, LinkRequest{Key: i.linkKey(), Req: req})
+	i.pending++
+}
+
+func (s *State) event(level notify.Level, typ string, i *instance, extra string) {
+	msg := extra
+	if i != nil {
+		msg = i.describe()
+		if extra != "" {
+			msg += " " + extra
+		}
+	}
+	e := notify.Event{Type: typ, Level: level, Message: msg, Instance: i != nil}
+	if i != nil && i.master != nil {
+		e.Master = i.master.inst.name
+	}
+	s.out.Events = append(s.out.Events, e)
+	s.dirty = true
+	if i != nil && i.master != nil && level == notify.LevelWarning {
+		if argv := notify.NotificationArgv(i.master.notifyScript, e); argv != nil {
+			s.out.Scripts = append(s.out.Scripts, argv)
+		}
+	}
+}
+
+// plainEvent is an event without an instance (+new-epoch, +tilt, +switch-master).
+func (s *State) plainEvent(level notify.Level, typ, msg, masterName string) {
+	s.out.Events = append(s.out.Events, notify.Event{Type: typ, Level: level, Message: msg, Master: masterName})
+	s.dirty = true
+}
+
+func addr(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

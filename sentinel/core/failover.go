@@ -1,0 +1,410 @@
+package core
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed877ff415/sentinel/election"
+	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/notify"
+)
+
+// foState is the failover state of a master group (spec §4).
+type foState int
+
+const (
+	foNone foState = iota
+	foWaitStart
+	foSelectSlave
+	foSendSlaveofNoone
+	foWaitPromotion
+	foReconfSlaves
+	foUpdateConfig
+)
+
+var foNames = [...]string{"none", "wait_start", "select_slave", "send_slaveof_noone", "wait_promotion",
+	"reconf_slaves", "update_config"}
+
+func (f foState) String() string { return foNames[f] }
+
+func voteOf(leader string, epoch uint64) election.Vote { return election.Vote{Leader: leader, Epoch: epoch} }
+
+// maybeStartFailover: the start gate of spec §3.5, plus a short random
+// desync before standing as a candidate so that sentinels which reach ODOWN
+// together rarely split the vote.
+func (s *State) maybeStartFailover(m *master) {
+	if !m.inst.odown() || m.failoverState != foNone {
+		m.candidateAt = time.Time{}
+		return
+	}
+	if !m.failoverStartTime.IsZero() && s.now.Sub(m.failoverStartTime) < 2*m.failoverTimeout {
+		return
+	}
+	if m.candidateAt.IsZero() {
+		var d time.Duration
+		if s.opts.Desync > 0 {
+			d = time.Duration(s.rng.Int63n(int64(s.opts.Desync)))
+		}
+		m.candidateAt = s.now.Add(d)
+	}
+	if s.now.Before(m.candidateAt) {
+		return
+	}
+	s.startFailover(m)
+}
+
+func (s *State) startFailover(m *master) {
+	m.candidateAt = time.Time{}
+	m.failoverState = foWaitStart
+	m.failoverStateChange = s.now
+	c, d := s.voter.StartCandidacy(m.inst.name, s.opts.MyID)
+	m.candidacy = c
+	m.failoverEpoch = c.Epoch()
+	s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(c.Epoch(), 10), "")
+	s.event(notify.LevelWarning, "+try-failover", m.inst, "")
+	s.applyDecision(d)
+	m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
+	s.askPeers(m, true)
+}
+
+// applyDecision emits the events of a voting step and persists it.
+func (s *State) applyDecision(d election.Decision) {
+	if d.Persist() {
+		s.persist()
+	}
+	if d.Voted {
+		s.plainEvent(notify.LevelWarning, "+vote-for-leader", d.Vote.Leader+" "+strconv.FormatUint(d.Vote.Epoch, 10), "")
+	}
+}
+
+// voteRequest handles a peer's request (IS-MASTER-DOWN-BY-ADDR or gossip)
+// for master m; it returns our opinion and our stored vote.
+func (s *State) voteRequest(m *master, epoch uint64, candidate string) (down bool, leader string, leaderEpoch uint64) {
+	down = m.inst.sdown() && !s.tilt
+	if candidate == "" {
+		return down, "", 0
+	}
+	d := s.voter.HandleRequest(m.inst.name, epoch, candidate)
+	if d.EpochRaised {
+		s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(s.voter.CurrentEpoch(), 10), "")
+	}
+	s.applyDecision(d)
+	if d.Voted && d.Vote.Leader != s.opts.MyID {
+		// We voted for another: do not start our own failover for a while.
+		m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
+	}
+	return down, d.Vote.Leader, d.Vote.Epoch
+}
+
+func (s *State) stepFailover(m *master) {
+	switch m.failoverState {
+	case foWaitStart:
+		s.failoverWaitStart(m)
+	case foSelectSlave:
+		s.failoverSelectSlave(m)
+	case foSendSlaveofNoone:
+		s.failoverSendSlaveofNoone(m)
+	case foWaitPromotion:
+		if s.now.Sub(m.failoverStateChange) > m.failoverTimeout {
+			s.event(notify.LevelWarning, "-failover-abort-slave-timeout", m.inst, "")
+			s.abortFailover(m)
+		}
+	case foReconfSlaves:
+		s.failoverReconfSlaves(m)
+	}
+}
+
+func (s *State) setFailoverState(m *master, st foState) {
+	m.failoverState = st
+	m.failoverStateChange = s.now
+	s.dirty = true
+}
+
+func (s *State) failoverWaitStart(m *master) {
+	leader, ok := m.candidacy.Leader(m.known(), m.quorum)
+	if !(ok && leader == s.opts.MyID) && !m.force {
+		timeout := min(s.opts.Timers.ElectionTimeout, m.failoverTimeout)
+		if s.now.Sub(m.failoverStartTime) > timeout {
+			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+			s.abortFailover(m)
+		}
+		return
+	}
+	s.event(notify.LevelWarning, "+elected-leader", m.inst, "")
+	if s.simFlags&simCrashAfterElection != 0 {
+		s.out.Exit = 99
+	}
+	s.event(notify.LevelWarning, "+failover-state-select-slave", m.inst, "")
+	s.setFailoverState(m, foSelectSlave)
+	s.failoverSelectSlave(m)
+}
+
+func (s *State) failoverSelectSlave(m *master) {
+	r, reasons := s.selectReplica(m)
+	if r == nil {
+		s.event(notify.LevelWarning, "-failover-abort-no-good-slave", m.inst, reasons)
+		s.abortFailover(m)
+		return
+	}
+	s.event(notify.LevelWarning, "+selected-slave", r, "")
+	r.promoted = true
+	m.promoted = r
+	s.event(notify.LevelNotice, "+failover-state-send-slaveof-noone", r, "")
+	s.setFailoverState(m, foSendSlaveofNoone)
+	s.failoverSendSlaveofNoone(m)
+}
+
+func (s *State) failoverSendSlaveofNoone(m *master) {
+	r := m.promoted
+	if !r.connected {
+		if s.now.Sub(m.failoverStateChange) > m.failoverTimeout {
+			s.event(notify.LevelWarning, "-failover-abort-slave-timeout", m.inst, "")
+			s.abortFailover(m)
+		}
+		return
+	}
+	if m.force && m.inst.connected && !m.inst.sdown() {
+		// Coordinated switchover: the master pauses writes until the
+		// chosen replica caught up, then swaps roles with it.
+		s.send(m.inst, monitor.Failover{Host: r.host, Port: r.port, Timeout: m.failoverTimeout})
+	} else {
+		s.send(r, monitor.SlaveOf{})
+	}
+	s.event(notify.LevelNotice, "+failover-state-wait-promotion", r, "")
+	s.setFailoverState(m, foWaitPromotion)
+}
+
+// promoted: the chosen replica reports role:master.
+func (s *State) promoted(m *master, r *instance) {
+	m.configEpoch = m.failoverEpoch
+	s.setFailoverState(m, foReconfSlaves)
+	s.persist()
+	s.event(notify.LevelWarning, "+promoted-slave", r, "")
+	if s.simFlags&simCrashAfterPromotion != 0 {
+		s.out.Exit = 99
+	}
+	s.event(notify.LevelWarning, "+failover-state-reconf-slaves", m.inst, "")
+	if argv := reconfigArgv(m, "leader", m.inst.host, m.inst.port, r.host, r.port); argv != nil {
+		s.out.Scripts = append(s.out.Scripts, argv)
+	}
+	s.announceConfig(m)
+	s.failoverReconfSlaves(m)
+}
+
+func reconfigArgv(m *master, role, fromHost string, fromPort int, toHost string, toPort int) []string {
+	if m.reconfigScript == "" {
+		return nil
+	}
+	return notify.ReconfigArgv(m.reconfigScript, m.inst.name, role, fromHost, fromPort, toHost, toPort)
+}
+
+func (s *State) failoverReconfSlaves(m *master) {
+	now := s.now
+	p := m.promoted
+	inProgress := 0
+	for _, r := range m.replicas {
+		if r.reconfSent || r.reconfInprog {
+			inProgress++
+		}
+	}
+	for _, r := range m.replicas {
+		if r.reconfSent && now.Sub(r.reconfSentTime) > s.opts.Timers.SlaveReconfTimeout {
+			s.event(notify.LevelNotice, "-slave-reconf-sent-timeout", r, "")
+			r.reconfSent = false
+			r.reconfDone = true
+			inProgress--
+		}
+	}
+	for _, r := range m.replicas {
+		if inProgress >= m.parallelSyncs {
+			break
+		}
+		if r.promoted || r.reconfDone || r.reconfSent || r.reconfInprog || !r.connected {
+			continue
+		}
+		s.send(r, monitor.SlaveOf{Host: p.host, Port: p.port})
+		r.reconfSent = true
+		r.reconfSentTime = now
+		s.event(notify.LevelNotice, "+slave-reconf-sent", r, "")
+		inProgress++
+	}
+	s.detectFailoverEnd(m)
+}
+
+func (s *State) detectFailoverEnd(m *master) {
+	p := m.promoted
+	if p == nil || p.sdown() {
+		return
+	}
+	notDone := 0
+	for _, r := range m.replicas {
+		if !r.promoted && !r.reconfDone && !r.sdown() {
+			notDone++
+		}
+	}
+	timeout := s.now.Sub(m.failoverStateChange) > m.failoverTimeout
+	if timeout {
+		notDone = 0
+		s.event(notify.LevelWarning, "+failover-end-for-timeout", m.inst, "")
+	}
+	if notDone == 0 {
+		s.event(notify.LevelWarning, "+failover-end", m.inst, "")
+		s.setFailoverState(m, foUpdateConfig)
+	}
+	if timeout {
+		for _, r := range m.replicas {
+			if r.promoted || r.reconfDone || r.reconfSent || !r.connected {
+				continue
+			}
+			s.send(r, monitor.SlaveOf{Host: p.host, Port: p.port})
+			r.reconfSent = true
+			s.event(notify.LevelNotice, "+slave-reconf-sent-be", r, "")
+		}
+	}
+}
+
+// finishFailover: UPDATE_CONFIG, the leader switches to the promoted replica.
+func (s *State) finishFailover(m *master) {
+	p := m.promoted
+	m.failovers++
+	s.switchMaster(m, p.host, p.port)
+}
+
+func (s *State) abortFailover(m *master) {
+	if m.promoted != nil {
+		m.promoted.promoted = false
+		m.promoted = nil
+	}
+	m.force = false
+	m.candidacy = nil
+	s.setFailoverState(m, foNone)
+}
+
+// switchMaster publishes +switch-master and resets the group around the new
+// master address (spec §4.4).
+func (s *State) switchMaster(m *master, host string, port int) {
+	oldHost, oldPort := m.inst.host, m.inst.port
+	s.plainEvent(notify.LevelWarning, "+switch-master",
+		m.inst.name+" "+oldHost+" "+strconv.Itoa(oldPort)+" "+host+" "+strconv.Itoa(port), m.inst.name)
+	var keep [][2]string
+	for _, r := range m.replicas {
+		if r.host == host && r.port == port {
+			continue
+		}
+		keep = append(keep, [2]string{r.host, strconv.Itoa(r.port)})
+	}
+	if oldHost != host || oldPort != port {
+		keep = append(keep, [2]string{oldHost, strconv.Itoa(oldPort)})
+	}
+	m.inst.host, m.inst.port = host, port
+	s.resetMaster(m, false)
+	for _, k := range keep {
+		p, _ := strconv.Atoi(k[1])
+		if r, added := m.addReplica(k[0], p, s.now); added {
+			s.event(notify.LevelNotice, "+slave", r, "")
+		}
+	}
+	m.switchAt = s.now
+	s.persist()
+	s.announceConfig(m)
+}
+
+// resetMaster: Redis' sentinelResetMaster.
+func (s *State) resetMaster(m *master, dropSentinels bool) {
+	m.replicas = nil
+	if dropSentinels {
+		m.sentinels = nil
+	}
+	for _, si := range m.sentinels {
+		si.masterDown = false
+		si.leader = ""
+	}
+	mi := m.inst
+	mi.resetLink()
+	mi.pingPending = s.now
+	mi.lastAvail = s.now
+	mi.lastPingReply = s.now
+	mi.roleReported = "master"
+	mi.roleReportedTime = s.now
+	m.force = false
+	m.promoted = nil
+	m.candidacy = nil
+	m.candidateAt = time.Time{}
+	m.failoverState = foNone
+	m.failoverStateChange = time.Time{}
+	m.failoverStartTime = time.Time{}
+	s.voter.Reset(mi.name)
+	s.linksChanged()
+}
+
+// ineligible says why replica selection (spec §5) would skip r now, "" if
+// it would not.
+func (s *State) ineligible(m *master, r *instance) string {
+	now := s.now
+	t := s.opts.Timers
+	switch {
+	case r.sdown():
+		return "s_down"
+	case r.odown():
+		return "o_down"
+	case !r.connected:
+		return "disconnected"
+	case now.Sub(r.lastAvail) > 5*t.PingPeriod:
+		return "no-recent-ping-reply"
+	case r.priority == 0:
+		return "replica-priority-0"
+	}
+	infoValidity := 3 * t.InfoPeriod
+	if m.inst.sdown() {
+		infoValidity = 5 * t.PingPeriod
+	}
+	if r.infoRefresh.IsZero() || now.Sub(r.infoRefresh) > infoValidity {
+		return "stale-info"
+	}
+	maxLinkDown := 10 * m.downAfter
+	if m.inst.sdown() {
+		maxLinkDown += now.Sub(m.inst.sdownSince)
+	}
+	if r.masterLinkDownTime > maxLinkDown {
+		return "master-link-down-too-long"
+	}
+	return ""
+}
+
+// selectReplica picks the replica to promote: eligible ones sorted by
+// priority, then offset (higher first), then run id. With none it returns
+// the reasons, one "ip:port=reason" per replica.
+func (s *State) selectReplica(m *master) (*instance, string) {
+	var ok []*instance
+	var reasons []string
+	for _, r := range m.replicas {
+		if why := s.ineligible(m, r); why != "" {
+			reasons = append(reasons, r.name+"="+why)
+			continue
+		}
+		ok = append(ok, r)
+	}
+	if len(ok) == 0 {
+		if len(reasons) == 0 {
+			return nil, "no-replicas"
+		}
+		return nil, strings.Join(reasons, ",")
+	}
+	sort.SliceStable(ok, func(a, b int) bool { return betterReplica(ok[a], ok[b]) })
+	return ok[0], ""
+}
+
+func betterReplica(a, b *instance) bool {
+	if a.priority != b.priority {
+		return a.priority < b.priority
+	}
+	if a.replOffset != b.replOffset {
+		return a.replOffset > b.replOffset
+	}
+	if a.runID == "" || b.runID == "" {
+		return b.runID == "" && a.runID != ""
+	}
+	return strings.ToLower(a.runID) < strings.ToLower(b.runID)
+}

@@ -1,0 +1,273 @@
+package core
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed877ff415/sentinel/election"
+	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+const defaultPriority = 100
+
+// instance is a master, replica or peer sentinel as this sentinel sees it.
+type instance struct {
+	kind   view.Kind
+	name   string // master name, replica "ip:port", sentinel run id
+	host   string
+	port   int
+	runID  string
+	master *master // owning master group (itself for a master)
+
+	// Link state, fed by observations.
+	connected     bool
+	connectedAt   time.Time
+	pending       int
+	pingPending   time.Time // oldest unanswered PING (Redis act_ping_time)
+	lastPingSent  time.Time
+	lastOKPing    time.Time // last valid reply (PONG, LOADING, MASTERDOWN)
+	lastPingReply time.Time // last reply of any kind
+	lastAvail     time.Time // last valid reply; kept across disconnections
+	scriptKilled  bool      // SCRIPT KILL sent for this BUSY episode
+
+	sdownSince time.Time
+	odownSince time.Time // masters only
+	downEnded  time.Time // when the last SDOWN/ODOWN ended
+
+	// INFO.
+	infoRefresh      time.Time
+	infoSent         time.Time
+	info             *monitor.Info
+	roleReported     string
+	roleReportedTime time.Time
+	rebootSince      time.Time // master restarted (run id changed) and not yet answering PONG
+
+	// Replica fields from INFO.
+	masterLinkDownTime time.Duration
+	masterLinkUp       bool
+	slaveMasterHost    string
+	slaveMasterPort    int
+	slaveConfChange    time.Time // when master_host/port last changed
+	priority           int
+	replOffset         int64
+	replicaAnnounced   bool
+
+	// Replica failover flags.
+	promoted       bool
+	reconfSent     bool
+	reconfInprog   bool
+	reconfDone     bool
+	reconfSentTime time.Time
+
+	// Sentinel fields.
+	lastHello       time.Time
+	masterDown      bool      // its last answer said the master is SDOWN
+	masterDownReply time.Time // when that answer arrived
+	leader          string
+	leaderEpoch     uint64
+	lastAsk         time.Time
+
+	lastHelloSent time.Time
+}
+
+func (i *instance) addr() string { return addr(i.host, i.port) }
+
+// linkKey names the link that serves this instance. Sentinels share one
+// link per run id across master groups.
+func (i *instance) linkKey() string {
+	switch i.kind {
+	case view.KindMaster:
+		return "master/" + i.name
+	case view.KindReplica:
+		return "replica/" + i.master.inst.name + "/" + i.name
+	default:
+		return "sentinel/" + i.runID
+	}
+}
+
+// describe is the %@ of Redis' event messages.
+func (i *instance) describe() string {
+	var b strings.Builder
+	b.WriteString(i.kind.String())
+	b.WriteByte(' ')
+	b.WriteString(i.name)
+	b.WriteByte(' ')
+	b.WriteString(i.addr2())
+	if i.kind != view.KindMaster {
+		m := i.master.inst
+		b.WriteString(" @ ")
+		b.WriteString(m.name)
+		b.WriteByte(' ')
+		b.WriteString(m.addr2())
+	}
+	return b.String()
+}
+
+// addr2 is "host port" as events print it.
+func (i *instance) addr2() string { return i.host + " " + strconv.Itoa(i.port) }
+
+func (i *instance) sdown() bool { return !i.sdownSince.IsZero() }
+func (i *instance) odown() bool { return !i.odownSince.IsZero() }
+
+// flags renders Redis' flag words in Redis' order.
+func (i *instance) flags() string {
+	var f []string
+	if i.sdown() {
+		f = append(f, "s_down")
+	}
+	if i.odown() {
+		f = append(f, "o_down")
+	}
+	f = append(f, i.kind.String())
+	if !i.connected {
+		f = append(f, "disconnected")
+	}
+	if i.kind == view.KindSentinel && i.masterDown {
+		f = append(f, "master_down")
+	}
+	if i.kind == view.KindMaster {
+		m := i.master
+		if m.failoverState != foNone {
+			f = append(f, "failover_in_progress")
+		}
+		if m.force {
+			f = append(f, "force_failover")
+		}
+	}
+	if i.promoted {
+		f = append(f, "promoted")
+	}
+	if i.reconfSent {
+		f = append(f, "reconf_sent")
+	}
+	if i.reconfInprog {
+		f = append(f, "reconf_inprog")
+	}
+	if i.reconfDone {
+		f = append(f, "reconf_done")
+	}
+	if i.scriptKilled {
+		f = append(f, "script_kill_sent")
+	}
+	return strings.Join(f, ",")
+}
+
+// resetLink forgets everything learned over the link (a reset master or a
+// replica re-added after a switch).
+func (i *instance) resetLink() {
+	i.connected = false
+	i.pingPending = time.Time{}
+	i.lastPingSent = time.Time{}
+	i.lastOKPing = time.Time{}
+	i.lastPingReply = time.Time{}
+	i.sdownSince = time.Time{}
+	i.odownSince = time.Time{}
+	i.infoRefresh = time.Time{}
+	i.infoSent = time.Time{}
+	i.info = nil
+	i.roleReported = ""
+	i.runID = ""
+	i.rebootSince = time.Time{}
+}
+
+// master is one monitored master group.
+type master struct {
+	inst *instance
+
+	quorum          int
+	downAfter       time.Duration
+	failoverTimeout time.Duration
+	parallelSyncs   int
+	authPass        string
+	authUser        string
+	notifyScript    string
+	reconfigScript  string
+	rebootDownAfter time.Duration
+	rename          map[string]string
+	webhooks        []string
+	configEpoch     uint64
+
+	replicas  []*instance
+	sentinels []*instance
+
+	failoverState       foState
+	failoverStateChange time.Time
+	failoverStartTime   time.Time
+	failoverEpoch       uint64
+	force               bool
+	promoted            *instance
+	candidacy           *election.Candidacy
+	candidateAt         time.Time // ODOWN seen; candidacy starts after a random desync
+	lastOpinion         time.Time // last SDOWN opinion broadcast
+	failovers           uint64
+	switchAt            time.Time // when the last +switch-master happened (repair safety)
+}
+
+func (m *master) replica(host string, port int) *instance {
+	for _, r := range m.replicas {
+		if r.host == host && r.port == port {
+			return r
+		}
+	}
+	return nil
+}
+
+func (m *master) addReplica(host string, port int, now time.Time) (*instance, bool) {
+	if r := m.replica(host, port); r != nil {
+		return r, false
+	}
+	if host == m.inst.host && port == m.inst.port {
+		return nil, false
+	}
+	r := &instance{kind: view.KindReplica, name: addr(host, port), host: host, port: port, master: m,
+		priority: defaultPriority, replicaAnnounced: true, lastAvail: now, roleReported: "slave", roleReportedTime: now}
+	m.replicas = append(m.replicas, r)
+	return r, true
+}
+
+func (m *master) sentinelByID(runID string) *instance {
+	for _, si := range m.sentinels {
+		if si.runID == runID {
+			return si
+		}
+	}
+	return nil
+}
+
+func (m *master) addSentinel(runID, host string, port int, now time.Time) *instance {
+	si := &instance{kind: view.KindSentinel, name: runID, runID: runID, host: host, port: port, master: m, lastAvail: now}
+	m.sentinels = append(m.sentinels, si)
+	return si
+}
+
+func (m *master) removeSentinel(si *instance) {
+	for k, x := range m.sentinels {
+		if x == si {
+			m.sentinels = append(m.sentinels[:k], m.sentinels[k+1:]...)
+			return
+		}
+	}
+}
+
+// known is the number of sentinels known for this group, this one included:
+// the electorate, whether they answer now or not.
+func (m *master) known() int { return len(m.sentinels) + 1 }
+
+// current is where clients should go: the promoted replica once the failover
+// reached RECONF_SLAVES, else the master.
+func (m *master) current() *instance {
+	if m.failoverState >= foReconfSlaves && m.promoted != nil {
+		return m.promoted
+	}
+	return m.inst
+}
+
+// instances lists the master, its replicas and its sentinels.
+func (m *master) instances() []*instance {
+	out := make([]*instance, 0, 1+len(m.replicas)+len(m.sentinels))
+	out = append(out, m.inst)
+	out = append(out, m.replicas...)
+	return append(out, m.sentinels...)
+}

@@ -1,0 +1,376 @@
+package core
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+// Observe feeds one observation from a link.
+func (s *State) Observe(now time.Time, o monitor.Observation) {
+	s.now = now
+	for _, i := range s.byLinkKey(o.Key) {
+		s.observe(i, o)
+	}
+}
+
+func (s *State) byLinkKey(key string) []*instance {
+	var out []*instance
+	for _, m := range s.masters {
+		for _, i := range m.instances() {
+			if i.linkKey() == key {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
+func (s *State) observe(i *instance, o monitor.Observation) {
+	now := s.now
+	if o.Request != nil && i.pending > 0 {
+		i.pending--
+	}
+	switch o.Kind {
+	case monitor.ObsConnected:
+		i.connected = true
+		i.connectedAt = now
+		i.pending = 0
+		s.dirty = true
+		// Ask at once: a returning instance must be repaired without
+		// waiting for the next INFO period.
+		s.sendPing(i)
+		if i.kind != view.KindSentinel {
+			s.sendInfo(i)
+		}
+	case monitor.ObsDisconnected:
+		if i.connected {
+			s.dirty = true
+		}
+		i.connected = false
+		i.pending = 0
+		i.infoSent = time.Time{}
+	case monitor.ObsPingReply:
+		i.lastPingReply = now
+		s.dirty = true
+		if o.OK {
+			i.lastOKPing = now
+			i.lastAvail = now
+			i.pingPending = time.Time{}
+			i.scriptKilled = false
+			if !i.rebootSince.IsZero() && strings.HasPrefix(o.Reply, "PONG") {
+				i.rebootSince = time.Time{}
+			}
+		} else if strings.HasPrefix(o.Reply, "BUSY") && i.sdown() && !i.scriptKilled {
+			i.scriptKilled = true
+			s.send(i, monitor.ScriptKill{})
+		}
+	case monitor.ObsInfo:
+		if o.Info != nil {
+			s.observeInfo(i, o.Info)
+		}
+	case monitor.ObsHello:
+		s.processHello(o.Payload)
+	case monitor.ObsAskReply:
+		if req, ok := o.Request.(monitor.AskMasterDown); ok && i.kind == view.KindSentinel &&
+			i.master.inst.host == req.IP && i.master.inst.port == req.Port {
+			s.recordReply(i, o.Ask.Down, o.Ask.Leader, o.Ask.LeaderEpoch)
+		}
+	case monitor.ObsReply:
+		s.observeReply(i, o)
+	}
+}
+
+// observeReply handles the outcome of a SLAVEOF transaction or FAILOVER.
+func (s *State) observeReply(i *instance, o monitor.Observation) {
+	if _, ok := o.Request.(monitor.Failover); ok && !o.OK {
+		// The coordinated switchover was refused (e.g. the replica is not
+		// in sync): promote the chosen replica the way Redis Sentinel does.
+		m := i.master
+		if m.failoverState == foWaitPromotion && m.promoted != nil && i == m.inst {
+			s.send(m.promoted, monitor.SlaveOf{})
+		}
+	}
+}
+
+func (s *State) sendPing(i *instance) {
+	i.lastPingSent = s.now
+	if i.pingPending.IsZero() {
+		i.pingPending = s.now
+	}
+	s.send(i, monitor.Ping{})
+}
+
+func (s *State) sendInfo(i *instance) {
+	i.infoSent = s.now
+	s.send(i, monitor.InfoRequest{})
+}
+
+// observeInfo applies an INFO reply: Redis' sentinelRefreshInstanceInfo.
+func (s *State) observeInfo(i *instance, info *monitor.Info) {
+	now := s.now
+	m := i.master
+	i.infoRefresh = now
+	i.infoSent = time.Time{}
+	i.info = info
+	s.dirty = true
+
+	if info.RunID != "" && i.runID != info.RunID {
+		if i.runID != "" {
+			s.event(notify.LevelNotice, "+reboot", i, "")
+			if i.kind == view.KindMaster && m.rebootDownAfter > 0 {
+				i.rebootSince = now
+			}
+		}
+		i.runID = info.RunID
+	}
+
+	if i.kind == view.KindMaster && info.Role == "master" {
+		for _, e := range info.Replicas {
+			if r, added := m.addReplica(e.IP, e.Port, now); added {
+				s.event(notify.LevelNotice, "+slave", r, "")
+				s.persist()
+				s.linksChanged()
+			}
+		}
+	}
+
+	if info.Role == "slave" {
+		i.masterLinkDownTime = info.MasterLinkDownSince
+		i.masterLinkUp = info.MasterLinkUp
+		if info.MasterHost != i.slaveMasterHost || info.MasterPort != i.slaveMasterPort {
+			i.slaveMasterHost = info.MasterHost
+			i.slaveMasterPort = info.MasterPort
+			i.slaveConfChange = now
+		}
+		i.priority = info.SlavePriority
+		i.replOffset = info.SlaveReplOffset
+		i.replicaAnnounced = info.ReplicaAnnounced
+	}
+
+	if info.Role != "" && info.Role != i.roleReported {
+		i.roleReported = info.Role
+		i.roleReportedTime = now
+		if info.Role == "slave" {
+			i.slaveConfChange = now
+		}
+		typ := "-role-change"
+		if (i.kind == view.KindMaster) == (info.Role == "master") {
+			typ = "+role-change"
+		}
+		s.event(notify.LevelVerbose, typ, i, "new reported role is "+info.Role)
+	}
+
+	if s.tilt || i.kind != view.KindReplica {
+		return
+	}
+	switch info.Role {
+	case "master":
+		s.replicaReportsMaster(i)
+	case "slave":
+		s.replicaReportsReplica(i)
+	}
+}
+
+// replicaReportsMaster: a promotion we asked for, or an instance (typically
+// the old master coming back) that must be turned into a replica.
+func (s *State) replicaReportsMaster(i *instance) {
+	m := i.master
+	if i.promoted && m.failoverState == foWaitPromotion {
+		s.promoted(m, i)
+		return
+	}
+	// Redis waits 4×publish period (8 s) here so that a newer configuration
+	// can arrive first. Our configurations spread by gossip within
+	// milliseconds, so a short grace period is enough.
+	wait := s.convertGrace()
+	if !i.promoted && s.masterLooksSane(m) && !i.sdown() && s.now.Sub(i.roleReportedTime) > wait {
+		s.send(i, monitor.SlaveOf{Host: m.inst.host, Port: m.inst.port})
+		s.event(notify.LevelNotice, "+convert-to-slave", i, "")
+	}
+}
+
+func (s *State) convertGrace() time.Duration { return s.opts.Timers.PingPeriod }
+
+func (s *State) replicaReportsReplica(i *instance) {
+	m := i.master
+	if !i.promoted && (i.slaveMasterPort != m.inst.port || i.slaveMasterHost != m.inst.host) {
+		wait := m.failoverTimeout
+		if s.masterLooksSane(m) && s.noDownFor(i, wait) && s.now.Sub(i.slaveConfChange) > wait &&
+			m.failoverState == foNone {
+			s.send(i, monitor.SlaveOf{Host: m.inst.host, Port: m.inst.port})
+			s.event(notify.LevelNotice, "+fix-slave-config", i, "")
+		}
+	}
+	p := m.promoted
+	if p == nil || m.failoverState != foReconfSlaves {
+		return
+	}
+	if i.reconfSent && i.slaveMasterHost == p.host && i.slaveMasterPort == p.port {
+		i.reconfSent = false
+		i.reconfInprog = true
+		s.event(notify.LevelNotice, "+slave-reconf-inprog", i, "")
+	}
+	if i.reconfInprog && i.masterLinkUp {
+		i.reconfInprog = false
+		i.reconfDone = true
+		s.event(notify.LevelNotice, "+slave-reconf-done", i, "")
+	}
+}
+
+// masterLooksSane: Redis' sentinelMasterLooksSane.
+func (s *State) masterLooksSane(m *master) bool {
+	mi := m.inst
+	return mi.roleReported == "master" && !mi.sdown() && !mi.odown() && !mi.infoRefresh.IsZero() &&
+		s.now.Sub(mi.infoRefresh) < 2*s.opts.Timers.InfoPeriod
+}
+
+// noDownFor: the instance was not SDOWN/ODOWN in the last d.
+func (s *State) noDownFor(i *instance, d time.Duration) bool {
+	if i.sdown() || i.odown() {
+		return false
+	}
+	return i.downEnded.IsZero() || s.now.Sub(i.downEnded) > d
+}
+
+// processHello applies a hello message (spec §3.3), whichever way it came.
+func (s *State) processHello(payload string) {
+	t := strings.Split(payload, ",")
+	if len(t) != 8 {
+		return
+	}
+	ip, runID, masterName, masterIP := t[0], t[2], t[4], t[5]
+	port, err1 := strconv.Atoi(t[1])
+	epoch, err2 := strconv.ParseUint(t[3], 10, 64)
+	masterPort, err3 := strconv.Atoi(t[6])
+	configEpoch, err4 := strconv.ParseUint(t[7], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || runID == s.opts.MyID {
+		return
+	}
+	m := s.master(masterName)
+	if m == nil {
+		return
+	}
+	now := s.now
+	si := m.sentinelByID(runID)
+	if si == nil || si.host != ip || si.port != port {
+		s.addHelloSentinel(m, runID, ip, port)
+		si = m.sentinelByID(runID)
+	}
+	if s.voter.ObserveEpoch(epoch) {
+		s.persist()
+		s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(epoch, 10), "")
+	}
+	if configEpoch > m.configEpoch {
+		m.configEpoch = configEpoch
+		s.persist()
+		if masterIP != m.inst.host || masterPort != m.inst.port {
+			s.event(notify.LevelWarning, "+config-update-from", si, "")
+			oldHost, oldPort := m.inst.host, m.inst.port
+			s.switchMaster(m, masterIP, masterPort)
+			if argv := reconfigArgv(m, "observer", oldHost, oldPort, masterIP, masterPort); argv != nil {
+				s.out.Scripts = append(s.out.Scripts, argv)
+			}
+		}
+	}
+	si.lastHello = now
+	s.dirty = true
+}
+
+// addHelloSentinel adds a sentinel learned from a hello, handling run ids
+// that moved and addresses taken over by another run id.
+func (s *State) addHelloSentinel(m *master, runID, ip string, port int) {
+	switched := false
+	for _, mm := range s.masters {
+		if old := mm.sentinelByID(runID); old != nil {
+			mm.removeSentinel(old)
+			switched = true
+		}
+	}
+	if switched {
+		s.event(notify.LevelNotice, "+sentinel-address-switch", m.inst,
+			"ip "+ip+" port "+strconv.Itoa(port)+" for "+runID)
+	} else {
+		for _, mm := range s.masters {
+			for _, other := range mm.sentinels {
+				if other.host == ip && other.port == port && other.runID != runID {
+					s.event(notify.LevelNotice, "+sentinel-invalid-addr", other, "")
+					s.removeSentinelEverywhere(other.runID)
+					break
+				}
+			}
+		}
+	}
+	// Every master group shares the peer: add it wherever it already was.
+	si := m.addSentinel(runID, ip, port, s.now)
+	if !switched {
+		s.event(notify.LevelNotice, "+sentinel", si, "")
+	}
+	s.out.Join = append(s.out.Join, addr(ip, port))
+	s.persist()
+	s.linksChanged()
+}
+
+func (s *State) removeSentinelEverywhere(runID string) {
+	for _, mm := range s.masters {
+		if x := mm.sentinelByID(runID); x != nil {
+			mm.removeSentinel(x)
+		}
+	}
+}
+
+// recordReply stores a peer's answer about a master: its SDOWN opinion and
+// its vote.
+func (s *State) recordReply(si *instance, down bool, leader string, leaderEpoch uint64) {
+	si.masterDown = down
+	si.masterDownReply = s.now
+	s.dirty = true
+	if leader != "" {
+		si.leader = leader
+		si.leaderEpoch = leaderEpoch
+	}
+	if c := si.master.candidacy; c != nil && leader != "" {
+		c.Record(si.runID, voteOf(leader, leaderEpoch))
+	}
+}
+
+// HandlePeer feeds a message from a gossiping peer sentinel.
+func (s *State) HandlePeer(now time.Time, msg any) {
+	s.now = now
+	switch p := msg.(type) {
+	case peer.Opinion:
+		if m := s.master(p.Master); m != nil {
+			if si := m.sentinelByID(p.From); si != nil {
+				si.masterDown = p.Down
+				si.masterDownReply = now
+				s.dirty = true
+			}
+		}
+	case peer.VoteRequest:
+		m := s.master(p.Master)
+		if m == nil {
+			return
+		}
+		down, leader, epoch := s.voteRequest(m, p.Epoch, p.Candidate)
+		s.out.Peers = append(s.out.Peers, PeerSend{To: p.From, Msg: peer.VoteReply{
+			From: s.opts.MyID, Master: p.Master, Down: down, Leader: leader, LeaderEpoch: epoch}})
+	case peer.VoteReply:
+		if m := s.master(p.Master); m != nil {
+			if si := m.sentinelByID(p.From); si != nil {
+				s.recordReply(si, p.Down, p.Leader, p.LeaderEpoch)
+			}
+		}
+	case peer.Hello:
+		s.processHello(p.Payload)
+	}
+}
+
+// SetPeerGossip records whether a peer sentinel is reachable over gossip.
+func (s *State) SetPeerGossip(runID string, alive bool) {
+	s.gossipPeers[runID] = alive
+}

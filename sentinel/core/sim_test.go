@@ -1,0 +1,495 @@
+package core
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/config"
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+// A simulated world: Redis instances, sentinel state machines, a network
+// with latency and optional loss, and a fake clock. Everything runs in one
+// goroutine and reproduces from its seed.
+
+type fakeRedis struct {
+	host     string
+	port     int
+	alive    bool
+	runID    string
+	role     string
+	master   string // "host:port" when a replica
+	offset   int64
+	priority int
+}
+
+func (r *fakeRedis) addr() string { return addr(r.host, r.port) }
+
+type simNode struct {
+	id      string
+	st      *State
+	alive   bool
+	links   map[string]monitor.LinkSpec
+	up      map[string]bool // link key -> connected as last reported
+	events  []simEvent
+	persist int
+}
+
+type simEvent struct {
+	at    time.Time
+	e     notify.Event
+	who   string
+	epoch uint64 // failover epoch, for +elected-leader
+}
+
+type delivery struct {
+	at time.Time
+	fn func()
+}
+
+type world struct {
+	t       *testing.T
+	rng     *rand.Rand
+	now     time.Time
+	redis   map[string]*fakeRedis
+	nodes   []*simNode
+	queue   []delivery
+	loss    float64
+	cut     map[string]bool // node id -> partitioned from every other node
+	latency time.Duration
+}
+
+const simDownAfter = time.Second
+
+func newWorld(t *testing.T, seed int64, sentinels, replicas, quorum int) *world {
+	w := &world{t: t, rng: rand.New(rand.NewSource(seed)), now: time.Unix(1_700_000_000, 0),
+		redis: map[string]*fakeRedis{}, cut: map[string]bool{}, latency: time.Millisecond}
+	m := &fakeRedis{host: "10.0.0.1", port: 6379, alive: true, runID: runID("m", 0), role: "master", priority: 100}
+	w.redis[m.addr()] = m
+	for i := 0; i < replicas; i++ {
+		r := &fakeRedis{host: "10.0.0." + strconv.Itoa(2+i), port: 6379, alive: true, runID: runID("r", i),
+			role: "slave", master: m.addr(), priority: 100}
+		w.redis[r.addr()] = r
+	}
+	for i := 0; i < sentinels; i++ {
+		cfg := config.Default()
+		cfg.Port = 26379 + i
+		mc := config.NewMaster("mymaster", m.host, m.port, quorum)
+		mc.DownAfter = simDownAfter
+		mc.FailoverTimeout = 5 * time.Second
+		cfg.Masters = []*config.Master{mc}
+		id := runID("s", i)
+		timers := view.DefaultTimers()
+		st := New(Options{MyID: id, Port: cfg.Port, Timers: timers, Seed: seed*31 + int64(i),
+			Desync: 50 * time.Millisecond, SelfIP: "10.0.1." + strconv.Itoa(i+1)}, cfg, w.now)
+		w.nodes = append(w.nodes, &simNode{id: id, st: st, alive: true, links: map[string]monitor.LinkSpec{},
+			up: map[string]bool{}})
+	}
+	for _, n := range w.nodes {
+		for _, o := range w.nodes {
+			if o != n {
+				n.st.SetPeerGossip(o.id, true)
+			}
+		}
+		w.drain(n)
+	}
+	return w
+}
+
+func runID(prefix string, i int) string {
+	s := fmt.Sprintf("%s%d", prefix, i)
+	return s + strings.Repeat("0", 40-len(s))
+}
+
+func (w *world) after(d time.Duration, fn func()) {
+	w.queue = append(w.queue, delivery{at: w.now.Add(d), fn: fn})
+}
+
+// lost reports whether a network message between two nodes is dropped.
+func (w *world) lost(from, to string) bool {
+	if w.cut[from] != w.cut[to] {
+		return true
+	}
+	return w.loss > 0 && w.rng.Float64() < w.loss
+}
+
+func (w *world) node(id string) *simNode {
+	for _, n := range w.nodes {
+		if n.id == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// drain executes what a node's state machine asked for.
+func (w *world) drain(n *simNode) {
+	out := n.st.Drain()
+	if out.Persist {
+		n.persist++
+	}
+	for _, e := range out.Events {
+		se := simEvent{at: w.now, e: e, who: n.id}
+		if m := n.st.master("mymaster"); m != nil {
+			se.epoch = m.failoverEpoch
+		}
+		n.events = append(n.events, se)
+	}
+	if out.LinksChanged {
+		specs := n.st.Links("sim")
+		n.links = map[string]monitor.LinkSpec{}
+		for _, sp := range specs {
+			n.links[sp.Key] = sp
+		}
+		for k := range n.up {
+			if _, ok := n.links[k]; !ok {
+				delete(n.up, k)
+			}
+		}
+	}
+	for _, r := range out.Requests {
+		w.execute(n, r)
+	}
+	for _, p := range out.Peers {
+		for _, o := range w.nodes {
+			if o == n || !o.alive || (p.To != "" && p.To != o.id) || w.lost(n.id, o.id) {
+				continue
+			}
+			o, msg := o, p.Msg
+			w.after(w.latency, func() {
+				if o.alive {
+					o.st.HandlePeer(w.now, msg)
+					w.drain(o)
+				}
+			})
+		}
+	}
+}
+
+// execute runs one link request against the fake world.
+func (w *world) execute(n *simNode, lr LinkRequest) {
+	sp, ok := n.links[lr.Key]
+	if !ok || !n.up[lr.Key] {
+		return
+	}
+	reply := func(o monitor.Observation) {
+		o.Key = lr.Key
+		o.Request = lr.Req
+		w.after(w.latency, func() {
+			if n.alive {
+				o.At = w.now
+				n.st.Observe(w.now, o)
+				w.drain(n)
+			}
+		})
+	}
+	if sp.Kind == monitor.LinkSentinel {
+		peerNode := w.sentinelAt(sp.Addr)
+		if peerNode == nil || !peerNode.alive || w.lost(n.id, peerNode.id) {
+			return
+		}
+		switch req := lr.Req.(type) {
+		case monitor.Ping:
+			reply(monitor.Observation{Kind: monitor.ObsPingReply, OK: true, Reply: "PONG"})
+		case monitor.Hello:
+			payload := n.st.opts.SelfIP + "," + req.Rest
+			w.after(w.latency, func() {
+				if peerNode.alive {
+					peerNode.st.Hello(w.now, payload)
+					w.drain(peerNode)
+				}
+			})
+		}
+		return
+	}
+	r := w.redis[sp.Addr]
+	if r == nil || !r.alive {
+		return
+	}
+	switch req := lr.Req.(type) {
+	case monitor.Ping:
+		reply(monitor.Observation{Kind: monitor.ObsPingReply, OK: true, Reply: "PONG"})
+	case monitor.InfoRequest:
+		reply(monitor.Observation{Kind: monitor.ObsInfo, Info: w.info(r)})
+	case monitor.Hello:
+		payload := n.st.opts.SelfIP + "," + req.Rest
+		// Every sentinel subscribed to this instance receives it.
+		for _, o := range w.nodes {
+			if !o.alive || w.lost(n.id, o.id) {
+				continue
+			}
+			for k, osp := range o.links {
+				if osp.Addr == sp.Addr && osp.Subscribe {
+					o, k := o, k
+					w.after(w.latency, func() {
+						if o.alive {
+							o.st.Observe(w.now, monitor.Observation{Key: k, Kind: monitor.ObsHello, Payload: payload})
+							w.drain(o)
+						}
+					})
+					break
+				}
+			}
+		}
+	case monitor.SlaveOf:
+		if req.Host == "" {
+			r.role, r.master = "master", ""
+		} else {
+			r.role, r.master = "slave", addr(req.Host, req.Port)
+		}
+		reply(monitor.Observation{Kind: monitor.ObsReply, OK: true})
+		reply(monitor.Observation{Kind: monitor.ObsInfo, Info: w.info(r)})
+	case monitor.Failover:
+		target := w.redis[addr(req.Host, req.Port)]
+		target.role, target.master = "master", ""
+		target.offset = r.offset
+		r.role, r.master = "slave", target.addr()
+		reply(monitor.Observation{Kind: monitor.ObsReply, OK: true})
+	}
+}
+
+func (w *world) sentinelAt(a string) *simNode {
+	for i, n := range w.nodes {
+		if addr("10.0.1."+strconv.Itoa(i+1), 26379+i) == a {
+			return n
+		}
+	}
+	return nil
+}
+
+func (w *world) info(r *fakeRedis) *monitor.Info {
+	info := &monitor.Info{RunID: r.runID, Role: r.role, SlavePriority: r.priority, ReplicaAnnounced: true,
+		SlaveReplOffset: r.offset, ReplOffset: r.offset}
+	if r.role == "master" {
+		var reps []string
+		for a, x := range w.redis {
+			if x.role == "slave" && x.master == r.addr() && x.alive {
+				reps = append(reps, a)
+			}
+		}
+		sort.Strings(reps)
+		for _, a := range reps {
+			x := w.redis[a]
+			info.Replicas = append(info.Replicas, monitor.ReplicaEntry{IP: x.host, Port: x.port, State: "online", Offset: x.offset})
+		}
+		return info
+	}
+	host, port, _ := strings.Cut(r.master, ":")
+	info.MasterHost = host
+	info.MasterPort, _ = strconv.Atoi(port)
+	m := w.redis[r.master]
+	info.MasterLinkUp = m != nil && m.alive && m.role == "master"
+	if !info.MasterLinkUp {
+		info.MasterLinkDownSince = time.Second
+	}
+	return info
+}
+
+// step advances the clock by d: connections follow liveness, messages due
+// are delivered, every live node ticks.
+func (w *world) step(d time.Duration) {
+	w.now = w.now.Add(d)
+	for _, x := range w.redis {
+		if x.alive && x.role == "master" {
+			x.offset += 100
+		}
+	}
+	for _, x := range w.redis {
+		if x.alive && x.role == "slave" {
+			if m := w.redis[x.master]; m != nil && m.alive && m.role == "master" {
+				x.offset = m.offset
+			}
+		}
+	}
+	for _, n := range w.nodes {
+		if !n.alive {
+			continue
+		}
+		for k, sp := range n.links {
+			up := w.reachable(n, sp)
+			if up != n.up[k] {
+				n.up[k] = up
+				kind := monitor.ObsDisconnected
+				if up {
+					kind = monitor.ObsConnected
+				}
+				n.st.Observe(w.now, monitor.Observation{Key: k, Kind: kind, At: w.now})
+				w.drain(n)
+			}
+		}
+	}
+	for {
+		sort.SliceStable(w.queue, func(a, b int) bool { return w.queue[a].at.Before(w.queue[b].at) })
+		if len(w.queue) == 0 || w.queue[0].at.After(w.now) {
+			break
+		}
+		q := w.queue[0]
+		w.queue = w.queue[1:]
+		q.fn()
+	}
+	for _, n := range w.nodes {
+		if n.alive {
+			n.st.Tick(w.now)
+			w.drain(n)
+		}
+	}
+}
+
+func (w *world) reachable(n *simNode, sp monitor.LinkSpec) bool {
+	if sp.Kind == monitor.LinkSentinel {
+		p := w.sentinelAt(sp.Addr)
+		return p != nil && p.alive && !w.lost(n.id, p.id)
+	}
+	r := w.redis[sp.Addr]
+	return r != nil && r.alive
+}
+
+// run advances d in 1 ms steps: a coarser clock would make sentinels
+// collide in the same step far more often than real ones do.
+func (w *world) run(d time.Duration) { w.runStep(d, time.Millisecond) }
+
+// idle advances d in coarse steps, for stretches where nothing races.
+func (w *world) idle(d time.Duration) { w.runStep(d, 20*time.Millisecond) }
+
+func (w *world) runStep(d, step time.Duration) {
+	for end := w.now.Add(d); w.now.Before(end); {
+		w.step(step)
+	}
+}
+
+func (w *world) events(typ string) []simEvent {
+	var out []simEvent
+	for _, n := range w.nodes {
+		for _, e := range n.events {
+			if e.e.Type == typ {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+func (w *world) masterAddr(n *simNode) string {
+	m := n.st.Snapshot(func(string) int { return 0 }).Master("mymaster")
+	return addr(m.AddrHost, m.AddrPort)
+}
+
+// checkOneLeaderPerEpoch: never two leaders for one master in one epoch.
+func (w *world) checkOneLeaderPerEpoch(seed int64) {
+	leaders := map[uint64]string{}
+	for _, e := range w.events("+elected-leader") {
+		if other, ok := leaders[e.epoch]; ok && other != e.who {
+			w.t.Fatalf("seed %d: two leaders in epoch %d: %s and %s", seed, e.epoch, other, e.who)
+		}
+		leaders[e.epoch] = e.who
+	}
+}
+
+func TestSimDiscoveryAndFailover(t *testing.T) {
+	for seed := int64(1); seed <= 30; seed++ {
+		w := newWorld(t, seed, 3, 2, 2)
+		w.redis["10.0.0.3:6379"].priority = 10 // the best candidate
+		w.idle(5 * time.Second)
+		for _, n := range w.nodes {
+			snap := n.st.Snapshot(func(string) int { return 0 })
+			m := snap.Master("mymaster")
+			if len(m.Replicas) != 2 || len(m.Sentinels) != 2 {
+				t.Fatalf("seed %d: %s sees %d replicas and %d sentinels, want 2 and 2", seed, n.id, len(m.Replicas), len(m.Sentinels))
+			}
+		}
+		w.redis["10.0.0.1:6379"].alive = false
+		killed := w.now
+		w.run(3 * time.Second)
+		w.idle(7 * time.Second)
+		w.checkOneLeaderPerEpoch(seed)
+		if got := len(w.events("+elected-leader")); got != 1 {
+			t.Fatalf("seed %d: %d +elected-leader events, want 1", seed, got)
+		}
+		sw := w.events("+switch-master")
+		if len(sw) != 3 {
+			t.Fatalf("seed %d: %d +switch-master events, want one per sentinel", seed, len(sw))
+		}
+		for _, e := range sw {
+			if e.e.Message != "mymaster 10.0.0.1 6379 10.0.0.3 6379" {
+				t.Fatalf("seed %d: +switch-master %q", seed, e.e.Message)
+			}
+			if lat := e.at.Sub(killed); lat > simDownAfter+500*time.Millisecond {
+				t.Errorf("seed %d: %s switched %v after the kill", seed, e.who, lat)
+			}
+		}
+		for _, n := range w.nodes {
+			if got := w.masterAddr(n); got != "10.0.0.3:6379" {
+				t.Fatalf("seed %d: %s answers %s", seed, n.id, got)
+			}
+		}
+		if r := w.redis["10.0.0.2:6379"]; r.master != "10.0.0.3:6379" {
+			t.Fatalf("seed %d: other replica follows %q", seed, r.master)
+		}
+		// The old master returns and is turned into a replica quickly.
+		old := w.redis["10.0.0.1:6379"]
+		old.alive = true
+		back := w.now
+		for w.now.Sub(back) < 5*time.Second && old.role != "slave" {
+			w.step(10 * time.Millisecond)
+		}
+		if old.role != "slave" || old.master != "10.0.0.3:6379" {
+			t.Fatalf("seed %d: old master is %s of %q", seed, old.role, old.master)
+		}
+		if d := w.now.Sub(back); d > 2*time.Second {
+			t.Errorf("seed %d: old master converted after %v, want within 2s", seed, d)
+		}
+	}
+}
+
+func TestSimMinorityNeverElects(t *testing.T) {
+	for seed := int64(1); seed <= 20; seed++ {
+		w := newWorld(t, seed, 3, 2, 1)
+		w.idle(5 * time.Second)
+		w.nodes[1].alive = false
+		w.nodes[2].alive = false
+		w.redis["10.0.0.1:6379"].alive = false
+		w.idle(30 * time.Second)
+		if n := len(w.events("+odown")); n == 0 {
+			t.Fatalf("seed %d: quorum 1 must reach ODOWN alone", seed)
+		}
+		if n := len(w.events("+elected-leader")); n != 0 {
+			t.Fatalf("seed %d: a lone sentinel of three was elected", seed)
+		}
+		if n := len(w.events("+switch-master")); n != 0 {
+			t.Fatalf("seed %d: failover without a majority", seed)
+		}
+	}
+}
+
+func TestSimQuorumNotReachedNoODown(t *testing.T) {
+	w := newWorld(t, 7, 3, 2, 3)
+	w.idle(5 * time.Second)
+	w.nodes[2].alive = false
+	w.redis["10.0.0.1:6379"].alive = false
+	w.idle(10 * time.Second)
+	if len(w.events("+sdown")) == 0 {
+		t.Fatal("no +sdown")
+	}
+	for _, e := range w.events("+odown") {
+		t.Fatalf("quorum 3 with one sentinel down reached ODOWN: %v", e.e)
+	}
+}
+
+func TestSimLossyNetworkStillOneLeader(t *testing.T) {
+	for seed := int64(1); seed <= 20; seed++ {
+		w := newWorld(t, seed, 5, 3, 3)
+		w.idle(6 * time.Second)
+		w.loss = 0.3
+		w.redis["10.0.0.1:6379"].alive = false
+		w.run(3 * time.Second)
+		w.idle(30 * time.Second)
+		w.checkOneLeaderPerEpoch(seed)
+	}
+}

@@ -1,0 +1,260 @@
+package core
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+// maxPending is how many requests may wait on a link before this sentinel
+// stops queueing periodic ones (Redis: 100 per link).
+const maxPending = 100
+
+// Tick runs the timers: periodic requests, failure detection and the
+// failover state machine. The daemon calls it often (every few tens of ms).
+func (s *State) Tick(now time.Time) {
+	gap := now.Sub(s.lastTick)
+	s.lastTick = now
+	s.now = now
+	if gap < 0 || gap > s.opts.Timers.TiltTrigger {
+		s.enterTilt()
+	}
+	var switched []*master
+	for _, m := range s.masters {
+		for _, i := range m.instances() {
+			s.periodic(i)
+		}
+		if s.tilt {
+			continue
+		}
+		for _, i := range m.instances() {
+			s.checkSDown(i)
+		}
+		s.checkODown(m)
+		s.askPeers(m, false)
+		s.maybeStartFailover(m)
+		s.stepFailover(m)
+		if m.failoverState == foUpdateConfig {
+			switched = append(switched, m)
+		}
+	}
+	// Redis switches after the instance loop so the replica table it
+	// iterates stays intact.
+	for _, m := range switched {
+		s.finishFailover(m)
+	}
+	if s.tilt && now.Sub(s.tiltSince) > s.opts.Timers.TiltPeriod {
+		s.tilt = false
+		s.plainEvent(notify.LevelWarning, "-tilt", "#tilt mode exited", "")
+	}
+}
+
+func (s *State) enterTilt() {
+	s.tiltSince = s.now
+	if !s.tilt {
+		s.tilt = true
+		s.plainEvent(notify.LevelWarning, "+tilt", "#tilt mode entered", "")
+	}
+}
+
+// periodic queues the PING, INFO and hello an instance is due.
+func (s *State) periodic(i *instance) {
+	if !i.connected || i.pending >= maxPending {
+		return
+	}
+	now := s.now
+	t := s.opts.Timers
+	m := i.master
+	if i.kind != view.KindSentinel {
+		period := s.infoPeriod(i)
+		if (i.infoRefresh.IsZero() || now.Sub(i.infoRefresh) >= period) &&
+			(i.infoSent.IsZero() || now.Sub(i.infoSent) >= period) {
+			s.sendInfo(i)
+		}
+	}
+	pingPeriod := min(m.downAfter, t.PingPeriod)
+	if now.Sub(i.lastPingReply) > pingPeriod && now.Sub(i.lastPingSent) > pingPeriod/2 {
+		s.sendPing(i)
+	}
+	if now.Sub(i.lastHelloSent) >= t.PublishPeriod {
+		s.sendHello(i)
+	}
+}
+
+// infoPeriod: 10 s normally; faster while the group is in trouble or an
+// instance is changing role, so that decisions use fresh data.
+func (s *State) infoPeriod(i *instance) time.Duration {
+	t := s.opts.Timers
+	m := i.master
+	fast := min(t.InfoPeriod, time.Second)
+	if i.kind != view.KindReplica {
+		return t.InfoPeriod
+	}
+	switch {
+	case i.reconfSent || i.reconfInprog || (i.promoted && m.failoverState == foWaitPromotion):
+		return min(fast, 100*time.Millisecond)
+	case i.roleReported == "master" && !i.promoted:
+		return min(fast, t.PingPeriod/2)
+	case m.inst.sdown() || m.failoverState != foNone || i.masterLinkDownTime != 0:
+		return fast
+	}
+	return t.InfoPeriod
+}
+
+func (s *State) helloPayload(m *master, ip string) string {
+	c := m.current()
+	port := s.opts.AnnouncePort
+	if port == 0 {
+		port = s.opts.Port
+	}
+	return ip + "," + strconv.Itoa(port) + "," + s.opts.MyID + "," +
+		strconv.FormatUint(s.voter.CurrentEpoch(), 10) + "," + m.inst.name + "," +
+		c.host + "," + strconv.Itoa(c.port) + "," + strconv.FormatUint(m.configEpoch, 10)
+}
+
+func (s *State) sendHello(i *instance) {
+	i.lastHelloSent = s.now
+	full := s.helloPayload(i.master, "")
+	s.send(i, monitor.Hello{AnnounceIP: s.opts.AnnounceIP, Rest: full[1:]})
+}
+
+// announceConfig pushes this sentinel's view of m to every gossiping peer
+// at once and makes every link send a hello on the next tick.
+func (s *State) announceConfig(m *master) {
+	for _, i := range m.instances() {
+		i.lastHelloSent = time.Time{}
+	}
+	ip := s.opts.AnnounceIP
+	if ip == "" {
+		ip = s.opts.SelfIP
+	}
+	if ip != "" {
+		s.out.Peers = append(s.out.Peers, PeerSend{Msg: peer.Hello{Payload: s.helloPayload(m, ip)}})
+	}
+}
+
+// checkSDown: spec §3.4.
+func (s *State) checkSDown(i *instance) {
+	now := s.now
+	m := i.master
+	var elapsed time.Duration
+	switch {
+	case !i.pingPending.IsZero():
+		elapsed = now.Sub(i.pingPending)
+	case !i.connected:
+		elapsed = now.Sub(i.lastAvail)
+	}
+	down := elapsed > m.downAfter
+	if i.kind == view.KindMaster {
+		if i.roleReported == "slave" && now.Sub(i.roleReportedTime) > m.downAfter+2*s.opts.Timers.InfoPeriod {
+			down = true
+		}
+		if !i.rebootSince.IsZero() && now.Sub(i.rebootSince) > m.rebootDownAfter {
+			down = true
+		}
+	}
+	switch {
+	case down && !i.sdown():
+		i.sdownSince = now
+		s.event(notify.LevelWarning, "+sdown", i, "")
+		if i.kind == view.KindMaster {
+			s.broadcastOpinion(m)
+			// Fresh replica data for the replica selection that may follow.
+			for _, r := range m.replicas {
+				if r.connected {
+					s.sendInfo(r)
+				}
+			}
+		}
+	case !down && i.sdown():
+		i.sdownSince = time.Time{}
+		i.downEnded = now
+		i.scriptKilled = false
+		s.event(notify.LevelWarning, "-sdown", i, "")
+		if i.kind == view.KindMaster {
+			s.broadcastOpinion(m)
+		}
+	}
+}
+
+func (s *State) broadcastOpinion(m *master) {
+	m.lastOpinion = s.now
+	s.out.Peers = append(s.out.Peers, PeerSend{Msg: peer.Opinion{From: s.opts.MyID, Master: m.inst.name, Down: m.inst.sdown()}})
+}
+
+// staleAfter is how long a peer's opinion counts (Redis: 5 × ask period).
+func (s *State) staleAfter() time.Duration { return 5 * s.opts.Timers.AskPeriod }
+
+// checkODown: spec §3.4, counting this sentinel and every peer whose recent
+// opinion is "down".
+func (s *State) checkODown(m *master) {
+	now := s.now
+	votes := 0
+	if m.inst.sdown() {
+		votes = 1
+		for _, si := range m.sentinels {
+			if si.masterDown && now.Sub(si.masterDownReply) <= s.staleAfter() {
+				votes++
+			}
+		}
+	}
+	odown := m.inst.sdown() && votes >= m.quorum
+	switch {
+	case odown && !m.inst.odown():
+		m.inst.odownSince = now
+		s.event(notify.LevelWarning, "+odown", m.inst, "#quorum "+strconv.Itoa(votes)+"/"+strconv.Itoa(m.quorum))
+	case !odown && m.inst.odown():
+		m.inst.odownSince = time.Time{}
+		m.inst.downEnded = now
+		s.event(notify.LevelWarning, "-odown", m.inst, "")
+	}
+}
+
+// askPeers asks the peers' opinions and, during an election, their votes:
+// over gossip for peers that gossip, with IS-MASTER-DOWN-BY-ADDR otherwise.
+// Redis does this once per ask period while the master is SDOWN; force asks
+// everyone now (failover start).
+func (s *State) askPeers(m *master, force bool) {
+	now := s.now
+	for _, si := range m.sentinels {
+		if si.masterDown && now.Sub(si.masterDownReply) > s.staleAfter() {
+			si.masterDown = false
+			si.leader = ""
+			s.dirty = true
+		}
+	}
+	if !m.inst.sdown() {
+		return
+	}
+	if now.Sub(m.lastOpinion) >= s.opts.Timers.AskPeriod {
+		s.broadcastOpinion(m)
+	}
+	candidate := ""
+	if m.failoverState != foNone {
+		candidate = s.opts.MyID
+	}
+	for _, si := range m.sentinels {
+		if !force && (now.Sub(si.lastAsk) < s.opts.Timers.AskPeriod || now.Sub(si.masterDownReply) < s.opts.Timers.AskPeriod) {
+			continue
+		}
+		if s.gossipPeers[si.runID] {
+			if candidate == "" {
+				continue // opinions arrive by broadcast
+			}
+			si.lastAsk = now
+			s.out.Peers = append(s.out.Peers, PeerSend{To: si.runID, Msg: peer.VoteRequest{
+				From: s.opts.MyID, Master: m.inst.name, MasterIP: m.inst.host, MasterPort: m.inst.port,
+				Epoch: s.voter.CurrentEpoch(), Candidate: candidate}})
+			continue
+		}
+		if !si.connected || si.pending >= maxPending {
+			continue
+		}
+		si.lastAsk = now
+		s.send(si, monitor.AskMasterDown{IP: m.inst.host, Port: m.inst.port, Epoch: s.voter.CurrentEpoch(), RunID: candidate})
+	}
+}
