@@ -84,6 +84,7 @@ type State struct {
 	simFlags  int
 
 	gossipPeers map[string]bool // run id -> reachable over gossip
+	serial      uint64          // link key generations
 	out         Output
 	dirty       bool
 }
@@ -112,10 +113,10 @@ func New(opts Options, cfg *config.Config, now time.Time) *State {
 	for _, mc := range cfg.Masters {
 		m := s.addMaster(mc)
 		for _, r := range mc.KnownReplicas {
-			m.addReplica(r.Host, r.Port, now)
+			s.addReplica(m, r.Host, r.Port)
 		}
 		for _, ks := range mc.KnownSentinels {
-			m.addSentinel(ks.RunID, ks.Host, ks.Port, now)
+			s.addSentinel(m, ks.RunID, ks.Host, ks.Port)
 		}
 		s.event(notify.LevelWarning, "+monitor", m.inst, "quorum "+strconv.Itoa(m.quorum))
 	}
@@ -149,6 +150,7 @@ func (s *State) addMaster(mc *config.Master) *master {
 		m.parallelSyncs = 1
 	}
 	m.inst.master = m
+	m.inst.link = s.newLink("master/" + mc.Name)
 	m.inst.priority = defaultPriority
 	m.inst.lastAvail = s.now
 	m.inst.roleReported = "master"
@@ -229,3 +231,34 @@ func (s *State) plainEvent(level notify.Level, typ, msg, masterName string) {
 }
 
 func addr(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+
+func (s *State) newLink(prefix string) string {
+	s.serial++
+	return prefix + "#" + strconv.FormatUint(s.serial, 10)
+}
+
+func (s *State) addReplica(m *master, host string, port int) (*instance, bool) {
+	r, added := m.addReplica(host, port, s.now, "")
+	if added {
+		r.link = s.newLink("replica/" + m.inst.name + "/" + r.name)
+		s.linksChanged()
+	}
+	return r, added
+}
+
+// addSentinel adds a peer to m; a peer already known in another group
+// shares that group's link and what it knows about the link.
+func (s *State) addSentinel(m *master, runID, host string, port int) *instance {
+	si := m.addSentinel(runID, host, port, s.now, "")
+	for _, mm := range s.masters {
+		if o := mm.sentinelByID(runID); o != nil && o != si && o.host == host && o.port == port {
+			si.link = o.link
+			si.connected, si.connectedAt = o.connected, o.connectedAt
+			si.lastAvail, si.lastOKPing, si.lastPingReply = o.lastAvail, o.lastOKPing, o.lastPingReply
+			return si
+		}
+	}
+	si.link = s.newLink("sentinel/" + runID)
+	s.linksChanged()
+	return si
+}

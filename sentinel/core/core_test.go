@@ -44,7 +44,7 @@ func hasEvent(out Output, typ, msg string) bool {
 func TestSDownAfterDownAfter(t *testing.T) {
 	s := newTestState(t)
 	s.Drain()
-	key := "master/mymaster"
+	key := s.masters[0].inst.linkKey()
 	s.Observe(t0, monitor.Observation{Key: key, Kind: monitor.ObsConnected})
 	s.Observe(t0, monitor.Observation{Key: key, Kind: monitor.ObsPingReply, OK: true, Reply: "PONG", Request: monitor.Ping{}})
 	s.Drain()
@@ -189,7 +189,7 @@ func TestReplicaSelection(t *testing.T) {
 			s.now = now
 			m := s.masters[0]
 			for k, r := range c.reps {
-				i, _ := m.addReplica("127.0.0.1", 7000+k, now)
+				i, _ := s.addReplica(m, "127.0.0.1", 7000+k)
 				i.connected = !r.gone
 				i.lastAvail = now
 				i.priority = r.prio

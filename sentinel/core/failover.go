@@ -302,7 +302,7 @@ func (s *State) switchMaster(m *master, host string, port int) {
 	s.resetMaster(m, false)
 	for _, k := range keep {
 		p, _ := strconv.Atoi(k[1])
-		if r, added := m.addReplica(k[0], p, s.now); added {
+		if r, added := s.addReplica(m, k[0], p); added {
 			s.event(notify.LevelNotice, "+slave", r, "")
 		}
 	}
@@ -323,6 +323,7 @@ func (s *State) resetMaster(m *master, dropSentinels bool) {
 	}
 	mi := m.inst
 	mi.resetLink()
+	mi.link = s.newLink("master/" + mi.name)
 	mi.pingPending = s.now
 	mi.lastAvail = s.now
 	mi.lastPingReply = s.now

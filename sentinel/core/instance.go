@@ -15,6 +15,7 @@ const defaultPriority = 100
 // instance is a master, replica or peer sentinel as this sentinel sees it.
 type instance struct {
 	kind   view.Kind
+	link   string // link key, see linkKey
 	name   string // master name, replica "ip:port", sentinel run id
 	host   string
 	port   int
@@ -74,18 +75,11 @@ type instance struct {
 
 func (i *instance) addr() string { return addr(i.host, i.port) }
 
-// linkKey names the link that serves this instance. Sentinels share one
-// link per run id across master groups.
-func (i *instance) linkKey() string {
-	switch i.kind {
-	case view.KindMaster:
-		return "master/" + i.name
-	case view.KindReplica:
-		return "replica/" + i.master.inst.name + "/" + i.name
-	default:
-		return "sentinel/" + i.runID
-	}
-}
+// linkKey names the link that serves this instance. Keys are unique per
+// incarnation of an instance, so a reset or re-added instance gets a fresh
+// link (and its connected observation) instead of a silent old one.
+// Sentinels share one link per run id across master groups.
+func (i *instance) linkKey() string { return i.link }
 
 // describe is the %@ of Redis' event messages.
 func (i *instance) describe() string {
@@ -214,14 +208,14 @@ func (m *master) replica(host string, port int) *instance {
 	return nil
 }
 
-func (m *master) addReplica(host string, port int, now time.Time) (*instance, bool) {
+func (m *master) addReplica(host string, port int, now time.Time, link string) (*instance, bool) {
 	if r := m.replica(host, port); r != nil {
 		return r, false
 	}
 	if host == m.inst.host && port == m.inst.port {
 		return nil, false
 	}
-	r := &instance{kind: view.KindReplica, name: addr(host, port), host: host, port: port, master: m,
+	r := &instance{kind: view.KindReplica, link: link, name: addr(host, port), host: host, port: port, master: m,
 		priority: defaultPriority, replicaAnnounced: true, lastAvail: now, roleReported: "slave", roleReportedTime: now}
 	m.replicas = append(m.replicas, r)
 	return r, true
@@ -236,8 +230,8 @@ func (m *master) sentinelByID(runID string) *instance {
 	return nil
 }
 
-func (m *master) addSentinel(runID, host string, port int, now time.Time) *instance {
-	si := &instance{kind: view.KindSentinel, name: runID, runID: runID, host: host, port: port, master: m, lastAvail: now}
+func (m *master) addSentinel(runID, host string, port int, now time.Time, link string) *instance {
+	si := &instance{kind: view.KindSentinel, link: link, name: runID, runID: runID, host: host, port: port, master: m, lastAvail: now}
 	m.sentinels = append(m.sentinels, si)
 	return si
 }

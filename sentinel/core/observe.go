@@ -132,7 +132,7 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 
 	if i.kind == view.KindMaster && info.Role == "master" {
 		for _, e := range info.Replicas {
-			if r, added := m.addReplica(e.IP, e.Port, now); added {
+			if r, added := s.addReplica(m, e.IP, e.Port); added {
 				s.event(notify.LevelNotice, "+slave", r, "")
 				s.persist()
 				s.linksChanged()
@@ -307,7 +307,7 @@ func (s *State) addHelloSentinel(m *master, runID, ip string, port int) {
 		}
 	}
 	// Every master group shares the peer: add it wherever it already was.
-	si := m.addSentinel(runID, ip, port, s.now)
+	si := s.addSentinel(m, runID, ip, port)
 	if !switched {
 		s.event(notify.LevelNotice, "+sentinel", si, "")
 	}

@@ -432,6 +432,13 @@ func TestSimDiscoveryAndFailover(t *testing.T) {
 		if r := w.redis["10.0.0.2:6379"]; r.master != "10.0.0.3:6379" {
 			t.Fatalf("seed %d: other replica follows %q", seed, r.master)
 		}
+		for _, n := range w.nodes {
+			for _, r := range n.st.Snapshot(func(string) int { return 0 }).Master("mymaster").Replicas {
+				if r.Name == "10.0.0.2:6379" && r.Flags != "slave" {
+					t.Fatalf("seed %d: %s sees the live replica as %q", seed, n.id, r.Flags)
+				}
+			}
+		}
 		// The old master returns and is turned into a replica quickly.
 		old := w.redis["10.0.0.1:6379"]
 		old.alive = true
