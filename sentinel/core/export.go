@@ -37,8 +37,11 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 			Quorum:    m.quorum,
 			Failovers: m.failovers,
 		}
+		// Every answer names the same master: the promoted replica from
+		// the moment it reported role:master.
 		c := m.current()
 		vm.AddrHost, vm.AddrPort = c.host, c.port
+		vm.IP, vm.Port = c.host, c.port
 		switch {
 		case m.inst.odown():
 			vm.Status = "odown"

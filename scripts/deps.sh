@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the demo, tests and benchmarks need on a Debian machine,
+# only when it is missing. Usage: scripts/deps.sh [test|bench]
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
+case "${1:-}" in
+test)
+	python3 -c 'import redis' 2>/dev/null || need+=(python3-redis)
+	command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
+	;;
+bench)
+	command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
+	;;
+esac
+if ((${#need[@]})); then
+	echo "installing: ${need[*]}"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Debian starts the packaged services; our tests start their own on free ports.
+for svc in redis-server redis-sentinel; do
+	if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+		systemctl stop "$svc" || true
+	fi
+done
+command -v go >/dev/null || { echo "Go is required (https://go.dev/dl)"; exit 1; }

@@ -1,0 +1,121 @@
+package sentinel
+
+import (
+	"errors"
+	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/server"
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+var _ server.Backend = (*Daemon)(nil)
+
+var errBusy = errors.New("ERR sentinel is busy, try again")
+
+// Snapshot returns the current view, rebuilding it in the loop only when
+// something changed since the last one.
+func (d *Daemon) Snapshot() *view.Snapshot {
+	if s := d.snap.Load(); s != nil && !d.stale.Load() {
+		return s
+	}
+	var s *view.Snapshot
+	if !d.call(func() { s = d.snapshot() }) {
+		return d.snap.Load()
+	}
+	return s
+}
+
+// snapshot runs in the loop.
+func (d *Daemon) snapshot() *view.Snapshot {
+	if s := d.snap.Load(); s != nil && !d.stale.Load() {
+		return s
+	}
+	s := d.state.Snapshot(d.links.Pending)
+	d.snap.Store(s)
+	d.stale.Store(false)
+	return s
+}
+
+// exec runs a state-changing command in the loop. With flush, a failed save
+// turns into Redis' error even when the command itself succeeded.
+func (d *Daemon) exec(flush bool, f func(now time.Time) error) error {
+	var err error
+	ok := d.call(func() {
+		err = f(time.Now())
+		out := d.state.Drain()
+		out.Persist = out.Persist || flush
+		d.saveErr = nil
+		d.apply(out)
+		if flush && d.saveErr != nil && err == nil {
+			err = errSaveFailed
+		}
+	})
+	if !ok {
+		return errBusy
+	}
+	return err
+}
+
+func (d *Daemon) Monitor(name, host string, port, quorum int) error {
+	return d.exec(true, func(now time.Time) error { return d.state.Monitor(now, name, host, port, quorum) })
+}
+
+func (d *Daemon) Remove(name string) error {
+	return d.exec(true, func(now time.Time) error { return d.state.Remove(now, name) })
+}
+
+func (d *Daemon) Set(name string, args []string) error {
+	return d.exec(true, func(now time.Time) error { return d.state.Set(now, name, args) })
+}
+
+func (d *Daemon) Reset(pattern string) int {
+	n := 0
+	_ = d.exec(false, func(now time.Time) error { n = d.state.Reset(now, pattern); return nil })
+	return n
+}
+
+func (d *Daemon) Failover(name string) error {
+	return d.exec(false, func(now time.Time) error { return d.state.Failover(now, name) })
+}
+
+func (d *Daemon) FlushConfig() error {
+	return d.exec(true, func(time.Time) error { return nil })
+}
+
+func (d *Daemon) ConfigSet(param, value string) error {
+	return d.exec(true, func(now time.Time) error { return d.state.ConfigSet(now, param, value) })
+}
+
+// IsMasterDownByAddr answers a peer; the vote is persisted (apply) before
+// the reply is returned to the server.
+func (d *Daemon) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
+	var down bool
+	var leader string
+	var leaderEpoch uint64
+	_ = d.exec(false, func(now time.Time) error {
+		down, leader, leaderEpoch = d.state.IsMasterDownByAddr(now, ip, port, epoch, runid)
+		return nil
+	})
+	return down, leader, leaderEpoch
+}
+
+func (d *Daemon) SimulateFailure(flags []string) error {
+	return d.exec(false, func(time.Time) error { return d.state.SimulateFailure(flags) })
+}
+
+func (d *Daemon) Debug(pairs []string) error {
+	return d.exec(false, func(time.Time) error { return d.state.Debug(pairs) })
+}
+
+func (d *Daemon) Hello(payload string) {
+	_ = d.exec(false, func(now time.Time) error { d.state.Hello(now, payload); return nil })
+}
+
+func (d *Daemon) PendingScripts() []server.Script {
+	var out []server.Script
+	for _, p := range d.scripts.Pending() {
+		out = append(out, server.Script{Argv: p.Argv, Running: p.Running, PID: p.PID,
+			RunTime: p.RunTime, RunDelay: p.RunDelay, RetryNum: p.RetryNum})
+	}
+	return out
+}

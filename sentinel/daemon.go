@@ -1,0 +1,396 @@
+package sentinel
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/config"
+	"github.com/seed877ff415/sentinel/sentinel/core"
+	"github.com/seed877ff415/sentinel/sentinel/gossip"
+	"github.com/seed877ff415/sentinel/sentinel/server"
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+// Version is the Redis version this sentinel reports to clients.
+const Version = "7.0.15"
+
+// ErrSimulatedCrash is returned by Run when SENTINEL SIMULATE-FAILURE asked
+// for a crash; the process exits with code 99 as Redis does.
+var ErrSimulatedCrash = errors.New("simulated crash (SENTINEL SIMULATE-FAILURE)")
+
+var errSaveFailed = errors.New("ERR Failed to save config file. Check server logs.")
+
+// Options start a daemon.
+type Options struct {
+	ConfigPath string
+	Log        zerolog.Logger
+	// Tick is how often timers run; Redis runs 10-19 times a second, we run
+	// faster so that decisions wait less.
+	Tick time.Duration
+	// Ready, if set, is closed once the daemon listens.
+	Ready chan<- struct{}
+}
+
+// Daemon is one running sentinel.
+type Daemon struct {
+	log      zerolog.Logger
+	cfg      *config.Config
+	state    *core.State // owned by the loop goroutine
+	links    *monitor.Manager
+	srv      *server.Server
+	group    *gossip.Group
+	scripts  *notify.ScriptRunner
+	hooks    *notify.Webhooks
+	obs      chan monitor.Observation
+	peerIn   chan any
+	members  chan membership
+	calls    chan func()
+	stop     context.CancelFunc
+	stale    atomic.Bool
+	snap     atomic.Pointer[view.Snapshot]
+	saveErr  error
+	exitCode int
+	warnedRO bool
+}
+
+type membership struct {
+	name  string
+	alive bool
+}
+
+// Run loads the configuration and runs the sentinel until ctx ends or a
+// SHUTDOWN arrives. The state is persisted on the way out.
+func Run(ctx context.Context, o Options) error {
+	cfg, err := config.Load(o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		o.Log.Warn().Str("config", cfg.Path).Msg(w)
+	}
+	if o.Tick <= 0 {
+		o.Tick = 10 * time.Millisecond
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	d := &Daemon{
+		log:     o.Log,
+		cfg:     cfg,
+		obs:     make(chan monitor.Observation, 1024),
+		peerIn:  make(chan any, 1024),
+		members: make(chan membership, 64),
+		calls:   make(chan func()),
+		stop:    stop,
+	}
+	firstStart := cfg.MyID == ""
+	if firstStart {
+		cfg.MyID = config.GenerateID()
+	}
+	if cfg.PidFile != "" {
+		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			d.log.Warn().Err(err).Str("pidfile", cfg.PidFile).Msg("cannot write pid file")
+		} else {
+			defer os.Remove(cfg.PidFile)
+		}
+	}
+	if cfg.Daemonize {
+		d.log.Warn().Msg("daemonize yes is ignored: run under a supervisor (systemd) instead")
+	}
+
+	bind := ""
+	if len(cfg.Bind) > 0 {
+		bind = cfg.Bind[0]
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
+	}
+	mux := gossip.NewMux(ln)
+	defer mux.Close()
+
+	selfIP := cfg.AnnounceIP
+	if selfIP == "" {
+		selfIP = advertiseIP(bind)
+	}
+	timers := view.DefaultTimers()
+	d.state = core.New(core.Options{
+		MyID: cfg.MyID, Port: cfg.Port, AnnounceIP: cfg.AnnounceIP, AnnouncePort: cfg.AnnouncePort,
+		ResolveHostnames: cfg.ResolveHostnames, AnnounceHostnames: cfg.AnnounceHostnames,
+		DenyScriptsReconfig: cfg.DenyScriptsReconfig, SentinelUser: cfg.SentinelUser,
+		SentinelPass: cfg.SentinelPass, RequirePass: cfg.RequirePass, SelfIP: selfIP,
+		Timers: timers, Seed: time.Now().UnixNano(), Desync: 50 * time.Millisecond,
+		Executable: func(p string) bool { return unix.Access(p, unix.X_OK) == nil },
+	}, cfg, time.Now())
+
+	if firstStart {
+		d.save()
+		if d.saveErr != nil {
+			return fmt.Errorf("persist generated sentinel myid: %w", d.saveErr)
+		}
+	}
+
+	d.scripts = notify.NewScriptRunner(notify.ScriptOptions{
+		MaxRunning: 16, MaxQueued: 256, MaxRuntime: timers.ScriptMaxRuntime, RetryDelay: timers.ScriptRetryDelay,
+		MaxRuns: 10, OnEvent: d.emit, Log: d.log.With().Str("component", "scripts").Logger(),
+	})
+	d.hooks = notify.NewWebhooks(notify.WebhookOptions{SentinelID: cfg.MyID,
+		Log: d.log.With().Str("component", "webhooks").Logger()})
+	d.links = monitor.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
+	defer d.links.Close()
+
+	keys, err := gossipKeys(cfg.GossipKeys)
+	if err != nil {
+		return err
+	}
+	gport := cfg.GossipPort
+	if gport == 0 {
+		gport = cfg.Port
+	}
+	var gmux *gossip.Mux
+	if gport == cfg.Port {
+		gmux = mux
+	}
+	d.group, err = gossip.New(gossip.Config{
+		Name: cfg.MyID, BindAddr: orDefault(bind, "0.0.0.0"), Port: gport, AdvertiseAddr: selfIP,
+		AdvertisePort: gport, Label: "sentinel", Keys: keys,
+		Log:          d.log.With().Str("component", "gossip").Logger(),
+		OnMessage:    d.onPeerMessage,
+		OnMembership: d.onMembership,
+	}, gmux)
+	if err != nil {
+		return fmt.Errorf("start gossip on port %d: %w", gport, err)
+	}
+	defer d.group.Close()
+
+	d.srv = server.New(server.Options{
+		Listener: mux.Redis(), Backend: d, RequirePass: cfg.RequirePass, Version: Version,
+		ConfigFile: cfg.Path, Shutdown: stop, Log: d.log.With().Str("component", "server").Logger(),
+	})
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- d.srv.Serve() }()
+	defer func() { d.srv.Close(); <-srvDone }()
+
+	go d.scripts.Run(ctx)
+	go d.hooks.Run(ctx)
+
+	d.log.Info().Str("config", cfg.Path).Int("port", cfg.Port).Str("myid", cfg.MyID).
+		Int("masters", len(cfg.Masters)).Msg("sentinel started")
+	if o.Ready != nil {
+		close(o.Ready)
+	}
+	join := append([]string(nil), cfg.GossipJoin...)
+	for _, m := range cfg.Masters {
+		for _, ks := range m.KnownSentinels {
+			join = append(join, net.JoinHostPort(ks.Host, strconv.Itoa(ks.Port)))
+		}
+	}
+	if len(join) > 0 {
+		d.group.Join(join...)
+	}
+	d.loop(ctx, o.Tick)
+	d.save()
+	d.log.Info().Msg("sentinel stopped")
+	if d.exitCode == 99 {
+		return ErrSimulatedCrash
+	}
+	return nil
+}
+
+// loop is the single owner of the state machine.
+func (d *Daemon) loop(ctx context.Context, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	d.apply(d.state.Drain())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.state.Tick(time.Now())
+		case o := <-d.obs:
+			d.state.Observe(time.Now(), o)
+		case m := <-d.peerIn:
+			d.state.HandlePeer(time.Now(), m)
+		case m := <-d.members:
+			d.state.SetPeerGossip(m.name, m.alive)
+		case f := <-d.calls:
+			f()
+		}
+		d.apply(d.state.Drain())
+		if d.exitCode != 0 {
+			return
+		}
+	}
+}
+
+// apply carries out what the state machine asked for; persisting first so a
+// vote is on disk before its reply leaves.
+func (d *Daemon) apply(out core.Output) {
+	if out.Persist {
+		d.save()
+	}
+	if out.LinksChanged {
+		d.links.Reconcile(d.state.Links("sentinel-" + d.cfg.MyID[:8]))
+	}
+	for _, e := range out.Events {
+		d.emit(e)
+		if e.Level == notify.LevelWarning && e.Master != "" {
+			for _, url := range d.state.Webhooks(e.Master) {
+				d.hooks.Post(url, e)
+			}
+		}
+	}
+	for _, argv := range out.Scripts {
+		if !d.scripts.Queue(argv...) {
+			d.log.Warn().Strs("argv", argv).Msg("script queue full: script dropped")
+		}
+	}
+	for _, r := range out.Requests {
+		d.links.Send(r.Key, r.Req)
+	}
+	for _, p := range out.Peers {
+		d.sendPeer(p)
+	}
+	if len(out.Join) > 0 {
+		d.group.Join(out.Join...)
+	}
+	if out.Exit != 0 {
+		d.log.Warn().Int("code", out.Exit).Msg("simulated failure: crashing")
+		d.exitCode = out.Exit
+		d.stop()
+	}
+	if d.state.Dirty() {
+		d.stale.Store(true)
+	}
+}
+
+func (d *Daemon) sendPeer(p core.PeerSend) {
+	if p.To != "" {
+		if err := d.group.Send(p.To, p.Msg); err != nil {
+			d.log.Debug().Err(err).Str("to", p.To).Msg("gossip send failed")
+		}
+		return
+	}
+	// Direct packets to every member: a broadcast queue would wait for the
+	// next gossip round.
+	for _, m := range d.group.Members() {
+		if m.Alive {
+			if err := d.group.Send(m.Name, p.Msg); err != nil {
+				d.log.Debug().Err(err).Str("to", m.Name).Msg("gossip send failed")
+			}
+		}
+	}
+}
+
+// emit logs an event and publishes it to subscribers.
+func (d *Daemon) emit(e notify.Event) {
+	lvl := zerolog.DebugLevel
+	switch e.Level {
+	case notify.LevelWarning:
+		lvl = zerolog.WarnLevel
+	case notify.LevelNotice:
+		lvl = zerolog.InfoLevel
+	}
+	ev := d.log.WithLevel(lvl).Str("event", e.Type)
+	if e.Master != "" {
+		ev = ev.Str("master", e.Master)
+	}
+	ev.Msg(e.Message)
+	if e.Published() && d.srv != nil {
+		d.srv.Publish(e.Type, e.Message)
+	}
+}
+
+func (d *Daemon) save() {
+	stateFile, err := config.Save(d.state.Config())
+	d.saveErr = err
+	if err != nil {
+		d.log.Error().Err(err).Str("config", d.cfg.Path).Msg("cannot save configuration")
+		return
+	}
+	if stateFile && !d.warnedRO {
+		d.warnedRO = true
+		d.log.Warn().Str("config", d.cfg.Path).Str("dir", d.cfg.Dir).
+			Msg("config file is not writable: state is kept in " + config.StateFileName + " in dir")
+	}
+}
+
+// sink hands link observations to the loop, blocking (back-pressure) until
+// the daemon stops.
+func (d *Daemon) sink(ctx context.Context) func(monitor.Observation) {
+	return func(o monitor.Observation) {
+		select {
+		case d.obs <- o:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// onPeerMessage is called from memberlist goroutines: never block them.
+func (d *Daemon) onPeerMessage(from string, msg any) {
+	select {
+	case d.peerIn <- msg:
+	default:
+		d.log.Warn().Str("from", from).Msg("peer message dropped: daemon busy")
+	}
+}
+
+func (d *Daemon) onMembership(name string, alive bool) {
+	select {
+	case d.members <- membership{name, alive}:
+	default:
+		d.log.Warn().Str("peer", name).Msg("membership change dropped: daemon busy")
+	}
+}
+
+// call runs f in the loop goroutine and waits for it.
+func (d *Daemon) call(f func()) bool {
+	done := make(chan struct{})
+	select {
+	case d.calls <- func() { f(); close(done) }:
+	case <-time.After(5 * time.Second):
+		return false
+	}
+	<-done
+	return true
+}
+
+func gossipKeys(in []string) ([][]byte, error) {
+	var keys [][]byte
+	for _, k := range in {
+		b, err := base64.StdEncoding.DecodeString(k)
+		if err != nil {
+			return nil, fmt.Errorf("sentinel gossip-key: %w", err)
+		}
+		keys = append(keys, b)
+	}
+	return keys, nil
+}
+
+// advertiseIP picks the address peers reach us at when nothing is announced.
+func advertiseIP(bind string) string {
+	if ip := net.ParseIP(bind); ip != nil && !ip.IsUnspecified() {
+		return bind
+	}
+	return "127.0.0.1"
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
