@@ -84,7 +84,7 @@ func (s *State) Set(now time.Time, name string, args []string) error {
 			err = errors.New("ERR Unknown option or number of arguments for SENTINEL SET '" + args[j] + "'")
 			break
 		}
-		shown := args[j+1:j+n]
+		shown := args[j+1 : j+n]
 		err = s.setOption(m, opt, args[j+1:j+n])
 		if err != nil {
 			break

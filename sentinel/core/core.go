@@ -30,7 +30,7 @@ type Options struct {
 	SelfIP string
 	// Executable checks a script path for SENTINEL SET (access X_OK).
 	Executable func(path string) bool
-	Timers              view.Timers
+	Timers     view.Timers
 	// Seed makes the randomized failover desynchronisation reproducible.
 	Seed int64
 	// Desync is the largest random delay before this sentinel starts a

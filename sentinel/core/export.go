@@ -34,7 +34,6 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 			Instance:  s.viewInstance(m.inst, pending),
 			AuthPass:  m.authPass,
 			AuthUser:  m.authUser,
-			Quorum:    m.quorum,
 			Failovers: m.failovers,
 		}
 		// Every answer names the same master: the promoted replica from
@@ -58,8 +57,6 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		for _, si := range m.sentinels {
 			vm.Sentinels = append(vm.Sentinels, s.viewInstance(si, pending))
 		}
-		vm.NumSlaves = len(m.replicas)
-		vm.NumOtherSentinels = len(m.sentinels)
 		snap.Masters = append(snap.Masters, vm)
 	}
 	return snap

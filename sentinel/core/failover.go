@@ -29,7 +29,9 @@ var foNames = [...]string{"none", "wait_start", "select_slave", "send_slaveof_no
 
 func (f foState) String() string { return foNames[f] }
 
-func voteOf(leader string, epoch uint64) election.Vote { return election.Vote{Leader: leader, Epoch: epoch} }
+func voteOf(leader string, epoch uint64) election.Vote {
+	return election.Vote{Leader: leader, Epoch: epoch}
+}
 
 // maybeStartFailover: the start gate of spec §3.5, plus a short random
 // desync before standing as a candidate so that sentinels which reach ODOWN

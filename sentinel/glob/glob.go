@@ -1,97 +1,99 @@
 // Package glob matches Redis-style glob patterns (PSUBSCRIBE, SENTINEL
-// RESET, SENTINEL CONFIG GET): '*', '?', '[...]' classes with ranges and
-// '^' negation, and '\' escapes. Unlike path.Match, '*' crosses every byte.
+// RESET, SENTINEL CONFIG GET, COMMAND LIST FILTERBY PATTERN): '*', '?',
+// '[...]' classes with ranges and '^' negation, and '\\' escapes. Unlike
+// path.Match, '*' crosses every byte.
 package glob
 
-// Match reports whether s matches pattern; nocase folds ASCII letters.
+// Match reports whether s matches the Redis glob pattern: '*' any run,
+// '?' one byte, '[...]' a class with ranges ("a-z", reversed ranges allowed),
+// '^' negation and '\' escapes, '\' outside a class quotes the next byte.
+// nocase folds ASCII letters (CONFIG GET matches that way). It runs in
+// O(len(pattern)*len(s)): a '*' only ever backtracks to the latest star.
 func Match(pattern, s string, nocase bool) bool {
-	for len(pattern) > 0 {
-		switch pattern[0] {
-		case '*':
-			for len(pattern) > 1 && pattern[1] == '*' {
-				pattern = pattern[1:]
+	p, i := 0, 0
+	starP, starI := -1, 0
+	for i < len(s) {
+		if p < len(pattern) && pattern[p] == '*' {
+			for p < len(pattern) && pattern[p] == '*' {
+				p++
 			}
-			if len(pattern) == 1 {
+			if p == len(pattern) {
 				return true
 			}
-			for i := 0; i <= len(s); i++ {
-				if Match(pattern[1:], s[i:], nocase) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
-			pattern = pattern[1:]
-		case '[':
-			if len(s) == 0 {
-				return false
-			}
-			rest, ok := matchClass(pattern[1:], s[0], nocase)
-			if !ok {
-				return false
-			}
-			pattern = rest
-			s = s[1:]
-		default:
-			if pattern[0] == '\\' && len(pattern) >= 2 {
-				pattern = pattern[1:]
-			}
-			if len(s) == 0 || !eq(pattern[0], s[0], nocase) {
-				return false
-			}
-			s = s[1:]
-			pattern = pattern[1:]
+			starP, starI = p, i
+			continue
 		}
+		if p < len(pattern) {
+			if ok, next := matchOne(pattern, p, s[i], nocase); ok {
+				p, i = next, i+1
+				continue
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		// Let the last star swallow one more byte and retry from there.
+		starI++
+		p, i = starP, starI
 	}
-	return len(s) == 0
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
-// matchClass matches c against the class that starts after '['. It returns
-// the pattern after the closing ']' (an unterminated class ends the pattern).
-func matchClass(p string, c byte, nocase bool) (string, bool) {
-	not := len(p) > 0 && p[0] == '^'
-	if not {
-		p = p[1:]
+// matchOne matches the single-byte token at pattern[p] against c and returns
+// the index just past the token.
+func matchOne(pattern string, p int, c byte, nocase bool) (bool, int) {
+	switch pattern[p] {
+	case '?':
+		return true, p + 1
+	case '[':
+		return matchClass(pattern, p+1, c, nocase)
+	case '\\':
+		if p+1 < len(pattern) {
+			p++
+		}
+	}
+	return equalFold(pattern[p], c, nocase), p + 1
+}
+
+// matchClass matches c against the class starting after '['; an unclosed
+// class runs to the end of the pattern, as in Redis.
+func matchClass(pattern string, p int, c byte, nocase bool) (bool, int) {
+	negate := p < len(pattern) && pattern[p] == '^'
+	if negate {
+		p++
 	}
 	match := false
-	for len(p) > 0 && p[0] != ']' {
+	for p < len(pattern) && pattern[p] != ']' {
 		switch {
-		case p[0] == '\\' && len(p) >= 2:
-			if eq(p[1], c, nocase) {
-				match = true
-			}
-			p = p[2:]
-		case len(p) >= 3 && p[1] == '-' && p[2] != ']':
-			lo, hi := p[0], p[2]
+		case pattern[p] == '\\' && p+1 < len(pattern):
+			p++
+			match = match || pattern[p] == c
+			p++
+		case p+2 < len(pattern) && pattern[p+1] == '-':
+			lo, hi, x := pattern[p], pattern[p+2], c
 			if lo > hi {
 				lo, hi = hi, lo
 			}
-			cc := c
 			if nocase {
-				lo, hi, cc = lower(lo), lower(hi), lower(c)
+				lo, hi, x = lower(lo), lower(hi), lower(x)
 			}
-			if cc >= lo && cc <= hi {
-				match = true
-			}
-			p = p[3:]
+			match = match || (x >= lo && x <= hi)
+			p += 3
 		default:
-			if eq(p[0], c, nocase) {
-				match = true
-			}
-			p = p[1:]
+			match = match || equalFold(pattern[p], c, nocase)
+			p++
 		}
 	}
-	if len(p) > 0 {
-		p = p[1:]
+	if p < len(pattern) {
+		p++ // the closing ']'
 	}
-	return p, match != not
+	return match != negate, p
 }
 
-func eq(a, b byte, nocase bool) bool {
+func equalFold(a, b byte, nocase bool) bool {
 	if nocase {
 		return lower(a) == lower(b)
 	}

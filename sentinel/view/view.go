@@ -57,8 +57,6 @@ type Instance struct {
 
 	// Masters.
 	ConfigEpoch          uint64
-	NumSlaves            int
-	NumOtherSentinels    int
 	Quorum               int
 	FailoverTimeout      time.Duration
 	ParallelSyncs        int
@@ -95,7 +93,6 @@ type Master struct {
 
 	AuthPass  string
 	AuthUser  string
-	Quorum    int
 	Failovers uint64 // completed failovers since start (metrics)
 }
 

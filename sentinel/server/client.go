@@ -1,0 +1,140 @@
+package server
+
+import (
+	"cmp"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// client is one connection. Fields under "reader" are touched only by the
+// connection's reader goroutine; the rest are read by other goroutines
+// (CLIENT LIST/KILL, Publish) and are atomic or guarded by mu.
+type client struct {
+	id      int64
+	nc      net.Conn
+	addr    string
+	laddr   string
+	created time.Time
+	out     *outbox
+
+	resp3      atomic.Bool
+	lastActive atomic.Int64 // unix nanoseconds
+
+	mu       sync.Mutex
+	name     string
+	libName  string
+	libVer   string
+	user     string
+	lastCmd  string
+	tracking bool
+
+	// reader
+	authenticated   bool
+	replyOff        bool
+	skipReplies     int // CLIENT REPLY SKIP: replies still to drop, this one included
+	closeAfterReply bool
+}
+
+func newClient(id int64, nc net.Conn, authenticated bool) *client {
+	now := time.Now()
+	c := &client{
+		id:            id,
+		nc:            nc,
+		addr:          addrString(nc.RemoteAddr()),
+		laddr:         addrString(nc.LocalAddr()),
+		created:       now,
+		out:           newOutbox(),
+		user:          "default",
+		authenticated: authenticated,
+	}
+	c.lastActive.Store(now.UnixNano())
+	return c
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+func (c *client) kill() {
+	c.out.kill()
+	_ = c.nc.Close()
+}
+
+func (c *client) userName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user
+}
+
+// describe renders one CLIENT LIST line (without the trailing newline), in
+// Redis 7 field order, omitting fields that have no meaning here.
+func (c *client) describe(s *Server, now time.Time) string {
+	channels, patterns := s.ps.counts(c)
+	c.mu.Lock()
+	name, user, cmd, libName, libVer, tracking := c.name, c.user, c.lastCmd, c.libName, c.libVer, c.tracking
+	c.mu.Unlock()
+	flags := ""
+	if channels+patterns > 0 {
+		flags += "P"
+	}
+	if tracking {
+		flags += "t"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	resp := 2
+	if c.resp3.Load() {
+		resp = 3
+	}
+	redir := -1
+	if tracking {
+		redir = 0
+	}
+	if cmd == "" {
+		cmd = "NULL"
+	}
+	idle := now.Sub(time.Unix(0, c.lastActive.Load()))
+	var b strings.Builder
+	field := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(v)
+	}
+	itoa := strconv.Itoa
+	field("id", strconv.FormatInt(c.id, 10))
+	field("addr", c.addr)
+	field("laddr", c.laddr)
+	field("name", name)
+	field("age", itoa(int(now.Sub(c.created)/time.Second)))
+	field("idle", itoa(int(idle/time.Second)))
+	field("flags", flags)
+	field("db", "0")
+	field("sub", itoa(channels))
+	field("psub", itoa(patterns))
+	field("ssub", "0")
+	field("multi", "-1")
+	field("omem", itoa(c.out.pending()))
+	field("cmd", cmd)
+	field("user", user)
+	field("redir", itoa(redir))
+	field("resp", itoa(resp))
+	field("lib-name", libName)
+	field("lib-ver", libVer)
+	return b.String()
+}
+
+func sortClients(cs []*client) {
+	slices.SortFunc(cs, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
+}

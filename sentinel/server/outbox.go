@@ -1,0 +1,102 @@
+package server
+
+import "sync"
+
+const (
+	// replyBacklog is how much unsent reply data a client may accumulate
+	// before its own reader waits: a client that pipelines without reading
+	// slows itself down, nobody else.
+	replyBacklog = 1 << 20
+	// pushLimit is the pending output at which a subscriber is dropped, like
+	// Redis' pubsub client-output-buffer-limit (hard 32mb there).
+	pushLimit = 8 << 20
+)
+
+// outbox is a connection's pending output. Replies and pub/sub messages go
+// through the same buffer so that their order on the wire is the order in
+// which they were produced; the writer goroutine is its only consumer.
+type outbox struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	buf     []byte
+	closing bool // drain, then close (QUIT, protocol error)
+	dead    bool // stop now
+}
+
+func newOutbox() *outbox {
+	o := &outbox{}
+	o.cond.L = &o.mu
+	return o
+}
+
+// reply queues a complete reply, waiting while the backlog is too large.
+func (o *outbox) reply(b []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for len(o.buf) > replyBacklog && !o.dead {
+		o.cond.Wait()
+	}
+	if o.dead || o.closing {
+		return
+	}
+	o.buf = append(o.buf, b...)
+	o.cond.Broadcast()
+}
+
+// push queues a message without waiting. It reports false when the pending
+// output would exceed pushLimit; the caller then drops the connection.
+func (o *outbox) push(b []byte) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.dead || o.closing {
+		return true
+	}
+	if len(o.buf)+len(b) > pushLimit {
+		return false
+	}
+	o.buf = append(o.buf, b...)
+	o.cond.Broadcast()
+	return true
+}
+
+// take waits for output and hands it to the writer. done means stop: either
+// killed, or closing with everything written.
+func (o *outbox) take(spare []byte) (data []byte, done bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for len(o.buf) == 0 && !o.dead && !o.closing {
+		o.cond.Wait()
+	}
+	if o.dead || len(o.buf) == 0 {
+		return nil, true
+	}
+	data, o.buf = o.buf, spare[:0]
+	return data, false
+}
+
+// written wakes readers waiting for backlog space.
+func (o *outbox) written() {
+	o.mu.Lock()
+	o.cond.Broadcast()
+	o.mu.Unlock()
+}
+
+func (o *outbox) pending() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.buf)
+}
+
+func (o *outbox) closeAfterFlush() {
+	o.mu.Lock()
+	o.closing = true
+	o.cond.Broadcast()
+	o.mu.Unlock()
+}
+
+func (o *outbox) kill() {
+	o.mu.Lock()
+	o.dead = true
+	o.cond.Broadcast()
+	o.mu.Unlock()
+}

@@ -1,0 +1,327 @@
+package server
+
+import (
+	"github.com/seed877ff415/sentinel/sentinel/glob"
+
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+const errNoSuchMaster = "ERR No such master with that name"
+
+func sentinelCommands() []*command {
+	// byName renders from the named master of one snapshot.
+	byName := func(f func(r *reply, m *view.Master)) handler {
+		return func(s *Server, _ *client, r *reply, args []string) {
+			m := s.opts.Backend.Snapshot().Master(args[2])
+			if m == nil {
+				r.err(errNoSuchMaster)
+				return
+			}
+			f(r, m)
+		}
+	}
+	masters := func(s *Server, _ *client, r *reply, _ []string) {
+		snap := s.opts.Backend.Snapshot()
+		now := time.Now()
+		r.array(len(snap.Masters))
+		for i := range snap.Masters {
+			r.pairs(masterFields(&snap.Masters[i], now))
+		}
+	}
+	master := byName(func(r *reply, m *view.Master) { r.pairs(masterFields(m, time.Now())) })
+	replicas := byName(func(r *reply, m *view.Master) {
+		now := time.Now()
+		n := 0
+		for i := range m.Replicas {
+			if m.Replicas[i].ReplicaAnnounced {
+				n++
+			}
+		}
+		r.array(n)
+		for i := range m.Replicas {
+			if m.Replicas[i].ReplicaAnnounced {
+				r.pairs(replicaFields(&m.Replicas[i], now))
+			}
+		}
+	})
+	return []*command{
+		{name: "ckquorum", arity: 3, summary: "Check for a Sentinel quorum", run: byName(func(r *reply, m *view.Master) { ckquorum(r, m) })},
+		{name: "config", arity: -3, summary: "Get or set the sentinel's own configuration", run: (*Server).cmdSentinelConfig},
+		{name: "debug", arity: -2, summary: "List or change the sentinel's timers", run: (*Server).cmdSentinelDebug},
+		{name: "failover", arity: 3, summary: "Force a failover", run: func(s *Server, _ *client, r *reply, a []string) { s.backendResult(r, s.opts.Backend.Failover(a[2])) }},
+		{name: "flushconfig", arity: 2, summary: "Rewrite the configuration file", run: func(s *Server, _ *client, r *reply, _ []string) { s.backendResult(r, s.opts.Backend.FlushConfig()) }},
+		{name: "get-master-addr-by-name", arity: 3, summary: "Get the current address of a master", run: (*Server).cmdGetMasterAddr},
+		{name: "help", arity: 2, summary: "Show helpful text about the different subcommands", run: func(_ *Server, _ *client, r *reply, _ []string) { helpReply(r, "SENTINEL", sentinelHelp) }},
+		{name: "info-cache", arity: -3, summary: "Get cached INFO of masters and replicas", run: (*Server).cmdInfoCache},
+		{name: "is-master-down-by-addr", arity: 6, summary: "Ask whether a master is down and request a vote", run: (*Server).cmdIsMasterDown},
+		{name: "master", arity: 3, summary: "Show the state of a master", run: master},
+		{name: "masters", arity: 2, summary: "List the monitored masters", run: masters},
+		{name: "monitor", arity: 6, summary: "Start monitoring a master", run: (*Server).cmdMonitor},
+		{name: "myid", arity: 2, summary: "Get this sentinel's id", run: func(s *Server, _ *client, r *reply, _ []string) { r.bulk(s.opts.Backend.Snapshot().MyID) }},
+		{name: "pending-scripts", arity: 2, summary: "List queued and running scripts", run: (*Server).cmdPendingScripts},
+		{name: "remove", arity: 3, summary: "Stop monitoring a master", run: func(s *Server, _ *client, r *reply, a []string) { s.backendResult(r, s.opts.Backend.Remove(a[2])) }},
+		{name: "replicas", arity: 3, summary: "List the replicas of a master", run: replicas},
+		{name: "reset", arity: 3, summary: "Reset masters matching a pattern", run: func(s *Server, _ *client, r *reply, a []string) { r.int(int64(s.opts.Backend.Reset(a[2]))) }},
+		{name: "sentinels", arity: 3, summary: "List the other sentinels of a master", run: byName(func(r *reply, m *view.Master) {
+			now := time.Now()
+			r.array(len(m.Sentinels))
+			for i := range m.Sentinels {
+				r.pairs(sentinelFields(&m.Sentinels[i], now))
+			}
+		})},
+		{name: "set", arity: -5, summary: "Change a master's configuration", run: func(s *Server, _ *client, r *reply, a []string) { s.backendResult(r, s.opts.Backend.Set(a[2], a[3:])) }},
+		{name: "simulate-failure", arity: -3, summary: "Simulate a crash at a failover step", run: (*Server).cmdSimulateFailure},
+		{name: "slaves", arity: 3, summary: "List the replicas of a master (old name)", run: replicas},
+		// Valkey's names; Redis 7.0 does not list them.
+		{name: "primary", arity: 3, hidden: true, summary: "Show the state of a master", run: master},
+		{name: "primaries", arity: 2, hidden: true, summary: "List the monitored masters", run: masters},
+	}
+}
+
+// backendResult answers +OK or the Backend's error text as it is.
+func (s *Server) backendResult(r *reply, err error) {
+	if err != nil {
+		r.err(err.Error())
+		return
+	}
+	r.ok()
+}
+
+func (s *Server) cmdGetMasterAddr(_ *client, r *reply, args []string) {
+	m := s.opts.Backend.Snapshot().Master(args[2])
+	if m == nil {
+		r.nullArray()
+		return
+	}
+	r.array(2)
+	r.bulk(m.AddrHost)
+	r.bulkInt(int64(m.AddrPort))
+}
+
+// ckquorum: usable = this sentinel + known sentinels neither SDOWN nor ODOWN.
+func ckquorum(r *reply, m *view.Master) {
+	voters := len(m.Sentinels) + 1
+	usable := 1
+	for i := range m.Sentinels {
+		if !hasFlag(m.Sentinels[i].Flags, "s_down") && !hasFlag(m.Sentinels[i].Flags, "o_down") {
+			usable++
+		}
+	}
+	var problems []string
+	if usable < m.Instance.Quorum {
+		problems = append(problems, "Not enough available Sentinels to reach the specified quorum for this master")
+	}
+	if usable < voters/2+1 {
+		problems = append(problems, "Not enough available Sentinels to reach the majority and authorize a failover")
+	}
+	if len(problems) > 0 {
+		r.err(fmt.Sprintf("NOQUORUM %d usable Sentinels. %s", usable, strings.Join(problems, ". ")))
+		return
+	}
+	r.status(fmt.Sprintf("OK %d usable Sentinels. Quorum and failover authorization can be reached", usable))
+}
+
+func hasFlag(flags, flag string) bool {
+	for f := range strings.SplitSeq(flags, ",") {
+		if f == flag {
+			return true
+		}
+	}
+	return false
+}
+
+// MONITOR checks the numeric forms in Redis' order; the rest (address,
+// port range, duplicates) is the Backend's.
+func (s *Server) cmdMonitor(_ *client, r *reply, args []string) {
+	quorum, ok := parseInt(args[5])
+	if !ok || quorum > 1<<31-1 || quorum < -1<<31 {
+		r.err("ERR Invalid quorum")
+		return
+	}
+	port, ok := parseInt(args[4])
+	if !ok || port > 1<<31-1 || port < -1<<31 {
+		r.err("ERR Invalid port")
+		return
+	}
+	if quorum <= 0 {
+		r.err("ERR Quorum must be 1 or greater.")
+		return
+	}
+	s.backendResult(r, s.opts.Backend.Monitor(args[2], args[3], int(port), int(quorum)))
+}
+
+func (s *Server) cmdIsMasterDown(_ *client, r *reply, args []string) {
+	port, ok := parseInt(args[3])
+	if !ok || port > 1<<31-1 || port < -1<<31 {
+		r.err("ERR value is not an integer or out of range")
+		return
+	}
+	epoch, ok := parseInt(args[4])
+	if !ok || epoch < 0 {
+		r.err("ERR value is not an integer or out of range")
+		return
+	}
+	down, leader, leaderEpoch := s.opts.Backend.IsMasterDownByAddr(args[2], int(port), uint64(epoch), args[5])
+	if leader == "" {
+		leader = "*"
+	}
+	r.array(3)
+	if down {
+		r.int(1)
+	} else {
+		r.int(0)
+	}
+	r.bulk(leader)
+	r.int(int64(leaderEpoch))
+}
+
+func (s *Server) cmdSentinelConfig(_ *client, r *reply, args []string) {
+	if len(args) < 4 {
+		r.err("ERR wrong number of arguments for 'sentinel|config' command")
+		return
+	}
+	switch op := strings.ToLower(args[2]); {
+	case op == "set" && len(args) == 5:
+		s.backendResult(r, s.opts.Backend.ConfigSet(args[3], args[4]))
+	case op == "get" && len(args) == 4:
+		st := s.opts.Backend.Snapshot().Settings
+		all := []kv{
+			{"resolve-hostnames", yesNo(st.ResolveHostnames)},
+			{"announce-hostnames", yesNo(st.AnnounceHostnames)},
+			{"announce-ip", st.AnnounceIP},
+			{"announce-port", strconv.Itoa(st.AnnouncePort)},
+			{"sentinel-user", st.SentinelUser},
+			{"sentinel-pass", st.SentinelPass},
+		}
+		var out []kv
+		for _, p := range all {
+			if glob.Match(args[3], p.k, true) {
+				out = append(out, p)
+			}
+		}
+		r.pairs(out)
+	default:
+		r.err("ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func (s *Server) cmdSentinelDebug(_ *client, r *reply, args []string) {
+	if len(args) > 2 {
+		s.backendResult(r, s.opts.Backend.Debug(args[2:]))
+		return
+	}
+	t := s.opts.Backend.Snapshot().Timers
+	r.pairs([]kv{
+		{"INFO-PERIOD", ms(t.InfoPeriod)},
+		{"PING-PERIOD", ms(t.PingPeriod)},
+		{"ASK-PERIOD", ms(t.AskPeriod)},
+		{"PUBLISH-PERIOD", ms(t.PublishPeriod)},
+		{"DEFAULT-DOWN-AFTER", ms(t.DefaultDownAfter)},
+		{"DEFAULT-FAILOVER-TIMEOUT", ms(t.DefaultFailoverTimeout)},
+		{"TILT-TRIGGER", ms(t.TiltTrigger)},
+		{"TILT-PERIOD", ms(t.TiltPeriod)},
+		{"SLAVE-RECONF-TIMEOUT", ms(t.SlaveReconfTimeout)},
+		{"MIN-LINK-RECONNECT-PERIOD", ms(t.MinLinkReconnectPeriod)},
+		{"ELECTION-TIMEOUT", ms(t.ElectionTimeout)},
+		{"SCRIPT-MAX-RUNTIME", ms(t.ScriptMaxRuntime)},
+		{"SCRIPT-RETRY-DELAY", ms(t.ScriptRetryDelay)},
+	})
+}
+
+func (s *Server) cmdSimulateFailure(_ *client, r *reply, args []string) {
+	flags := make([]string, 0, len(args)-2)
+	for _, a := range args[2:] {
+		switch f := strings.ToLower(a); f {
+		case "crash-after-election", "crash-after-promotion":
+			flags = append(flags, f)
+		case "help":
+			r.strings([]string{"crash-after-election", "crash-after-promotion"})
+			return
+		default:
+			r.err("ERR Unknown failure simulation specified")
+			return
+		}
+	}
+	s.backendResult(r, s.opts.Backend.SimulateFailure(flags))
+}
+
+// INFO-CACHE: [name, [[age-ms, info], ...master first, then replicas], ...].
+// Unlike Redis 7.0, each replica's age is computed from its own refresh time.
+func (s *Server) cmdInfoCache(_ *client, r *reply, args []string) {
+	snap := s.opts.Backend.Snapshot()
+	now := time.Now()
+	var found []*view.Master
+	for _, name := range args[2:] {
+		m := snap.Master(name)
+		if m == nil || containsMaster(found, m) {
+			continue
+		}
+		found = append(found, m)
+	}
+	r.array(2 * len(found))
+	entry := func(in *view.Instance) {
+		r.array(2)
+		r.int(msSince(in.InfoRefresh, now))
+		if in.InfoText == "" {
+			r.nullBulk()
+			return
+		}
+		r.verbatim(in.InfoText)
+	}
+	for _, m := range found {
+		r.bulk(m.Name)
+		r.array(1 + len(m.Replicas))
+		entry(&m.Instance)
+		for i := range m.Replicas {
+			entry(&m.Replicas[i])
+		}
+	}
+}
+
+func containsMaster(list []*view.Master, m *view.Master) bool {
+	for _, x := range list {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) cmdPendingScripts(_ *client, r *reply, _ []string) {
+	scripts := s.opts.Backend.PendingScripts()
+	r.array(len(scripts))
+	for _, sc := range scripts {
+		r.mapLen(5)
+		r.bulk("argv")
+		r.strings(sc.Argv)
+		r.bulk("flags")
+		if sc.Running {
+			r.bulk("running")
+		} else {
+			r.bulk("scheduled")
+		}
+		r.bulk("pid")
+		r.bulkInt(int64(sc.PID))
+		if sc.Running {
+			r.bulk("run-time")
+			r.bulkInt(sc.RunTime.Milliseconds())
+		} else {
+			r.bulk("run-delay")
+			r.bulkInt(sc.RunDelay.Milliseconds())
+		}
+		r.bulk("retry-num")
+		r.bulkInt(int64(sc.RetryNum))
+	}
+}

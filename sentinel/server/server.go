@@ -1,0 +1,250 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/sentinel/view"
+)
+
+// Backend is the daemon side: it owns the sentinel state. Errors carry the
+// full Redis error text without the leading '-', e.g. "ERR No such master
+// with that name" or "INPROG Failover already in progress"; the server
+// writes them as they are.
+type Backend interface {
+	Snapshot() *view.Snapshot
+	// Monitor is called after the server checked quorum and port are
+	// integers and quorum >= 1 (Redis' order, spec §1.2).
+	Monitor(name, host string, port, quorum int) error
+	Remove(name string) error
+	Set(name string, args []string) error // raw option/value args after the name
+	Reset(pattern string) int
+	Failover(name string) error
+	FlushConfig() error
+	ConfigSet(param, value string) error
+	IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (down bool, leader string, leaderEpoch uint64)
+	SimulateFailure(flags []string) error // "crash-after-election" / "crash-after-promotion"
+	Debug(pairs []string) error           // SENTINEL DEBUG param value ...
+	Hello(payload string)                 // PUBLISH __sentinel__:hello <payload>
+	PendingScripts() []Script
+}
+
+// Script is one queued or running notification/reconfig script.
+type Script struct {
+	Argv              []string
+	Running           bool
+	PID               int
+	RunTime, RunDelay time.Duration
+	RetryNum          int
+}
+
+// Options configure a Server.
+type Options struct {
+	Listener    net.Listener // may be a demultiplexing listener shared with gossip
+	Backend     Backend
+	RequirePass string // default user's password ("" = nopass)
+	Version     string // reported redis_version, e.g. "7.0.15"
+	ConfigFile  string // INFO server config_file
+	Shutdown    func() // called by SHUTDOWN, on its own goroutine
+	Log         zerolog.Logger
+}
+
+// Server answers Redis Sentinel clients on one listener.
+type Server struct {
+	opts    Options
+	log     zerolog.Logger
+	runID   string // INFO run_id: per process, unlike the persisted myid
+	started time.Time
+	cmds    map[string]*command
+	acl     *acl
+	ps      pubsub
+	wg      sync.WaitGroup
+	nextID  atomic.Int64
+
+	mu      sync.Mutex
+	clients map[int64]*client
+	closed  bool
+
+	stats struct {
+		conns, commands, errors atomic.Int64
+		inBytes, outBytes       atomic.Int64
+	}
+}
+
+// New builds a server; call Serve to start accepting.
+func New(o Options) *Server {
+	id := make([]byte, 20)
+	_, _ = rand.Read(id) // crypto/rand.Read never fails
+	s := &Server{
+		opts:    o,
+		log:     o.Log.With().Str("component", "server").Logger(),
+		runID:   hex.EncodeToString(id),
+		started: time.Now(),
+		acl:     newACL(o.RequirePass),
+		clients: make(map[int64]*client),
+		ps:      newPubsub(),
+	}
+	s.cmds = commandTable()
+	return s
+}
+
+// Serve accepts connections until Close. It returns nil after Close.
+func (s *Server) Serve() error {
+	backoff := 5 * time.Millisecond
+	for {
+		nc, err := s.opts.Listener.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("accept: %w", err)
+			}
+			// Transient (EMFILE, a demultiplexer hiccup): retry like net/http.
+			s.log.Warn().Err(err).Dur("retry_in", backoff).Msg("accept failed")
+			time.Sleep(backoff)
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		s.start(nc)
+	}
+}
+
+func (s *Server) start(nc net.Conn) {
+	c := newClient(s.nextID.Add(1), nc, s.acl.defaultOpen())
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = nc.Close()
+		return
+	}
+	s.clients[c.id] = c
+	s.wg.Go(func() { s.readLoop(c) })
+	s.wg.Go(func() { s.writeLoop(c) })
+	s.mu.Unlock()
+	s.stats.conns.Add(1)
+	s.log.Debug().Int64("client", c.id).Str("addr", c.addr).Msg("client connected")
+}
+
+// Close closes the listener and every client connection, and waits for all
+// connection goroutines to end.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	all := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		all = append(all, c)
+	}
+	s.mu.Unlock()
+	err := s.opts.Listener.Close()
+	for _, c := range all {
+		c.kill()
+	}
+	s.wg.Wait()
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("close listener: %w", err)
+	}
+	return nil
+}
+
+// Clients is the number of connected clients (INFO clients).
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// clientList returns the connected clients in id order.
+func (s *Server) clientList() []*client {
+	s.mu.Lock()
+	all := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		all = append(all, c)
+	}
+	s.mu.Unlock()
+	sortClients(all)
+	return all
+}
+
+func (s *Server) readLoop(c *client) {
+	defer s.drop(c)
+	rr := newRequestReader(c.nc)
+	var counted int64
+	for {
+		args, err := rr.next(!s.authRequired(c))
+		s.stats.inBytes.Add(rr.bytes - counted)
+		counted = rr.bytes
+		if err != nil {
+			var pe protocolError
+			if errors.As(err, &pe) {
+				s.log.Debug().Int64("client", c.id).Str("addr", c.addr).Err(err).Msg("protocol error, closing")
+				r := reply{}
+				r.err("ERR " + pe.Error())
+				s.stats.errors.Add(1)
+				c.out.reply(r.b)
+			}
+			return
+		}
+		if args == nil {
+			continue
+		}
+		s.exec(c, args)
+		if c.closeAfterReply {
+			return
+		}
+	}
+}
+
+// drop unregisters a client whose reader ended. Pending output is still
+// flushed (QUIT's +OK, a protocol error, replies to a half-closed client),
+// but only for a bounded time.
+func (s *Server) drop(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
+	s.ps.unsubscribeAll(c)
+	_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	c.out.closeAfterFlush()
+	s.log.Debug().Int64("client", c.id).Msg("client disconnected")
+}
+
+func (s *Server) writeLoop(c *client) {
+	defer func() { _ = c.nc.Close() }()
+	var spare []byte
+	for {
+		data, done := c.out.take(spare)
+		if done {
+			return
+		}
+		n, err := c.nc.Write(data)
+		s.stats.outBytes.Add(int64(n))
+		c.out.written()
+		if err != nil {
+			c.out.kill()
+			return
+		}
+		spare = nil
+		if cap(data) <= 64<<10 {
+			spare = data[:0]
+		}
+	}
+}
