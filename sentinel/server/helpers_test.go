@@ -105,7 +105,6 @@ func fixture() *view.Snapshot {
 		Status:   "ok",
 		AddrHost: "127.0.0.1",
 		AddrPort: 6379,
-		Quorum:   2,
 		Replicas: []view.Instance{
 			{Kind: view.KindReplica, Name: "127.0.0.1:6380", IP: "127.0.0.1", Port: 6380, RunID: "r1",
 				Flags: "slave", LinkRefcount: 1, DownAfter: 30 * time.Second, RoleReported: "slave",

@@ -1,0 +1,340 @@
+package gossip
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/sentinel/peer"
+)
+
+// recorder collects what a Group hands to its callbacks.
+type recorder struct {
+	mu      sync.Mutex
+	msgs    []received
+	changes []received
+}
+
+type received struct {
+	from string
+	msg  any
+}
+
+func (r *recorder) onMessage(from string, msg any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, received{from, msg})
+}
+
+func (r *recorder) onMembership(name string, alive bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = append(r.changes, received{name, alive})
+}
+
+func (r *recorder) got(from string, msg any) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.msgs, received{from, msg})
+}
+
+func (r *recorder) saw(name string, alive bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.changes, received{name, alive})
+}
+
+// waitFor polls cond until it holds or the deadline passes. Inside a
+// synctest bubble both the sleep and the deadline are on fake time.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func testLogger(t *testing.T) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Timestamp().Logger()
+}
+
+// memCluster starts n groups on an in-memory network, not yet joined.
+func memCluster(t *testing.T, n int) (*memNetwork, []*Group, []*recorder) {
+	t.Helper()
+	network := newMemNetwork()
+	groups := make([]*Group, n)
+	recs := make([]*recorder, n)
+	for i := range n {
+		ip, port, _ := memAddr(i)
+		recs[i] = &recorder{}
+		cfg := Config{
+			Name:         fmt.Sprintf("node%d", i),
+			BindAddr:     ip,
+			Port:         port,
+			Label:        "test",
+			Log:          testLogger(t).With().Int("node", i).Logger(),
+			OnMessage:    recs[i].onMessage,
+			OnMembership: recs[i].onMembership,
+		}
+		g, err := newGroup(cfg, network.newTransport(ip, port))
+		if err != nil {
+			t.Fatalf("start node%d: %v", i, err)
+		}
+		groups[i] = g
+	}
+	return network, groups, recs
+}
+
+// closeAll closes groups inside a synctest bubble, then lets memberlist's
+// in-flight probes and streams (which Shutdown does not wait for) run out:
+// fake time stops when the bubble's root goroutine returns.
+func closeAll(t *testing.T, groups ...*Group) {
+	t.Helper()
+	for _, g := range groups {
+		if err := g.Close(); err != nil {
+			t.Errorf("close %s: %v", g.name, err)
+		}
+	}
+	time.Sleep(2 * tcpTimeout)
+}
+
+// sees reports whether g considers each of names alive (want) or not.
+func sees(g *Group, want bool, names ...string) bool {
+	for _, n := range names {
+		if g.Alive(n) != want {
+			return false
+		}
+	}
+	return true
+}
+
+func TestGroupSpreadsAndDetectsFailuresOnFakeTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		network, groups, recs := memCluster(t, 3)
+		defer closeAll(t, groups...)
+		_, _, seed := memAddr(0)
+		groups[1].Join(seed)
+		groups[2].Join(seed, seed) // duplicates and repeats are harmless
+		groups[2].Join(seed)
+
+		waitFor(t, 5*time.Second, "all three to see each other", func() bool {
+			return sees(groups[0], true, "node1", "node2") &&
+				sees(groups[1], true, "node0", "node2") &&
+				sees(groups[2], true, "node0", "node1")
+		})
+		if !recs[0].saw("node1", true) || !recs[0].saw("node2", true) {
+			t.Fatal("node0 got no OnMembership(alive) for its peers")
+		}
+
+		// A broadcast reaches everyone within a few gossip rounds.
+		op := peer.Opinion{From: "node0", Master: "mymaster", Down: true}
+		sent := time.Now()
+		groups[0].Broadcast(op)
+		waitFor(t, time.Second, "the opinion at node1 and node2", func() bool {
+			return recs[1].got("node0", op) && recs[2].got("node0", op)
+		})
+		if took := time.Since(sent); took > 4*gossipInterval {
+			t.Fatalf("opinion took %s to spread, want within a few gossip rounds", took)
+		}
+
+		// A direct send reaches only its addressee.
+		reply := &peer.VoteReply{From: "node1", Master: "mymaster", Down: true, Leader: "node1", LeaderEpoch: 3}
+		if err := groups[1].Send("node2", reply); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, time.Second, "the vote reply at node2", func() bool { return recs[2].got("node1", *reply) })
+		if recs[0].got("node1", *reply) {
+			t.Fatal("a direct send reached a third node")
+		}
+
+		// Isolate node2: both sides declare the other failed.
+		_, _, a0 := memAddr(0)
+		_, _, a1 := memAddr(1)
+		_, _, a2 := memAddr(2)
+		network.Partition(a0, a2)
+		network.Partition(a1, a2)
+		cut := time.Now()
+		waitFor(t, 10*time.Second, "node2 and the majority to see each other failed", func() bool {
+			return sees(groups[0], false, "node2") && sees(groups[1], false, "node2") &&
+				sees(groups[2], false, "node0", "node1")
+		})
+		t.Logf("partition detected after %s of fake time", time.Since(cut))
+		if !sees(groups[0], true, "node1") {
+			t.Fatal("node0 lost node1, which stayed reachable")
+		}
+		if !recs[0].saw("node2", false) || !recs[2].saw("node0", false) {
+			t.Fatal("no OnMembership(failed) for the partitioned nodes")
+		}
+		want := Member{Name: "node2", Addr: "10.0.0.3", Port: 7946, Alive: false}
+		if !slices.Contains(groups[0].Members(), want) {
+			t.Fatalf("node0 members %+v, want failed %+v listed", groups[0].Members(), want)
+		}
+
+		network.Heal()
+		waitFor(t, 10*time.Second, "everyone alive again after heal", func() bool {
+			return sees(groups[0], true, "node1", "node2") &&
+				sees(groups[1], true, "node0", "node2") &&
+				sees(groups[2], true, "node0", "node1")
+		})
+
+		// A graceful leave is not a failure: node2 vanishes from Members.
+		if err := groups[2].Close(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "node0 to drop node2 after its leave", func() bool {
+			for _, m := range groups[0].Members() {
+				if m.Name == "node2" {
+					return false
+				}
+			}
+			return true
+		})
+	})
+}
+
+func TestRejoinAfterPartitionOutlivesGossipToTheDead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		network, groups, _ := memCluster(t, 2)
+		defer closeAll(t, groups...)
+		_, _, a0 := memAddr(0)
+		_, _, a1 := memAddr(1)
+		groups[1].Join(a0)
+		waitFor(t, 5*time.Second, "join", func() bool { return groups[0].Alive("node1") && groups[1].Alive("node0") })
+
+		network.Partition(a0, a1)
+		waitFor(t, 10*time.Second, "failure", func() bool { return !groups[0].Alive("node1") && !groups[1].Alive("node0") })
+		// Long enough that memberlist alone has stopped gossiping to the dead.
+		time.Sleep(3 * gossipToTheDead)
+		network.Heal()
+		waitFor(t, 2*reconnectInterval+5*time.Second, "reconnect", func() bool {
+			return groups[0].Alive("node1") && groups[1].Alive("node0")
+		})
+	})
+}
+
+func TestJoinRetriesUntilSeedAppears(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		network := newMemNetwork()
+		ip, port, _ := memAddr(0)
+		g0, err := newGroup(Config{Name: "node0", BindAddr: ip, Port: port, Log: testLogger(t).Level(zerolog.Disabled)},
+			network.newTransport(ip, port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, seed := memAddr(1)
+		g0.Join(seed) // nobody there yet
+		time.Sleep(3 * time.Second)
+
+		ip1, port1, _ := memAddr(1)
+		g1, err := newGroup(Config{Name: "node1", BindAddr: ip1, Port: port1, Log: testLogger(t)},
+			network.newTransport(ip1, port1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeAll(t, g0, g1)
+		waitFor(t, joinMaxBackoff+time.Second, "the background join to succeed", func() bool {
+			return g0.Alive("node1") && g1.Alive("node0")
+		})
+	})
+}
+
+// queued counts pending broadcasts, not the queue's anchor.
+func queued(g *Group) int { return g.queue.NumQueued() - 1 }
+
+// Also a regression test for memberlist PR #263: the (b, m1) opinion has the
+// same length as the replaced (a, m1) one and used to overwrite it.
+func TestBroadcastKeepsOnlyLatestPerTypeSenderMaster(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, groups, _ := memCluster(t, 1)
+		defer closeAll(t, groups...)
+		g := groups[0] // alone: nothing drains the queue
+		g.Broadcast(peer.Opinion{From: "a", Master: "m1", Down: true})
+		g.Broadcast(&peer.Opinion{From: "a", Master: "m1", Down: false})
+		if n := queued(g); n != 1 {
+			t.Fatalf("queued %d after a newer opinion for the same master, want 1", n)
+		}
+		g.Broadcast(peer.Opinion{From: "a", Master: "m2"})
+		g.Broadcast(peer.Opinion{From: "b", Master: "m1"})
+		g.Broadcast(peer.VoteRequest{From: "a", Master: "m1", Epoch: 1})
+		g.Broadcast(peer.VoteRequest{From: "a", Master: "m1", Epoch: 2})
+		g.Broadcast(peer.Hello{Payload: "127.0.0.1,26379,a,1,m1,127.0.0.1,6379,0"})
+		g.Broadcast(peer.Hello{Payload: "127.0.0.1,26379,a,2,m1,127.0.0.1,6380,1"})
+		g.Broadcast(peer.Hello{Payload: "127.0.0.1,26379,a,2,m2,127.0.0.1,6381,1"})
+		if n := queued(g); n != 6 {
+			t.Fatalf("queued %d, want 6 (2 masters × opinion, other sender, 1 vote request, 2 hellos)", n)
+		}
+		g.Broadcast("not a peer message")
+		if n := queued(g); n != 6 {
+			t.Fatalf("an unencodable message was queued")
+		}
+		if err := g.Send("nobody", peer.Opinion{}); !errors.Is(err, ErrUnknownMember) {
+			t.Fatalf("Send to a stranger: %v, want ErrUnknownMember", err)
+		}
+	})
+}
+
+func TestEnvelopeRoundTrip(t *testing.T) {
+	msg := peer.VoteRequest{From: "a", Master: "m", MasterIP: "10.0.0.1", MasterPort: 6379, Epoch: 9, Candidate: "a"}
+	b, err := encodeEnvelope("node-a", &msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, got, err := decodeEnvelope(b)
+	if err != nil || from != "node-a" || got != msg {
+		t.Fatalf("decodeEnvelope = %q, %#v, %v", from, got, err)
+	}
+	if from, msg, err := decodeEnvelope(encodeLeave("node-a")); err != nil || from != "node-a" || msg != nil {
+		t.Fatalf("leave intent decoded as %q, %#v, %v", from, msg, err)
+	}
+	for _, bad := range [][]byte{nil, {3, 1, 'a'}, {1, 0x80}, {1, 5, 'a'}, {1, 0}, {2, 1, 'a', 0}, append([]byte{1, 1, 'a'}, 9, 1)} {
+		if _, _, err := decodeEnvelope(bad); err == nil {
+			t.Fatalf("decodeEnvelope(%x) accepted", bad)
+		}
+	}
+}
+
+// OnMembership runs outside memberlist's node lock, so it may query the Group.
+func TestOnMembershipMayQueryGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		network := newMemNetwork()
+		var (
+			g0       *Group
+			mu       sync.Mutex
+			observed []Member
+		)
+		ready := make(chan struct{})
+		ip, port, seed := memAddr(0)
+		g0, err := newGroup(Config{Name: "node0", BindAddr: ip, Port: port, Log: testLogger(t),
+			OnMembership: func(name string, alive bool) {
+				<-ready // g0 is assigned
+				mu.Lock()
+				defer mu.Unlock()
+				observed = g0.Members()
+			}}, network.newTransport(ip, port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		close(ready)
+		ip1, port1, _ := memAddr(1)
+		g1, err := newGroup(Config{Name: "node1", BindAddr: ip1, Port: port1, Log: testLogger(t)}, network.newTransport(ip1, port1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeAll(t, g0, g1)
+		g1.Join(seed)
+		waitFor(t, 5*time.Second, "the callback to see node1 through Members", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(observed) == 1 && observed[0].Name == "node1" && observed[0].Alive
+		})
+	})
+}
