@@ -192,6 +192,12 @@ func (s *State) promoted(m *master, r *instance) {
 		s.out.Scripts = append(s.out.Scripts, argv)
 	}
 	s.announceConfig(m)
+	if m.inst.connected && !m.inst.sdown() {
+		// A reachable old master (manual failover) is made a replica now,
+		// not after the switch, and its clients are disconnected so they
+		// rediscover the master instead of writing into a replica.
+		s.send(m.inst, monitor.SlaveOf{Host: r.host, Port: r.port})
+	}
 	s.failoverReconfSlaves(m)
 }
 

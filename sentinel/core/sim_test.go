@@ -500,3 +500,69 @@ func TestSimLossyNetworkStillOneLeader(t *testing.T) {
 		w.checkOneLeaderPerEpoch(seed)
 	}
 }
+
+// TestSimManualFailoverIsSwitchover: SENTINEL FAILOVER on a healthy group
+// hands over with FAILOVER TO, without an election, and the old master
+// follows the new one.
+func TestSimManualFailoverIsSwitchover(t *testing.T) {
+	w := newWorld(t, 3, 3, 2, 2)
+	w.idle(5 * time.Second)
+	n := w.nodes[0]
+	if err := n.st.Failover(w.now, "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(n)
+	if err := n.st.Failover(w.now, "mymaster"); err != ErrInProgress {
+		t.Fatalf("second SENTINEL FAILOVER: %v, want -INPROG", err)
+	}
+	w.run(2 * time.Second)
+	if len(w.events("+switch-master")) != 3 {
+		t.Fatalf("+switch-master events: %v", w.events("+switch-master"))
+	}
+	old := w.redis["10.0.0.1:6379"]
+	newAddr := w.masterAddr(n)
+	if old.role != "slave" || old.master != newAddr {
+		t.Fatalf("old master is %s of %q, new master %s", old.role, old.master, newAddr)
+	}
+	for _, x := range w.nodes {
+		if got := w.masterAddr(x); got != newAddr {
+			t.Fatalf("%s answers %s, want %s", x.id, got, newAddr)
+		}
+	}
+}
+
+func TestManualFailoverWithoutGoodReplica(t *testing.T) {
+	w := newWorld(t, 3, 3, 1, 2)
+	w.redis["10.0.0.2:6379"].priority = 0
+	w.idle(5 * time.Second)
+	if err := w.nodes[0].st.Failover(w.now, "mymaster"); err != ErrNoGoodSlave {
+		t.Fatalf("SENTINEL FAILOVER with only a priority-0 replica: %v", err)
+	}
+}
+
+// TestSimNoGoodSlaveAbortsWithReasons: spec §5 exclusions; the abort event
+// names why each replica was skipped and nothing is promoted.
+func TestSimNoGoodSlaveAbortsWithReasons(t *testing.T) {
+	w := newWorld(t, 5, 3, 2, 2)
+	w.redis["10.0.0.2:6379"].priority = 0
+	w.redis["10.0.0.3:6379"].priority = 0
+	w.idle(5 * time.Second)
+	w.redis["10.0.0.1:6379"].alive = false
+	w.run(3 * time.Second)
+	aborts := w.events("-failover-abort-no-good-slave")
+	if len(aborts) == 0 {
+		t.Fatal("no -failover-abort-no-good-slave")
+	}
+	want := "master mymaster 10.0.0.1 6379 10.0.0.2:6379=replica-priority-0,10.0.0.3:6379=replica-priority-0"
+	if aborts[0].e.Message != want {
+		t.Fatalf("abort message %q, want %q", aborts[0].e.Message, want)
+	}
+	for _, a := range []string{"10.0.0.2:6379", "10.0.0.3:6379"} {
+		if w.redis[a].role != "slave" {
+			t.Fatalf("%s was promoted", a)
+		}
+	}
+	if len(w.events("+promoted-slave")) != 0 {
+		t.Fatal("a replica of priority 0 was promoted")
+	}
+}
