@@ -1,0 +1,174 @@
+package monitor
+
+import (
+	"errors"
+	"maps"
+	"time"
+)
+
+// ErrAuth marks a connection refused by AUTH (WRONGPASS, NOAUTH, no password
+// configured on the server...).
+var ErrAuth = errors.New("auth failed")
+
+// LinkKind is the kind of instance at the other end of a link.
+type LinkKind int
+
+const (
+	LinkMaster LinkKind = iota
+	LinkReplica
+	LinkSentinel
+)
+
+func (k LinkKind) String() string {
+	switch k {
+	case LinkMaster:
+		return "master"
+	case LinkReplica:
+		return "replica"
+	default:
+		return "sentinel"
+	}
+}
+
+// LinkSpec describes one link. Reconcile restarts a link whose spec changed.
+type LinkSpec struct {
+	Key                string            // unique, chosen by the caller
+	Addr               string            // host:port (a hostname is re-resolved on every connect)
+	Kind               LinkKind          // sentinels get a command connection only
+	Username, Password string            // AUTH [user] pass on connect when Password != ""
+	Rename             map[string]string // lower-case command name -> new name (rename-command)
+	ClientName         string            // CLIENT SETNAME <ClientName>-cmd / -pubsub when != ""
+	Subscribe          bool              // masters and replicas: also SUBSCRIBE __sentinel__:hello
+	Timeout            time.Duration     // dial/read/write timeout per command; 0 => 500ms
+}
+
+func (s LinkSpec) equal(o LinkSpec) bool {
+	return s.Key == o.Key && s.Addr == o.Addr && s.Kind == o.Kind &&
+		s.Username == o.Username && s.Password == o.Password &&
+		maps.Equal(s.Rename, o.Rename) && s.ClientName == o.ClientName &&
+		s.Subscribe == o.Subscribe && s.Timeout == o.Timeout
+}
+
+// rename maps a lower-case command name through rename-command.
+func (s LinkSpec) rename(name string) string {
+	if n, ok := s.Rename[name]; ok {
+		return n
+	}
+	return name
+}
+
+// Request is something a link executes on its command connection.
+type Request interface{ request() }
+
+// Ping sends PING; answered by ObsPingReply.
+type Ping struct{}
+
+// InfoRequest sends INFO; answered by ObsInfo.
+type InfoRequest struct{}
+
+// Hello sends PUBLISH __sentinel__:hello "<ip>,<Rest>"; ip is AnnounceIP or,
+// if empty, the local address of the link's command connection.
+type Hello struct {
+	AnnounceIP string
+	Rest       string
+}
+
+// SlaveOf sends the pipelined transaction MULTI, SLAVEOF host port (NO ONE
+// when Host is ""), CONFIG REWRITE, CLIENT KILL TYPE normal, CLIENT KILL TYPE
+// pubsub, EXEC (spec §4.1), then INFO at once so the new role is reported.
+type SlaveOf struct {
+	Host string
+	Port int
+}
+
+// AskMasterDown sends SENTINEL IS-MASTER-DOWN-BY-ADDR ip port epoch runid
+// (RunID "" => "*"); answered by ObsAskReply.
+type AskMasterDown struct {
+	IP    string
+	Port  int
+	Epoch uint64
+	RunID string
+}
+
+// Failover sends Redis' FAILOVER [TO host port] [TIMEOUT ms] (coordinated
+// switchover); TO is left out when Host is "", TIMEOUT when Timeout is 0.
+type Failover struct {
+	Host    string
+	Port    int
+	Timeout time.Duration
+}
+
+// ScriptKill sends SCRIPT KILL.
+type ScriptKill struct{}
+
+func (Ping) request()          {}
+func (InfoRequest) request()   {}
+func (Hello) request()         {}
+func (SlaveOf) request()       {}
+func (AskMasterDown) request() {}
+func (Failover) request()      {}
+func (ScriptKill) request()    {}
+
+// ObsKind says what an Observation reports.
+type ObsKind int
+
+const (
+	ObsConnected ObsKind = iota
+	ObsDisconnected
+	ObsPingReply
+	ObsInfo
+	ObsHello
+	ObsAskReply
+	ObsReply
+)
+
+func (k ObsKind) String() string {
+	switch k {
+	case ObsConnected:
+		return "connected"
+	case ObsDisconnected:
+		return "disconnected"
+	case ObsPingReply:
+		return "ping-reply"
+	case ObsInfo:
+		return "info"
+	case ObsHello:
+		return "hello"
+	case ObsAskReply:
+		return "ask-reply"
+	default:
+		return "reply"
+	}
+}
+
+// AskReply is a parsed SENTINEL IS-MASTER-DOWN-BY-ADDR reply.
+type AskReply struct {
+	Down        bool
+	Leader      string // "" when the sentinel answered "*"
+	LeaderEpoch uint64
+}
+
+// Observation is what a link reports.
+//
+// Every request that gets a reply yields one observation: Ping an ObsPingReply,
+// InfoRequest an ObsInfo, AskMasterDown an ObsAskReply, the others an
+// ObsReply; an error reply (or a malformed one) to InfoRequest or
+// AskMasterDown yields an ObsReply with OK false instead. A request cut short
+// by a connection error yields nothing; the ObsDisconnected that follows
+// carries the error, and requests still queued are dropped.
+//
+// ObsDisconnected is reported when a connection is lost and when a connect
+// attempt fails with an error other than the one last reported, so a dead or
+// misconfigured instance is reported once, not every 250 ms.
+type Observation struct {
+	Key     string
+	Kind    ObsKind
+	At      time.Time // when the reply arrived
+	OK      bool      // ObsPingReply: +PONG, -LOADING or -MASTERDOWN; ObsReply: no error
+	Reply   string    // ObsPingReply/ObsReply: the reply or the error text
+	Info    *Info     // ObsInfo
+	Payload string    // ObsHello: the message received on the pub/sub connection
+	Ask     AskReply  // ObsAskReply
+	Request Request   // the request answered
+	Err     error     // ObsDisconnected: why
+}
