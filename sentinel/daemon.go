@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	sockaddr "github.com/hashicorp/go-sockaddr"
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/core"
 	"github.com/seed877ff415/sentinel/sentinel/gossip"
+	"github.com/seed877ff415/sentinel/sentinel/metrics"
 	"github.com/seed877ff415/sentinel/sentinel/server"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
@@ -53,6 +55,8 @@ type Daemon struct {
 	group    *gossip.Group
 	scripts  *notify.ScriptRunner
 	hooks    *notify.Webhooks
+	metrics  *metrics.Metrics
+	started  time.Time
 	obs      chan monitor.Observation
 	peerIn   chan any
 	members  chan membership
@@ -94,7 +98,9 @@ func Run(ctx context.Context, o Options) error {
 		members: make(chan membership, 64),
 		calls:   make(chan func()),
 		stop:    stop,
+		started: time.Now(),
 	}
+	d.metrics = metrics.New(d)
 	firstStart := cfg.MyID == ""
 	if firstStart {
 		cfg.MyID = config.GenerateID()
@@ -121,10 +127,7 @@ func Run(ctx context.Context, o Options) error {
 	mux := gossip.NewMux(ln)
 	defer mux.Close()
 
-	selfIP := cfg.AnnounceIP
-	if selfIP == "" {
-		selfIP = advertiseIP(bind)
-	}
+	selfIP := advertiseIP(cfg.AnnounceIP, bind)
 	timers := view.DefaultTimers()
 	d.state = core.New(core.Options{
 		MyID: cfg.MyID, Port: cfg.Port, AnnounceIP: cfg.AnnounceIP, AnnouncePort: cfg.AnnouncePort,
@@ -185,6 +188,13 @@ func Run(ctx context.Context, o Options) error {
 
 	go d.scripts.Run(ctx)
 	go d.hooks.Run(ctx)
+	if cfg.MetricsAddr != "" {
+		go func() {
+			if err := metrics.Serve(ctx, cfg.MetricsAddr, d.metrics, d.log.With().Str("component", "metrics").Logger()); err != nil {
+				d.log.Error().Err(err).Msg("metrics server stopped")
+			}
+		}()
+	}
 
 	d.log.Info().Str("config", cfg.Path).Int("port", cfg.Port).Str("myid", cfg.MyID).
 		Int("masters", len(cfg.Masters)).Msg("sentinel started")
@@ -309,6 +319,7 @@ func (d *Daemon) emit(e notify.Event) {
 		ev = ev.Str("master", e.Master)
 	}
 	ev.Msg(e.Message)
+	d.metrics.ObserveEvent(e, time.Now())
 	if e.Published() && d.srv != nil {
 		d.srv.Publish(e.Type, e.Message)
 	}
@@ -380,10 +391,17 @@ func gossipKeys(in []string) ([][]byte, error) {
 	return keys, nil
 }
 
-// advertiseIP picks the address peers reach us at when nothing is announced.
-func advertiseIP(bind string) string {
+// advertiseIP is the address gossip peers reach us at: the announced one,
+// else the bind address, else this host's private address.
+func advertiseIP(announce, bind string) string {
+	if announce != "" {
+		return announce
+	}
 	if ip := net.ParseIP(bind); ip != nil && !ip.IsUnspecified() {
 		return bind
+	}
+	if ip, err := sockaddr.GetPrivateIP(); err == nil && ip != "" {
+		return ip
 	}
 	return "127.0.0.1"
 }
@@ -393,4 +411,38 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// GossipMembers counts the other sentinels in the gossip group.
+func (d *Daemon) GossipMembers() (alive, known int) {
+	for _, m := range d.group.Members() {
+		known++
+		if m.Alive {
+			alive++
+		}
+	}
+	return alive, known
+}
+
+// Ready reports whether the gossip group has settled: a majority of the
+// sentinels this one knows (itself included) gossip with it. Alone, it is
+// ready once it had a few seconds to hear from peers.
+func (d *Daemon) Ready() bool {
+	snap := d.Snapshot()
+	peers := map[string]bool{}
+	for _, m := range snap.Masters {
+		for _, s := range m.Sentinels {
+			peers[s.RunID] = true
+		}
+	}
+	if len(peers) == 0 {
+		return time.Since(d.started) > 5*time.Second
+	}
+	alive := 0
+	for id := range peers {
+		if d.group.Alive(id) {
+			alive++
+		}
+	}
+	return alive+1 >= (len(peers)+1)/2+1
 }

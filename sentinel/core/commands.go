@@ -328,5 +328,5 @@ func (s *State) Debug(pairs []string) error {
 // Hello processes a hello PUBLISHed to us by a peer over the Redis protocol.
 func (s *State) Hello(now time.Time, payload string) {
 	s.now = now
-	s.processHello(payload)
+	s.processHello(payload, false)
 }

@@ -31,10 +31,9 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 	}
 	for _, m := range s.masters {
 		vm := view.Master{
-			Instance:  s.viewInstance(m.inst, pending),
-			AuthPass:  m.authPass,
-			AuthUser:  m.authUser,
-			Failovers: m.failovers,
+			Instance: s.viewInstance(m.inst, pending),
+			AuthPass: m.authPass,
+			AuthUser: m.authUser,
 		}
 		// Every answer names the same master: the promoted replica from
 		// the moment it reported role:master.

@@ -276,7 +276,6 @@ func (s *State) detectFailoverEnd(m *master) {
 // finishFailover: UPDATE_CONFIG, the leader switches to the promoted replica.
 func (s *State) finishFailover(m *master) {
 	p := m.promoted
-	m.failovers++
 	s.switchMaster(m, p.host, p.port)
 }
 

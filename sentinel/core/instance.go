@@ -195,7 +195,6 @@ type master struct {
 	candidacy           *election.Candidacy
 	candidateAt         time.Time // ODOWN seen; candidacy starts after a random desync
 	lastOpinion         time.Time // last SDOWN opinion broadcast
-	failovers           uint64
 	switchAt            time.Time // when the last +switch-master happened (repair safety)
 }
 

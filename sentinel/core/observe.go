@@ -75,7 +75,7 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 			s.observeInfo(i, o.Info)
 		}
 	case monitor.ObsHello:
-		s.processHello(o.Payload)
+		s.processHello(o.Payload, false)
 	case monitor.ObsAskReply:
 		if req, ok := o.Request.(monitor.AskMasterDown); ok && i.kind == view.KindSentinel &&
 			i.master.inst.host == req.IP && i.master.inst.port == req.Port {
@@ -238,8 +238,11 @@ func (s *State) noDownFor(i *instance, d time.Duration) bool {
 	return i.downEnded.IsZero() || s.now.Sub(i.downEnded) > d
 }
 
-// processHello applies a hello message (spec §3.3), whichever way it came.
-func (s *State) processHello(payload string) {
+// processHello applies a hello message (spec §3.3). A hello that came by
+// gossip carries the sender's gossip address, which may differ from the one
+// its Redis links use, so it only updates sentinels already known and never
+// their address.
+func (s *State) processHello(payload string, viaGossip bool) {
 	t := strings.Split(payload, ",")
 	if len(t) != 8 {
 		return
@@ -258,7 +261,10 @@ func (s *State) processHello(payload string) {
 	}
 	now := s.now
 	si := m.sentinelByID(runID)
-	if si == nil || si.host != ip || si.port != port {
+	if viaGossip && si == nil {
+		return
+	}
+	if !viaGossip && (si == nil || si.host != ip || si.port != port) {
 		s.addHelloSentinel(m, runID, ip, port)
 		si = m.sentinelByID(runID)
 	}
@@ -366,7 +372,7 @@ func (s *State) HandlePeer(now time.Time, msg any) {
 			}
 		}
 	case peer.Hello:
-		s.processHello(p.Payload)
+		s.processHello(p.Payload, true)
 	}
 }
 

@@ -91,9 +91,8 @@ type Master struct {
 	AddrHost string
 	AddrPort int
 
-	AuthPass  string
-	AuthUser  string
-	Failovers uint64 // completed failovers since start (metrics)
+	AuthPass string
+	AuthUser string
 }
 
 // Timers are the SENTINEL DEBUG tunables, in Redis' order.

@@ -1,0 +1,163 @@
+package metrics
+
+import (
+	"testing"
+	"time"
+
+	"github.com/seed877ff415/sentinel/notify"
+)
+
+const ms = time.Millisecond
+
+// failoverSteps is one failover led by this sentinel, in the order of the
+// spec §2 live stream, with durations exact in binary floating point.
+func failoverSteps(master string) []step {
+	plain := func(typ, msg string) notify.Event {
+		return notify.Event{Type: typ, Level: notify.LevelWarning, Message: msg, Master: master}
+	}
+	return []step{
+		{ev("+monitor", master), 0},
+		{replicaEv("+sdown", master), 100 * ms}, // a replica's SDOWN starts no detection
+		{ev("+sdown", master), 500 * ms},
+		{ev("+odown", master), 2000 * ms},
+		{notify.Event{Type: "+new-epoch", Level: notify.LevelWarning, Message: "6"}, 2000 * ms},
+		{ev("+try-failover", master), 2000 * ms},
+		{notify.Event{Type: "+vote-for-leader", Level: notify.LevelWarning, Message: "abcd 6"}, 2000 * ms},
+		{ev("+elected-leader", master), 2250 * ms},
+		{ev("+failover-state-select-slave", master), 2250 * ms},
+		{replicaEv("+selected-slave", master), 2500 * ms},
+		{replicaEv("+failover-state-send-slaveof-noone", master), 2500 * ms},
+		{replicaEv("+failover-state-wait-promotion", master), 2500 * ms},
+		{replicaEv("+promoted-slave", master), 3500 * ms},
+		{ev("+failover-state-reconf-slaves", master), 3500 * ms},
+		{ev("+failover-end", master), 7500 * ms},
+		{plain("+switch-master", master+" 127.0.0.1 6379 127.0.0.1 6380"), 8000 * ms},
+	}
+}
+
+func TestFailoverPhasesAndSuccess(t *testing.T) {
+	m := New(&fakeSource{})
+	feed(m, failoverSteps("mymaster"))
+	got := scrape(t, m)
+
+	phases := map[string]float64{
+		"detection": 1.5, "election": 0.25, "select": 0.25,
+		"promotion": 1, "reconfigure": 4, "total": 6,
+	}
+	want := map[string]float64{
+		// +failover-end and +switch-master both end the one failover.
+		`sentinel_failovers_total{master="mymaster",outcome="success"}`:       1,
+		`sentinel_failovers_total{master="mymaster",outcome="not_elected"}`:   0,
+		`sentinel_failovers_total{master="mymaster",outcome="no_good_slave"}`: 0,
+		`sentinel_failovers_total{master="mymaster",outcome="slave_timeout"}`: 0,
+		`sentinel_switch_master_total{master="mymaster"}`:                     1,
+		`sentinel_events_total{type="+sdown"}`:                                2,
+		`sentinel_events_total{type="+new-epoch"}`:                            1,
+		`sentinel_events_total{type="+switch-master"}`:                        1,
+	}
+	for p, sec := range phases {
+		l := `{master="mymaster",phase="` + p + `"}`
+		want[`sentinel_last_failover_phase_seconds`+l] = sec
+		want[`sentinel_failover_phase_seconds_sum`+l] = sec
+		want[`sentinel_failover_phase_seconds_count`+l] = 1
+	}
+	// Bucket edges: 1.5 s falls in le=2.5, not le=1.
+	want[`sentinel_failover_phase_seconds_bucket{master="mymaster",phase="detection",le="1"}`] = 0
+	want[`sentinel_failover_phase_seconds_bucket{master="mymaster",phase="detection",le="2.5"}`] = 1
+	want[`sentinel_failover_phase_seconds_bucket{master="mymaster",phase="election",le="0.001"}`] = 0
+	want[`sentinel_failover_phase_seconds_bucket{master="mymaster",phase="total",le="60"}`] = 1
+	expectSamples(t, got, want)
+}
+
+func TestObservedSwitchIsNotOurFailover(t *testing.T) {
+	m := New(&fakeSource{})
+	feed(m, []step{
+		{ev("+monitor", "mymaster"), 0},
+		{ev("+sdown", "mymaster"), 0},
+		{ev("+odown", "mymaster"), time.Second},
+		{notify.Event{Type: "+config-update-from", Master: "mymaster", Instance: true,
+			Message: "sentinel abcd 127.0.0.1 26380 @ mymaster 127.0.0.1 6379"}, 5 * time.Second},
+		{notify.Event{Type: "+switch-master", Master: "mymaster",
+			Message: "mymaster 127.0.0.1 6379 127.0.0.1 6380"}, 5 * time.Second},
+	})
+	got := scrape(t, m)
+	expectSamples(t, got, map[string]float64{
+		`sentinel_switch_master_total{master="mymaster"}`:                           1,
+		`sentinel_failovers_total{master="mymaster",outcome="success"}`:             0,
+		`sentinel_last_failover_phase_seconds{master="mymaster",phase="detection"}`: 1,
+	})
+	expectAbsent(t, got, `sentinel_failover_phase_seconds_count{master="mymaster",phase="total"}`)
+}
+
+func TestAbortOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		outcome string
+		steps   []step
+	}{
+		{"not_elected", []step{
+			{ev("+try-failover", "m"), 0},
+			{ev("-failover-abort-not-elected", "m"), 10 * time.Second},
+		}},
+		{"no_good_slave", []step{
+			{ev("+try-failover", "m"), 0},
+			{ev("+elected-leader", "m"), 10 * ms},
+			{ev("-failover-abort-no-good-slave", "m"), 20 * ms},
+		}},
+		{"slave_timeout", []step{
+			{ev("+try-failover", "m"), 0},
+			{ev("+elected-leader", "m"), 10 * ms},
+			{replicaEv("+selected-slave", "m"), 20 * ms},
+			{ev("-failover-abort-slave-timeout", "m"), 3 * time.Minute},
+		}},
+	} {
+		t.Run(c.outcome, func(t *testing.T) {
+			m := New(&fakeSource{})
+			feed(m, c.steps)
+			// Another sentinel then completes the failover: we only observe it.
+			m.ObserveEvent(notify.Event{Type: "+switch-master", Master: "m",
+				Message: "m 127.0.0.1 6379 127.0.0.1 6380"}, t0.Add(4*time.Minute))
+			got := scrape(t, m)
+			expectSamples(t, got, map[string]float64{
+				`sentinel_failovers_total{master="m",outcome="` + c.outcome + `"}`: 1,
+				`sentinel_switch_master_total{master="m"}`:                         1,
+			})
+			expectAbsent(t, got,
+				`sentinel_failovers_total{master="m",outcome="success"}`,
+				`sentinel_failover_phase_seconds_count{master="m",phase="total"}`)
+		})
+	}
+}
+
+func TestFailoverEndWithoutSeenStartCountsSuccess(t *testing.T) {
+	m := New(&fakeSource{})
+	m.ObserveEvent(ev("+failover-end", "m"), t0)
+	got := scrape(t, m)
+	expectSamples(t, got, map[string]float64{`sentinel_failovers_total{master="m",outcome="success"}`: 1})
+	expectAbsent(t, got, `sentinel_failover_phase_seconds_count{master="m",phase="reconfigure"}`)
+}
+
+func TestBackwardsClockRecordsNoPhase(t *testing.T) {
+	m := New(&fakeSource{})
+	feed(m, []step{
+		{ev("+try-failover", "m"), time.Second},
+		{ev("+elected-leader", "m"), 0},
+	})
+	expectAbsent(t, scrape(t, m), `sentinel_failover_phase_seconds_count{master="m",phase="election"}`)
+}
+
+func TestMonitorRemovalDropsGroupSeries(t *testing.T) {
+	m := New(&fakeSource{})
+	feed(m, failoverSteps("gone"))
+	feed(m, failoverSteps("kept"))
+	m.ObserveEvent(ev("-monitor", "gone"), t0.Add(time.Minute))
+	got := scrape(t, m)
+	expectAbsent(t, got,
+		`sentinel_failovers_total{master="gone",outcome="success"}`,
+		`sentinel_switch_master_total{master="gone"}`,
+		`sentinel_last_failover_phase_seconds{master="gone",phase="total"}`,
+		`sentinel_failover_phase_seconds_count{master="gone",phase="total"}`)
+	expectSamples(t, got, map[string]float64{
+		`sentinel_failovers_total{master="kept",outcome="success"}`: 1,
+		`sentinel_events_total{type="-monitor"}`:                    1,
+	})
+}
