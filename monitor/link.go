@@ -29,6 +29,11 @@ type link struct {
 	log    zerolog.Logger
 	cancel context.CancelFunc
 	wake   chan struct{} // capacity 1: "the queue may be non-empty"
+	// probe (capacity 1) asks the command goroutine to check its idle
+	// connection now: the pub/sub connection, always reading, learns of a
+	// dead instance at once, while an idle command connection would only
+	// learn it from its next command.
+	probe chan struct{}
 
 	mu        sync.Mutex
 	connected bool
@@ -173,6 +178,11 @@ func (l *link) serve(ctx context.Context, s *session) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-l.probe:
+			if err := s.conn.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("probe after pub/sub loss: %w", err)
+			}
+			continue
 		case <-l.wake:
 		}
 		for r, ok := l.next(); ok; r, ok = l.next() {
@@ -334,6 +344,10 @@ func (l *link) runPubSub(ctx context.Context) {
 		if err.Error() != reported {
 			reported = err.Error()
 			l.log.Debug().Err(err).Msg("pub/sub link down")
+		}
+		select {
+		case l.probe <- struct{}{}:
+		default:
 		}
 		if !sleep(ctx, reconnectPeriod) {
 			return

@@ -63,6 +63,7 @@ func (m *Manager) start(spec LinkSpec) *link {
 		log:    m.log.With().Str("link", spec.Key).Str("addr", spec.Addr).Stringer("kind", spec.Kind).Logger(),
 		cancel: cancel,
 		wake:   make(chan struct{}, 1),
+		probe:  make(chan struct{}, 1),
 	}
 	m.wg.Go(func() { l.runCommand(ctx) })
 	if spec.Subscribe && spec.Kind != LinkSentinel {

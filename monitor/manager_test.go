@@ -73,6 +73,21 @@ func TestLinkNoticesKillAndReturnWithinASecond(t *testing.T) {
 	}
 }
 
+// TestIdleLinkNoticesKillAtOnce: the pub/sub connection sees the loss and
+// has the idle command connection checked, without any request sent.
+func TestIdleLinkNoticesKillAtOnce(t *testing.T) {
+	srv := startRedis(t)
+	m, rec := newManager(t, zerolog.Nop(), 64)
+	m.Reconcile([]LinkSpec{{Key: "m", Addr: srv.addr(), Subscribe: true}})
+	rec.connected(t, "m")
+	srv.kill()
+	killed := time.Now()
+	down := rec.await(t, wait, "disconnected", nil, is("m", ObsDisconnected))
+	if lag := down.At.Sub(killed); lag > 200*time.Millisecond {
+		t.Fatalf("idle link noticed the kill after %v", lag)
+	}
+}
+
 func TestWrongPasswordWarnsOnce(t *testing.T) {
 	srv := startRedis(t, "--requirepass", "secret")
 	srv.password = "secret"

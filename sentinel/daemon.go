@@ -38,8 +38,8 @@ var errSaveFailed = errors.New("ERR Failed to save config file. Check server log
 type Options struct {
 	ConfigPath string
 	Log        zerolog.Logger
-	// Tick is how often timers run; Redis runs 10-19 times a second, we run
-	// faster so that decisions wait less.
+	// Tick is how often timers run while a decision may be due (default
+	// 10 ms); otherwise they run every 100 ms, as Redis does.
 	Tick time.Duration
 	// Ready, if set, is closed once the daemon listens.
 	Ready chan<- struct{}
@@ -210,7 +210,7 @@ func Run(ctx context.Context, o Options) error {
 	if len(join) > 0 {
 		d.group.Join(join...)
 	}
-	d.loop(ctx, o.Tick)
+	d.loop(ctx, o.Tick, 100*time.Millisecond)
 	d.save()
 	d.log.Info().Msg("sentinel stopped")
 	if d.exitCode == 99 {
@@ -219,17 +219,22 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
-// loop is the single owner of the state machine.
-func (d *Daemon) loop(ctx context.Context, tick time.Duration) {
-	t := time.NewTicker(tick)
+// loop is the single owner of the state machine. Timers run every idle
+// period while all is well and every fast period while a decision may be
+// due; an input that makes a decision urgent is followed by a tick at once.
+func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
+	period := idle
+	t := time.NewTicker(period)
 	defer t.Stop()
 	d.apply(d.state.Drain())
 	for {
+		ticked := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			d.state.Tick(time.Now())
+			ticked = true
 		case o := <-d.obs:
 			d.state.Observe(time.Now(), o)
 		case m := <-d.peerIn:
@@ -239,9 +244,21 @@ func (d *Daemon) loop(ctx context.Context, tick time.Duration) {
 		case f := <-d.calls:
 			f()
 		}
+		urgent := d.state.Urgent()
+		if urgent && !ticked {
+			d.state.Tick(time.Now())
+		}
 		d.apply(d.state.Drain())
 		if d.exitCode != 0 {
 			return
+		}
+		want := idle
+		if urgent {
+			want = fast
+		}
+		if want != period {
+			period = want
+			t.Reset(period)
 		}
 	}
 }

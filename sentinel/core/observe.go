@@ -52,6 +52,12 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 		if i.connected {
 			s.dirty = true
 		}
+		// down-after counts from the first sign of trouble, as an
+		// unanswered PING would: an instance that answered 900 ms ago and
+		// died now is not down until down-after from now.
+		if i.pingPending.IsZero() {
+			i.pingPending = now
+		}
 		i.connected = false
 		i.pending = 0
 		i.infoSent = time.Time{}

@@ -258,3 +258,27 @@ func (s *State) askPeers(m *master, force bool) {
 		s.send(si, monitor.AskMasterDown{IP: m.inst.host, Port: m.inst.port, Epoch: s.voter.CurrentEpoch(), RunID: candidate})
 	}
 }
+
+// urgentPing is how long an unanswered PING may be outstanding before the
+// instance counts as possibly failing.
+const urgentPing = 20 * time.Millisecond
+
+// Urgent reports whether a decision may be due soon, so the daemon should
+// run timers often: a master is down or failing over, or an instance that is
+// not SDOWN yet stopped answering. Otherwise a slow tick is enough.
+func (s *State) Urgent() bool {
+	for _, m := range s.masters {
+		if m.inst.sdown() || m.failoverState != foNone {
+			return true
+		}
+		for _, i := range m.instances() {
+			if i.sdown() {
+				continue
+			}
+			if !i.connected || (!i.pingPending.IsZero() && s.now.Sub(i.pingPending) > urgentPing) {
+				return true
+			}
+		}
+	}
+	return false
+}

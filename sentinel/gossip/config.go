@@ -41,9 +41,9 @@ const maxName = 128
 // LAN tuning for 3-7 sentinels: opinions must spread in milliseconds, and a
 // dead peer should be declared within about a second.
 const (
-	defaultProbeInterval = 200 * time.Millisecond
-	gossipInterval       = 50 * time.Millisecond
-	pushPullInterval     = 5 * time.Second
+	defaultProbeInterval = 500 * time.Millisecond
+	gossipInterval       = 200 * time.Millisecond
+	pushPullInterval     = 30 * time.Second
 	tcpTimeout           = 2 * time.Second
 	gossipToTheDead      = 10 * time.Second
 	suspicionMult        = 3

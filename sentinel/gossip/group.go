@@ -26,7 +26,7 @@ const (
 	// reconnectTimeout is how long a failed peer is remembered and redialled;
 	// after that it is presumed decommissioned.
 	reconnectTimeout = 6 * time.Hour
-	leaveTimeout     = time.Second
+	leaveTimeout     = 500 * time.Millisecond
 )
 
 // ErrUnknownMember is returned by Send for a name that is not a live member.
