@@ -63,6 +63,9 @@ func newRootCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "sentinel %s (Redis Sentinel %s compatible)\n", buildVersion(), sentinel.Version)
 			},
 		},
+		newDrillCmd(g),
+		newStatusCmd(g),
+		newFailoverCmd(g),
 	)
 	return root
 }
@@ -127,4 +130,3 @@ func checkConfig(w io.Writer, path string) error {
 	fmt.Fprintf(w, "%s: OK (%d master groups)\n", cfg.Path, len(cfg.Masters))
 	return nil
 }
-

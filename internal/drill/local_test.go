@@ -1,0 +1,75 @@
+package drill
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRunLocal drills Redis Sentinel and our sentinel in parallel with
+// down-after 1000 ms: every phase must show, in causal order, a replica must
+// be the new master and the old one must be back as its replica.
+func TestRunLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real redis-server and sentinel processes")
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server not installed")
+	}
+	t.Run("redis-sentinel", func(t *testing.T) {
+		t.Parallel()
+		if _, err := exec.LookPath("redis-sentinel"); err != nil {
+			t.Skip("redis-sentinel not installed")
+		}
+		drillOnce(t, "redis-sentinel {conf}")
+	})
+	t.Run("ours", func(t *testing.T) {
+		t.Parallel()
+		bin := filepath.Join(t.TempDir(), "sentinel")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/seed877ff415/sentinel/cmd/sentinel").CombinedOutput()
+		if err != nil {
+			t.Skipf("our sentinel does not build yet, drilling only redis-sentinel:\n%s", out)
+		}
+		drillOnce(t, bin+" run {conf}")
+	})
+}
+
+func drillOnce(t *testing.T, command string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	o := DefaultLocalOptions()
+	o.SentinelCommand = command
+	o.DownAfter = time.Second
+	progress := &lockedBuffer{}
+	res, err := RunLocal(ctx, o, progress)
+	t.Logf("progress:\n%s", progress.String())
+	if err != nil {
+		t.Fatalf("RunLocal: %v", err)
+	}
+	if err := res.Check(LocalPhases); err != nil {
+		t.Fatal(err)
+	}
+	if res.NewMaster == "" || res.NewMaster == res.OldMaster {
+		t.Fatalf("new master %q, old master %q", res.NewMaster, res.OldMaster)
+	}
+	if res.Writes == nil || res.Writes.OK == 0 {
+		t.Fatalf("no successful write after the kill: %+v", res.Writes)
+	}
+	doc, err := json.Marshal(NewReport([]Result{*res}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(doc, &back); err != nil {
+		t.Fatalf("report JSON does not parse: %v\n%s", err, doc)
+	}
+	if len(back.Runs) != 1 || len(back.Summary) != 1 || len(back.Runs[0].Phases) != len(res.Phases) {
+		t.Fatalf("report round trip lost data:\n%s", doc)
+	}
+	for _, pt := range res.Phases {
+		t.Logf("%s %-22s %6d ms", command, pt.Phase, pt.MS)
+	}
+}
