@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"github.com/seed877ff415/sentinel/internal/testutil"
+
 	"errors"
 	"os"
 	"runtime"
@@ -91,7 +93,7 @@ func TestIdleLinkNoticesKillAtOnce(t *testing.T) {
 func TestWrongPasswordWarnsOnce(t *testing.T) {
 	srv := startRedis(t, "--requirepass", "secret")
 	srv.password = "secret"
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	m, rec := newManager(t, zerolog.New(logs).Level(zerolog.DebugLevel), 64)
 	m.Reconcile([]LinkSpec{
 		{Key: "wrong", Addr: srv.addr(), Password: "bad", ClientName: "sentinel-x", Subscribe: true},

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -90,22 +89,4 @@ func startRunner(t *testing.T, o ScriptOptions) (*ScriptRunner, *recorder, conte
 		<-done
 	})
 	return r, rec, cancel, done
-}
-
-// lockedBuffer is a log sink shared by the test and the goroutine under test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

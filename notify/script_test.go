@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"github.com/seed877ff415/sentinel/internal/testutil"
+
 	"context"
 	"errors"
 	"os"
@@ -205,7 +207,7 @@ func TestAtMostMaxRunningAndMaxQueued(t *testing.T) {
 	dir := t.TempDir()
 	script := writeScript(t, dir, "sleep.sh", `exec sleep 30`)
 	o := DefaultScriptOptions()
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	o.Log = zerolog.New(logs)
 	r, _, cancel, done := startRunner(t, o)
 

@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"github.com/seed877ff415/sentinel/internal/testutil"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -47,9 +49,9 @@ func (h *hookServer) got() []string {
 }
 
 // startWebhooks runs Webhooks against h until the test ends.
-func startWebhooks(t *testing.T, o WebhookOptions, h *hookServer) (*Webhooks, *lockedBuffer, context.CancelFunc, <-chan struct{}) {
+func startWebhooks(t *testing.T, o WebhookOptions, h *hookServer) (*Webhooks, *testutil.SyncBuffer, context.CancelFunc, <-chan struct{}) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	o.Log = zerolog.New(logs)
 	o.Client = h.Client()
 	w := NewWebhooks(o)

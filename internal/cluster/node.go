@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -179,3 +181,15 @@ func (n *node[C]) Stop() error {
 // LogTail returns the last n lines of the process's log, for failure
 // messages.
 func (n *node[C]) LogTail(nLines int) string { return logTail(n.logPath, nLines) }
+
+// makeDir makes a process's directory and returns its absolute path.
+func makeDir(kind string, port int, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		err = os.MkdirAll(abs, 0o755)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s %d: %w", kind, port, err)
+	}
+	return abs, nil
+}

@@ -28,12 +28,9 @@ type Redis struct {
 // with it, returning once the server answers PING. extraConf lines are
 // appended verbatim (e.g. "replicaof 127.0.0.1 6379", "replica-priority 10").
 func StartRedis(ctx context.Context, dir string, port int, extraConf ...string) (*Redis, error) {
-	dir, err := filepath.Abs(dir)
+	dir, err := makeDir("redis", port, dir)
 	if err != nil {
-		return nil, fmt.Errorf("redis %d: %w", port, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("redis %d: %w", port, err)
+		return nil, err
 	}
 	r := &Redis{
 		Port:     port,

@@ -40,12 +40,9 @@ func StartSentinel(ctx context.Context, command string, dir string, port int, co
 	if !strings.Contains(command, "{conf}") {
 		return nil, fmt.Errorf("sentinel %d: command %q has no {conf} placeholder", port, command)
 	}
-	dir, err := filepath.Abs(dir)
+	dir, err := makeDir("sentinel", port, dir)
 	if err != nil {
-		return nil, fmt.Errorf("sentinel %d: %w", port, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("sentinel %d: %w", port, err)
+		return nil, err
 	}
 	s := &Sentinel{
 		Port:     port,

@@ -5,43 +5,6 @@ import (
 	"testing"
 )
 
-func TestMatch(t *testing.T) {
-	cases := []struct {
-		pattern, s string
-		nocase     bool
-		want       bool
-	}{
-		{"*", "", false, true},
-		{"*", "+switch-master", false, true},
-		{"+*", "+sdown", false, true},
-		{"+*", "-sdown", false, false},
-		{"[-+]sdown", "-sdown", false, true},
-		{"[-+]sdown", "+sdown", false, true},
-		{"[-+]sdown", "*sdown", false, false},
-		{"[^-]sdown", "+sdown", false, true},
-		{"[^-]sdown", "-sdown", false, false},
-		{"h?llo", "hello", false, true},
-		{"h?llo", "hllo", false, false},
-		{"h[a-e]llo", "hello", false, true},
-		{"h[a-e]llo", "hxllo", false, false},
-		{"h[e-a]llo", "hcllo", false, true},
-		{`h\*llo`, "h*llo", false, true},
-		{`h\*llo`, "hello", false, false},
-		{"my*", "MYMASTER", true, true},
-		{"my*", "MYMASTER", false, false},
-		{"a/*", "a/b/c", false, true},
-		{"*master", "mymaster", false, true},
-		{"*[", "x", false, false},
-		{"ab[", "ab", false, false},
-		{"[abc", "a", false, true},
-	}
-	for _, c := range cases {
-		if got := Match(c.pattern, c.s, c.nocase); got != c.want {
-			t.Errorf("Match(%q, %q, %v) = %v, want %v", c.pattern, c.s, c.nocase, got, c.want)
-		}
-	}
-}
-
 func FuzzMatch(f *testing.F) {
 	f.Add("*[a-z]?\\x", "hello")
 	f.Fuzz(func(t *testing.T, p, s string) {

@@ -1,6 +1,8 @@
 package gossip
 
 import (
+	"github.com/seed877ff415/sentinel/internal/testutil"
+
 	"bytes"
 	"context"
 	"net"
@@ -8,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,31 +20,12 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
-// syncBuffer collects log output; it outlives the test safely, unlike t.Log,
-// since memberlist goroutines may still log just after Close.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // netNode is a Group sharing its TCP port with a tiny RESP server.
 type netNode struct {
 	group  *Group
 	mux    *Mux
 	rec    *recorder
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	port   int
 	served chan struct{} // closed when the RESP server returns
 }
@@ -69,7 +51,7 @@ func startNetNode(t *testing.T, name string, key []byte) *netNode {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := &netNode{mux: NewMux(ln), rec: &recorder{}, logs: &syncBuffer{}, served: make(chan struct{})}
+		n := &netNode{mux: NewMux(ln), rec: &recorder{}, logs: &testutil.SyncBuffer{}, served: make(chan struct{})}
 		n.port = ln.Addr().(*net.TCPAddr).Port
 		n.group, err = New(Config{
 			Name:         name,
@@ -188,7 +170,7 @@ func TestGroupAndRedisShareOnePortWithEncryption(t *testing.T) {
 }
 
 func TestLogBridgeMapsLevels(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	b := logBridge{log: zerolog.New(&buf)}
 	for _, line := range []string{
 		"[DEBUG] memberlist: Stream connection from=1.2.3.4\n",
