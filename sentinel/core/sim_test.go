@@ -566,3 +566,22 @@ func TestSimNoGoodSlaveAbortsWithReasons(t *testing.T) {
 		t.Fatal("a replica of priority 0 was promoted")
 	}
 }
+
+// TestSimLostVotesAreAskedAgain: with packets lost, a candidate keeps asking
+// for the votes it misses, so the first election still succeeds.
+func TestSimLostVotesAreAskedAgain(t *testing.T) {
+	for seed := int64(1); seed <= 20; seed++ {
+		w := newWorld(t, seed, 3, 2, 2)
+		w.idle(5 * time.Second)
+		w.loss = 0.2
+		w.redis["10.0.0.1:6379"].alive = false
+		w.run(3 * time.Second)
+		w.checkOneLeaderPerEpoch(seed)
+		if n := len(w.events("-failover-abort-not-elected")); n != 0 {
+			t.Fatalf("seed %d: %d elections lost to packet loss", seed, n)
+		}
+		if len(w.events("+elected-leader")) != 1 {
+			t.Fatalf("seed %d: no leader within 3 s with 20%% loss", seed)
+		}
+	}
+}

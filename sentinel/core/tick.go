@@ -238,7 +238,7 @@ func (s *State) askPeers(m *master, force bool) {
 		candidate = s.opts.MyID
 	}
 	for _, si := range m.sentinels {
-		if !force && (now.Sub(si.lastAsk) < s.opts.Timers.AskPeriod || now.Sub(si.masterDownReply) < s.opts.Timers.AskPeriod) {
+		if !force && !s.dueForAsk(m, si, candidate != "") {
 			continue
 		}
 		if s.gossipPeers[si.runID] {
@@ -257,6 +257,22 @@ func (s *State) askPeers(m *master, force bool) {
 		si.lastAsk = now
 		s.send(si, monitor.AskMasterDown{IP: m.inst.host, Port: m.inst.port, Epoch: s.voter.CurrentEpoch(), RunID: candidate})
 	}
+}
+
+// voteRetry is how often a candidate re-asks a peer whose vote for the
+// current epoch has not arrived: a lost packet must not lose the election.
+const voteRetry = 100 * time.Millisecond
+
+// dueForAsk: opinions are asked once per ask period unless one arrived
+// meanwhile; during an election each peer is asked until its vote for this
+// epoch arrived, since gossiped opinions carry no vote.
+func (s *State) dueForAsk(m *master, si *instance, election bool) bool {
+	since := s.now.Sub(si.lastAsk)
+	if election {
+		return si.leaderEpoch != m.failoverEpoch && since >= voteRetry
+	}
+	period := s.opts.Timers.AskPeriod
+	return since >= period && s.now.Sub(si.masterDownReply) >= period
 }
 
 // urgentPing is how long an unanswered PING may be outstanding before the
