@@ -64,10 +64,19 @@ func dialSocket(ctx context.Context, spec LinkSpec, onConnect func(context.Conte
 		ConnMaxIdleTime: -1,
 		// Pipelines would otherwise get a pool (and sockets) of their own.
 		PipelinePoolSize: -1,
+		// Replies are small (INFO is a few KiB) and a sentinel keeps two
+		// sockets per instance: go-redis' 32-128 KiB default buffers would
+		// dominate its memory with many master groups.
+		ReadBufferSize:          linkBufferSize,
+		WriteBufferSize:         linkBufferSize,
+		PipelineReadBufferSize:  linkBufferSize,
+		PipelineWriteBufferSize: linkBufferSize,
 	})
 	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
 	return &socket{client: client, nc: nc, localIP: localIP, stop: stop}, nil
 }
+
+const linkBufferSize = 4 << 10
 
 // close releases the client and the socket; errors are moot at this point.
 func (s *socket) close() {

@@ -85,6 +85,7 @@ type State struct {
 
 	gossipPeers map[string]bool // run id -> reachable over gossip
 	serial      uint64          // link key generations
+	byLink      map[string][]*instance
 	out         Output
 	dirty       bool
 }
@@ -196,7 +197,11 @@ func (s *State) master(name string) *master {
 }
 
 func (s *State) persist()      { s.out.Persist = true }
-func (s *State) linksChanged() { s.out.LinksChanged = true; s.dirty = true }
+func (s *State) linksChanged() {
+	s.out.LinksChanged = true
+	s.dirty = true
+	s.byLink = nil
+}
 
 func (s *State) send(i *instance, req monitor.Request) {
 	s.out.Requests = append(s.out.Requests, LinkRequest{Key: i.linkKey(), Req: req})
@@ -255,6 +260,8 @@ func (s *State) addSentinel(m *master, runID, host string, port int) *instance {
 			si.link = o.link
 			si.connected, si.connectedAt = o.connected, o.connectedAt
 			si.lastAvail, si.lastOKPing, si.lastPingReply = o.lastAvail, o.lastOKPing, o.lastPingReply
+			s.byLink = nil
+			s.dirty = true
 			return si
 		}
 	}

@@ -324,6 +324,7 @@ func (s *State) resetMaster(m *master, dropSentinels bool) {
 	if dropSentinels {
 		m.sentinels = nil
 	}
+	m.all = nil
 	for _, si := range m.sentinels {
 		si.masterDown = false
 		si.leader = ""

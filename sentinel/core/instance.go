@@ -185,6 +185,7 @@ type master struct {
 
 	replicas  []*instance
 	sentinels []*instance
+	all       []*instance // instances() cache; nil after any change of the lists
 
 	failoverState       foState
 	failoverStateChange time.Time
@@ -217,6 +218,7 @@ func (m *master) addReplica(host string, port int, now time.Time, link string) (
 	r := &instance{kind: view.KindReplica, link: link, name: addr(host, port), host: host, port: port, master: m,
 		priority: defaultPriority, replicaAnnounced: true, lastAvail: now, roleReported: "slave", roleReportedTime: now}
 	m.replicas = append(m.replicas, r)
+	m.all = nil
 	return r, true
 }
 
@@ -232,6 +234,7 @@ func (m *master) sentinelByID(runID string) *instance {
 func (m *master) addSentinel(runID, host string, port int, now time.Time, link string) *instance {
 	si := &instance{kind: view.KindSentinel, link: link, name: runID, runID: runID, host: host, port: port, master: m, lastAvail: now}
 	m.sentinels = append(m.sentinels, si)
+	m.all = nil
 	return si
 }
 
@@ -239,6 +242,7 @@ func (m *master) removeSentinel(si *instance) {
 	for k, x := range m.sentinels {
 		if x == si {
 			m.sentinels = append(m.sentinels[:k], m.sentinels[k+1:]...)
+			m.all = nil
 			return
 		}
 	}
@@ -257,10 +261,14 @@ func (m *master) current() *instance {
 	return m.inst
 }
 
-// instances lists the master, its replicas and its sentinels.
+// instances lists the master, its replicas and its sentinels. The list is
+// cached until the group changes; callers must not modify it.
 func (m *master) instances() []*instance {
-	out := make([]*instance, 0, 1+len(m.replicas)+len(m.sentinels))
-	out = append(out, m.inst)
-	out = append(out, m.replicas...)
-	return append(out, m.sentinels...)
+	if m.all == nil {
+		m.all = make([]*instance, 0, 1+len(m.replicas)+len(m.sentinels))
+		m.all = append(m.all, m.inst)
+		m.all = append(m.all, m.replicas...)
+		m.all = append(m.all, m.sentinels...)
+	}
+	return m.all
 }

@@ -19,16 +19,18 @@ func (s *State) Observe(now time.Time, o monitor.Observation) {
 	}
 }
 
+// byLinkKey finds the instances a link serves (several for a sentinel that
+// watches several groups with us), through an index rebuilt after changes.
 func (s *State) byLinkKey(key string) []*instance {
-	var out []*instance
-	for _, m := range s.masters {
-		for _, i := range m.instances() {
-			if i.linkKey() == key {
-				out = append(out, i)
+	if s.byLink == nil {
+		s.byLink = map[string][]*instance{}
+		for _, m := range s.masters {
+			for _, i := range m.instances() {
+				s.byLink[i.linkKey()] = append(s.byLink[i.linkKey()], i)
 			}
 		}
 	}
-	return out
+	return s.byLink[key]
 }
 
 func (s *State) observe(i *instance, o monitor.Observation) {

@@ -34,6 +34,8 @@ type client struct {
 	tracking bool
 
 	// reader
+	batch           []byte // replies held back while more pipelined requests are buffered
+	pipelined       bool   // more requests are already buffered
 	authenticated   bool
 	replyOff        bool
 	skipReplies     int // CLIENT REPLY SKIP: replies still to drop, this one included

@@ -155,7 +155,31 @@ func (s *Server) exec(c *client, args []string) {
 	if c.replyOff || len(r.b) == 0 {
 		return
 	}
-	c.out.reply(r.b)
+	s.send(c, r.b)
+}
+
+// send writes a reply from the reader goroutine when nothing else is
+// pending (the common request/reply case), else queues it for the writer.
+// Replies to pipelined requests are gathered and written together.
+func (s *Server) send(c *client, b []byte) {
+	if c.pipelined && len(c.batch)+len(b) < 64<<10 {
+		c.batch = append(c.batch, b...)
+		return
+	}
+	if len(c.batch) > 0 {
+		b = append(c.batch, b...)
+		c.batch = c.batch[:0]
+	}
+	if !c.out.direct() {
+		c.out.reply(b)
+		return
+	}
+	n, err := c.nc.Write(b)
+	s.stats.outBytes.Add(int64(n))
+	if err != nil {
+		c.out.kill()
+	}
+	c.out.written()
 }
 
 func (s *Server) authRequired(c *client) bool {

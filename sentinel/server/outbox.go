@@ -21,12 +21,27 @@ type outbox struct {
 	buf     []byte
 	closing bool // drain, then close (QUIT, protocol error)
 	dead    bool // stop now
+	writing bool // someone (writer goroutine or a direct reply) is writing
 }
 
 func newOutbox() *outbox {
 	o := &outbox{}
 	o.cond.L = &o.mu
 	return o
+}
+
+// direct claims the connection for a reply written by the caller itself,
+// saving the hand-off to the writer goroutine; false when output is queued
+// or being written, so order is kept by queueing instead. A claim is ended
+// by written.
+func (o *outbox) direct() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.dead || o.closing || o.writing || len(o.buf) > 0 {
+		return false
+	}
+	o.writing = true
+	return true
 }
 
 // reply queues a complete reply, waiting while the backlog is too large.
@@ -64,19 +79,22 @@ func (o *outbox) push(b []byte) bool {
 func (o *outbox) take(spare []byte) (data []byte, done bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for len(o.buf) == 0 && !o.dead && !o.closing {
+	for (len(o.buf) == 0 || o.writing) && !o.dead && !o.closing {
 		o.cond.Wait()
 	}
 	if o.dead || len(o.buf) == 0 {
 		return nil, true
 	}
 	data, o.buf = o.buf, spare[:0]
+	o.writing = true
 	return data, false
 }
 
-// written wakes readers waiting for backlog space.
+// written ends a write: it wakes the writer for output queued meanwhile and
+// readers waiting for backlog space.
 func (o *outbox) written() {
 	o.mu.Lock()
+	o.writing = false
 	o.cond.Broadcast()
 	o.mu.Unlock()
 }

@@ -200,13 +200,15 @@ func (s *Server) readLoop(c *client) {
 				r := reply{}
 				r.err("ERR " + pe.Error())
 				s.stats.errors.Add(1)
-				c.out.reply(r.b)
+				c.pipelined = false
+				s.send(c, r.b)
 			}
 			return
 		}
 		if args == nil {
 			continue
 		}
+		c.pipelined = rr.br.Buffered() > 0
 		s.exec(c, args)
 		if c.closeAfterReply {
 			return
@@ -218,6 +220,9 @@ func (s *Server) readLoop(c *client) {
 // flushed (QUIT's +OK, a protocol error, replies to a half-closed client),
 // but only for a bounded time.
 func (s *Server) drop(c *client) {
+	if len(c.batch) > 0 {
+		c.out.reply(c.batch)
+	}
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
