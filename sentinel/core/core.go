@@ -196,7 +196,7 @@ func (s *State) master(name string) *master {
 	return nil
 }
 
-func (s *State) persist()      { s.out.Persist = true }
+func (s *State) persist() { s.out.Persist = true }
 func (s *State) linksChanged() {
 	s.out.LinksChanged = true
 	s.dirty = true
