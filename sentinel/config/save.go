@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Load reads the config file at path, makes every path in it absolute and
@@ -102,6 +103,11 @@ func Save(c *Config) (stateFile bool, err error) {
 		}
 		return false, nil
 	}
+	if !readOnly(mainErr) {
+		// Anything but a read-only file (the path became a directory, the
+		// disk is full) is an error to report, as Redis does.
+		return false, mainErr
+	}
 	if err := writeAtomic(statePath, renderState(c), 0o644); err != nil {
 		return false, errors.Join(mainErr, fmt.Errorf("save state file: %w", err))
 	}
@@ -175,4 +181,10 @@ func syncDir(dir string) error {
 		return fmt.Errorf("fsync directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// readOnly: the config file cannot be written by design (a ConfigMap, a
+// read-only root file system), so state belongs in the state file.
+func readOnly(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -107,11 +108,9 @@ func TestSaveFallsBackToStateFile(t *testing.T) {
 	m.KnownSentinels = []KnownSentinel{{"10.0.0.5", 26379, GenerateID()}}
 	m.Quorum = 1 // a setting, not state: the state file does not carry it
 
-	aside := confDir + ".aside"
-	if err := os.Rename(confDir, aside); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, confDir, "not a directory", 0o644)
+	// An immutable directory refuses the rename even to root, as a
+	// read-only ConfigMap mount would.
+	makeImmutable(t, confDir)
 	stateFile, err := Save(c)
 	if err != nil || !stateFile {
 		t.Fatalf("Save = %v, %v; want the state file written", stateFile, err)
@@ -119,12 +118,7 @@ func TestSaveFallsBackToStateFile(t *testing.T) {
 	if names := dirNames(t, stateDir); !slices.Equal(names, []string{StateFileName}) {
 		t.Fatalf("state dir holds %q", names)
 	}
-	if err := os.Remove(confDir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(aside, confDir); err != nil {
-		t.Fatal(err)
-	}
+	clearImmutable(t, confDir)
 	if data, err := os.ReadFile(path); err != nil || string(data) != orig {
 		t.Fatalf("config file changed: %q, %v", data, err)
 	}
@@ -151,12 +145,55 @@ func TestSaveFallsBackToStateFile(t *testing.T) {
 	sameConfig(t, got, again)
 }
 
+func makeImmutable(t *testing.T, dir string) {
+	t.Helper()
+	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot make %s immutable to simulate a read-only config: %v %s", dir, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", dir).Run() })
+}
+
+func clearImmutable(t *testing.T, dir string) {
+	t.Helper()
+	if out, err := exec.Command("chattr", "-i", dir).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i %s: %v %s", dir, err, out)
+	}
+}
+
+// TestSaveFailsWhenConfigBecameADirectory: only a read-only config falls
+// back to the state file; other failures are reported (spec §7).
+func TestSaveFailsWhenConfigBecameADirectory(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sentinel.conf")
+	writeFile(t, path, "sentinel monitor m 10.0.0.1 6379 2\n", 0o644)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if stateFile, err := Save(c); err == nil || stateFile {
+		t.Fatalf("Save = %v, %v; want an error", stateFile, err)
+	}
+	if _, err := os.Stat(StatePath(c)); !os.IsNotExist(err) {
+		t.Fatalf("a state file was written: %v", err)
+	}
+}
+
 func TestSaveFailsWhenNothingIsWritable(t *testing.T) {
-	blocker := filepath.Join(t.TempDir(), "file")
-	writeFile(t, blocker, "", 0o644)
-	c := Default()
-	c.Path = filepath.Join(blocker, "sentinel.conf")
-	c.Dir = filepath.Join(blocker, "state")
+	confDir, stateDir := t.TempDir(), t.TempDir()
+	path := filepath.Join(confDir, "sentinel.conf")
+	writeFile(t, path, "dir "+stateDir+"\n", 0o644)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	makeImmutable(t, confDir)
+	makeImmutable(t, stateDir)
 	stateFile, err := Save(c)
 	if err == nil || stateFile {
 		t.Fatalf("Save = %v, %v; want an error", stateFile, err)
