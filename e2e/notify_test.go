@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed877ff415/sentinel/internal/cluster"
+)
+
+// errScriptsDeny is Redis 7.0's reply to SENTINEL SET of a script path while
+// deny-scripts-reconfig is on (the default), spec §1.2.
+const errScriptsDeny = "ERR Reconfiguration of scripts path is denied for security reasons. " +
+	"Check the deny-scripts-reconfig configuration directive in your Sentinel configuration"
+
+// TestNotificationScriptRunsForWarningEvents gives each of three sentinels
+// its own notification-script, which appends `<type>|<message>` to its own
+// file. A killed replica's +sdown (a warning event about an instance) must
+// reach every script with the spec §2 payload, the notice-level discovery
+// events must not, and SENTINEL SET must refuse to change the script path.
+func TestNotificationScriptRunsForWarningEvents(t *testing.T) {
+	t.Parallel()
+	scriptDir := t.TempDir()
+	var scripts, outs []string
+	for i := range 3 {
+		out := filepath.Join(scriptDir, fmt.Sprintf("notify-%d.out", i))
+		script := filepath.Join(scriptDir, fmt.Sprintf("notify-%d.sh", i))
+		body := fmt.Sprintf("#!/bin/sh\nprintf '%%s|%%s\\n' \"$1\" \"$2\" >> '%s'\n", out)
+		if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		scripts, outs = append(scripts, script), append(outs, out)
+	}
+	g := startGroupWithConf(t, 60*time.Second, cluster.Options{
+		Replicas: 2, Sentinels: 3, Quorum: 2, DownAfter: downAfter, FailoverTimeout: 5 * time.Second,
+	}, func(i int) []string {
+		return []string{fmt.Sprintf("sentinel notification-script %s %s", masterName, scripts[i])}
+	})
+
+	for i, s := range g.topo.Sentinels {
+		m, err := s.Client().Master(g.ctx, masterName).Result()
+		if err != nil {
+			t.Fatalf("sentinel %s: sentinel master: %v", s.Addr(), err)
+		}
+		if m["notification-script"] != scripts[i] {
+			t.Errorf("sentinel %s: SENTINEL MASTER notification-script = %q, want %q", s.Addr(), m["notification-script"], scripts[i])
+		}
+	}
+
+	victim := g.topo.Replicas[0]
+	if err := victim.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("+sdown|%s 127.0.0.1 %d", replicaRef(victim.Port), g.topo.Master.Port)
+	for i := range g.topo.Sentinels {
+		ev := g.waitEvent(10*time.Second, fmt.Sprintf("sentinel %d: +sdown of the killed replica", i), on(i, "+sdown", replicaRef(victim.Port)))
+		if got := ev.Channel + "|" + ev.Payload; got != want {
+			t.Errorf("sentinel %d: published %q, want %q", i, got, want)
+		}
+	}
+	var lines [][]string
+	g.waitFor(10*time.Second, "every notification script records the +sdown", func(context.Context) error {
+		lines = lines[:0]
+		for i, out := range outs {
+			l, err := readLines(out)
+			if err != nil {
+				return fmt.Errorf("sentinel %d: %w", i, err)
+			}
+			if !slices.Contains(l, want) {
+				return fmt.Errorf("sentinel %d: script output %q has no line %q", i, l, want)
+			}
+			lines = append(lines, l)
+		}
+		return nil
+	})
+	for i, l := range lines {
+		t.Logf("sentinel %d: script output %q", i, l)
+		if n := countLines(l, want); n != 1 {
+			t.Errorf("sentinel %d: script ran %d times for one +sdown: %q", i, n, l)
+		}
+		// +slave and +sentinel (discovery, notice level) were queued
+		// before the +sdown: none of them may have reached the script.
+		for _, line := range l {
+			if typ, _, _ := strings.Cut(line, "|"); typ == "+slave" || typ == "+sentinel" {
+				t.Errorf("sentinel %d: notice-level event ran the script: %q", i, line)
+			}
+		}
+	}
+
+	for i, s := range g.topo.Sentinels {
+		err := sentinelDo(g.ctx, s.Client(), "set", masterName, "notification-script", "/bin/true").Err()
+		if err == nil || err.Error() != errScriptsDeny {
+			t.Errorf("sentinel %s: SENTINEL SET notification-script /bin/true = %v, want %q", s.Addr(), err, errScriptsDeny)
+		}
+		m, err := s.Client().Master(g.ctx, masterName).Result()
+		if err != nil {
+			t.Fatalf("sentinel %s: sentinel master: %v", s.Addr(), err)
+		}
+		if m["notification-script"] != scripts[i] {
+			t.Errorf("sentinel %s: notification-script after the refused SET = %q, want %q", s.Addr(), m["notification-script"], scripts[i])
+		}
+	}
+}
+
+// readLines returns the lines of the file at path; a missing file has none.
+func readLines(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"), nil
+}
+
+func countLines(lines []string, want string) int {
+	n := 0
+	for _, l := range lines {
+		if l == want {
+			n++
+		}
+	}
+	return n
+}
+
+// startGroupWithConf is startGroup for sentinels that need config lines
+// cluster.Options cannot express: it starts the master and replicas with
+// cluster.Start, then o.Sentinels of our sentinels whose configs end with
+// extra(i) for sentinel i, and waits until they have discovered everything.
+func startGroupWithConf(t *testing.T, timeout time.Duration, o cluster.Options, extra func(i int) []string) *group {
+	t.Helper()
+	needRedis(t)
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	dir := tmpfsDir(t)
+	base, err := cluster.Start(ctx, cluster.Options{Dir: dir, Replicas: o.Replicas, ReplicaConf: o.ReplicaConf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(base.Stop)
+	var sentinels []*cluster.Sentinel
+	for i := range o.Sentinels {
+		s, err := startSentinelWithConf(ctx, filepath.Join(dir, fmt.Sprintf("sentinel-%d", i+1)), base.Master.Port, o, extra(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Stop() })
+		sentinels = append(sentinels, s)
+	}
+	opts := base.Opts
+	opts.Sentinels, opts.Quorum, opts.DownAfter, opts.FailoverTimeout = o.Sentinels, o.Quorum, o.DownAfter, o.FailoverTimeout
+	opts.SentinelCommand = sentinelCommand
+	topo := &cluster.Topology{Master: base.Master, Replicas: base.Replicas, Sentinels: sentinels, Opts: opts}
+	g := newGroup(t, ctx, topo)
+	if err := topo.WaitDiscovered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// startSentinelWithConf starts one of our sentinels monitoring the master on
+// masterPort with o's quorum and timers plus the extra lines, retrying when
+// its port was taken meanwhile.
+func startSentinelWithConf(ctx context.Context, dir string, masterPort int, o cluster.Options, extra []string) (*cluster.Sentinel, error) {
+	var err error
+	for range 3 {
+		port, perr := cluster.FreePort()
+		if perr != nil {
+			return nil, perr
+		}
+		conf := cluster.SentinelConf(port, masterName, masterPort, o.Quorum,
+			int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()), extra...)
+		var s *cluster.Sentinel
+		if s, err = cluster.StartSentinel(ctx, sentinelCommand, dir, port, conf); !errors.Is(err, cluster.ErrAddrInUse) {
+			return s, err
+		}
+	}
+	return nil, err
+}
