@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,12 +146,13 @@ type session struct {
 }
 
 func (l *link) connect(ctx context.Context) (*session, error) {
-	sock, err := dialSocket(ctx, l.spec, nil)
+	sock, err := dialSocket(ctx, l.spec)
 	if err != nil {
 		return nil, err
 	}
 	s := &session{socket: sock, conn: sock.client.Conn(), spec: l.spec}
-	if err := handshake(ctx, s.conn, l.spec, "-cmd"); err != nil {
+	do := func(ctx context.Context, args ...any) error { return s.conn.Do(ctx, args...).Err() }
+	if err := handshake(ctx, do, l.spec, "-cmd"); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -357,26 +359,34 @@ func (l *link) runPubSub(ctx context.Context) {
 
 // subscribe runs one pub/sub connection until it fails.
 func (l *link) subscribe(ctx context.Context) error {
-	sock, err := dialSocket(ctx, l.spec, func(ctx context.Context, c *redis.Conn) error {
-		return handshake(ctx, c, l.spec, "-pubsub")
-	})
+	d := net.Dialer{Timeout: l.spec.Timeout, KeepAliveConfig: keepAlive}
+	nc, err := d.DialContext(ctx, "tcp", l.spec.Addr)
 	if err != nil {
 		return err
 	}
-	defer sock.close()
-	ps := sock.client.Subscribe(ctx)
-	defer func() { _ = ps.Close() }()
-	// go-redis writes the SUBSCRIBE itself, so rename-command cannot apply to it.
-	if err := ps.Subscribe(ctx, helloChannel); err != nil {
+	defer nc.Close()
+	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
+	defer stop()
+	c := newRespConn(nc, l.spec.Timeout)
+	if err := handshake(ctx, c.do, l.spec, "-pubsub"); err != nil {
+		return err
+	}
+	if err := c.do(ctx, l.spec.rename("subscribe"), helloChannel); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
+	// Messages come when they come; TCP keepalive notices a vanished peer.
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		return err
+	}
 	for {
-		msg, err := ps.Receive(ctx)
+		v, err := c.read()
 		if err != nil {
 			return err
 		}
-		if m, ok := msg.(*redis.Message); ok {
-			l.emit(ctx, Observation{Kind: ObsHello, At: time.Now(), Payload: m.Payload})
+		if m, ok := v.([]any); ok && len(m) == 3 && m[0] == "message" {
+			if payload, ok := m[2].(string); ok {
+				l.emit(ctx, Observation{Kind: ObsHello, At: time.Now(), Payload: payload})
+			}
 		}
 	}
 }

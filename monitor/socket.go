@@ -29,9 +29,9 @@ type socket struct {
 	stop    func() bool
 }
 
-// dialSocket connects to spec.Addr. onConnect runs when go-redis first uses
-// the socket. Cancelling ctx closes the socket, which unblocks any read.
-func dialSocket(ctx context.Context, spec LinkSpec, onConnect func(context.Context, *redis.Conn) error) (*socket, error) {
+// dialSocket connects to spec.Addr. Cancelling ctx closes the socket, which
+// unblocks any read.
+func dialSocket(ctx context.Context, spec LinkSpec) (*socket, error) {
 	d := net.Dialer{Timeout: spec.Timeout, KeepAliveConfig: keepAlive}
 	nc, err := d.DialContext(ctx, "tcp", spec.Addr)
 	if err != nil {
@@ -51,7 +51,6 @@ func dialSocket(ctx context.Context, spec LinkSpec, onConnect func(context.Conte
 			}
 			return nc, nil
 		},
-		OnConnect:       onConnect,
 		Protocol:        2,
 		DisableIdentity: true,
 		MaxRetries:      -1,
@@ -87,14 +86,16 @@ func (s *socket) close() {
 
 // handshake authenticates and names a fresh connection, like Redis Sentinel:
 // AUTH [user] pass, then CLIENT SETNAME <name><suffix>, both renamed.
-func handshake(ctx context.Context, c *redis.Conn, spec LinkSpec, suffix string) error {
+// do sends one command on the connection being set up and returns only
+// its error.
+func handshake(ctx context.Context, do func(context.Context, ...any) error, spec LinkSpec, suffix string) error {
 	if spec.Password != "" {
 		args := []any{spec.rename("auth")}
 		if spec.Username != "" {
 			args = append(args, spec.Username)
 		}
 		args = append(args, spec.Password)
-		if err := c.Do(ctx, args...).Err(); err != nil {
+		if err := do(ctx, args...); err != nil {
 			if isRedisError(err) {
 				return fmt.Errorf("%w: %w", ErrAuth, err)
 			}
@@ -104,7 +105,7 @@ func handshake(ctx context.Context, c *redis.Conn, spec LinkSpec, suffix string)
 	if spec.ClientName == "" {
 		return nil
 	}
-	err := c.Do(ctx, spec.rename("client"), "SETNAME", spec.ClientName+suffix).Err()
+	err := do(ctx, spec.rename("client"), "SETNAME", spec.ClientName+suffix)
 	switch {
 	case err == nil:
 		return nil
