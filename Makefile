@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/sentinel
 FUZZTIME ?= 10s
 
-.PHONY: all build demo test unit fuzz bench deps clean
+.PHONY: all build demo test fuzz bench deps clean
 
 all: build
 

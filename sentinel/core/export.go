@@ -12,7 +12,6 @@ import (
 func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 	s.dirty = false
 	snap := &view.Snapshot{
-		Taken:                s.now,
 		MyID:                 s.opts.MyID,
 		Port:                 s.opts.Port,
 		CurrentEpoch:         s.voter.CurrentEpoch(),
@@ -32,8 +31,6 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 	for _, m := range s.masters {
 		vm := view.Master{
 			Instance: s.viewInstance(m.inst, pending),
-			AuthPass: m.authPass,
-			AuthUser: m.authUser,
 		}
 		// Every answer names the same master: the promoted replica from
 		// the moment it reported role:master.

@@ -90,9 +90,6 @@ type Master struct {
 	// address once a failover reached RECONF_SLAVES, else the master's.
 	AddrHost string
 	AddrPort int
-
-	AuthPass string
-	AuthUser string
 }
 
 // Timers are the SENTINEL DEBUG tunables, in Redis' order.
@@ -143,7 +140,6 @@ type Settings struct {
 
 // Snapshot is the whole state at one instant.
 type Snapshot struct {
-	Taken        time.Time
 	MyID         string
 	Port         int
 	CurrentEpoch uint64
