@@ -226,6 +226,9 @@ func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
 	period := idle
 	t := time.NewTicker(period)
 	defer t.Stop()
+	wake := time.NewTimer(time.Hour)
+	defer wake.Stop()
+	var wakeAt time.Time
 	d.apply(d.state.Drain())
 	for {
 		ticked := false
@@ -233,6 +236,10 @@ func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			d.state.Tick(time.Now())
+			ticked = true
+		case <-wake.C:
+			wakeAt = time.Time{}
 			d.state.Tick(time.Now())
 			ticked = true
 		case o := <-d.obs:
@@ -251,6 +258,10 @@ func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
 		d.apply(d.state.Drain())
 		if d.exitCode != 0 {
 			return
+		}
+		if next := d.state.NextWake(); !next.IsZero() && !next.Equal(wakeAt) {
+			wakeAt = next
+			wake.Reset(time.Until(next))
 		}
 		want := idle
 		if urgent {

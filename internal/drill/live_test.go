@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"errors"
+	"github.com/seed877ff415/sentinel/internal/testutil"
 	"os/exec"
 	"testing"
 	"time"
@@ -10,15 +11,22 @@ import (
 	"github.com/seed877ff415/sentinel/internal/cluster"
 )
 
-// startGroup starts a discovered Redis Sentinel topology for a live drill.
-func startGroup(t *testing.T, ctx context.Context) *cluster.Topology {
+// startGroup starts a discovered topology for a live drill, of Redis
+// Sentinel unless a sentinel command is given.
+func startGroup(t *testing.T, ctx context.Context, command ...string) *cluster.Topology {
 	t.Helper()
-	for _, bin := range []string{"redis-server", "redis-sentinel"} {
+	bins := []string{"redis-server"}
+	if len(command) == 0 {
+		bins = append(bins, "redis-sentinel")
+		command = []string{cluster.DefaultSentinelCommand}
+	}
+	for _, bin := range bins {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Skipf("%s not installed", bin)
 		}
 	}
-	topo, err := cluster.Start(ctx, cluster.Options{Replicas: 2, Sentinels: 3, DownAfter: time.Second, FailoverTimeout: 10 * time.Second})
+	topo, err := cluster.Start(ctx, cluster.Options{Replicas: 2, Sentinels: 3, DownAfter: time.Second,
+		FailoverTimeout: 10 * time.Second, SentinelCommand: command[0]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,21 +43,29 @@ func TestRunLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real redis-server and sentinel processes")
 	}
+	ours := ourSentinel(t)
 	for _, c := range []struct {
-		mode   Mode
-		phases []Phase
-	}{{ModePause, PausePhases}, {ModeSwitchover, SwitchoverPhases}} {
-		t.Run(string(c.mode), func(t *testing.T) {
+		name    string
+		mode    Mode
+		phases  []Phase
+		command []string
+	}{
+		{"redis-sentinel/pause", ModePause, PausePhases, nil},
+		{"redis-sentinel/switchover", ModeSwitchover, SwitchoverPhases, nil},
+		{"ours/pause", ModePause, PausePhases, []string{ours}},
+		{"ours/switchover", ModeSwitchover, SwitchoverPhases, []string{ours}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			topo := startGroup(t, ctx)
+			topo := startGroup(t, ctx, c.command...)
 			o := DefaultLiveOptions()
 			o.Sentinel, o.MasterName, o.Mode = topo.Sentinels[0].Addr(), topo.Opts.MasterName, c.mode
 			o.PauseMargin = 3 * time.Second
 			var plans []string
 			o.Confirm = func(plan string) (bool, error) { plans = append(plans, plan); return true, nil }
-			progress := &lockedBuffer{}
+			progress := &testutil.SyncBuffer{}
 			res, err := RunLive(ctx, o, progress)
 			t.Logf("progress:\n%s", progress.String())
 			if err != nil {
@@ -74,7 +90,7 @@ func TestRunLive(t *testing.T) {
 		o := DefaultLiveOptions()
 		o.Sentinel, o.MasterName = topo.Sentinels[0].Addr(), topo.Opts.MasterName
 		o.Confirm = func(string) (bool, error) { return false, nil }
-		if _, err := RunLive(ctx, o, &lockedBuffer{}); !errors.Is(err, ErrAborted) {
+		if _, err := RunLive(ctx, o, &testutil.SyncBuffer{}); !errors.Is(err, ErrAborted) {
 			t.Fatalf("err = %v, want ErrAborted", err)
 		}
 		if addr, err := topo.MasterAddr(ctx); err != nil || addr != topo.Master.Addr() {
@@ -105,7 +121,7 @@ func TestRunLive(t *testing.T) {
 			t.Error("asked to confirm a drill that cannot fail over")
 			return false, nil
 		}
-		if _, err := RunLive(ctx, o, &lockedBuffer{}); !errors.Is(err, ErrNoQuorum) {
+		if _, err := RunLive(ctx, o, &testutil.SyncBuffer{}); !errors.Is(err, ErrNoQuorum) {
 			t.Fatalf("err = %v, want ErrNoQuorum", err)
 		}
 		if err := topo.Master.Client().Ping(ctx).Err(); err != nil {

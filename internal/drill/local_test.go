@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"encoding/json"
+	"github.com/seed877ff415/sentinel/internal/testutil"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -28,13 +29,20 @@ func TestRunLocal(t *testing.T) {
 	})
 	t.Run("ours", func(t *testing.T) {
 		t.Parallel()
-		bin := filepath.Join(t.TempDir(), "sentinel")
-		out, err := exec.Command("go", "build", "-o", bin, "github.com/seed877ff415/sentinel/cmd/sentinel").CombinedOutput()
-		if err != nil {
-			t.Skipf("our sentinel does not build yet, drilling only redis-sentinel:\n%s", out)
-		}
-		drillOnce(t, bin+" run {conf}")
+		drillOnce(t, ourSentinel(t))
 	})
+}
+
+// ourSentinel builds this repository's sentinel and returns its command
+// template.
+func ourSentinel(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sentinel")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/seed877ff415/sentinel/cmd/sentinel").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build our sentinel: %v\n%s", err, out)
+	}
+	return bin + " run {conf}"
 }
 
 func drillOnce(t *testing.T, command string) {
@@ -43,7 +51,7 @@ func drillOnce(t *testing.T, command string) {
 	o := DefaultLocalOptions()
 	o.SentinelCommand = command
 	o.DownAfter = time.Second
-	progress := &lockedBuffer{}
+	progress := &testutil.SyncBuffer{}
 	res, err := RunLocal(ctx, o, progress)
 	t.Logf("progress:\n%s", progress.String())
 	if err != nil {

@@ -1,10 +1,11 @@
 package drill
 
 import (
+	"github.com/seed877ff415/sentinel/internal/testutil"
+
 	"bytes"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -119,26 +120,8 @@ func TestParseReplication(t *testing.T) {
 	}
 }
 
-// lockedBuffer lets the test read what the reporter goroutine writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestReporterSaysWhatItWaitsForWithinASecond(t *testing.T) {
-	var out lockedBuffer
+	var out testutil.SyncBuffer
 	rep := newReporter(&out)
 	defer rep.close()
 	start := time.Now()

@@ -298,3 +298,17 @@ func (s *State) Urgent() bool {
 	}
 	return false
 }
+
+// NextWake is when a timer must run regardless of the tick: the moment a
+// desynchronised candidacy starts. Ticks are aligned across sentinels (they
+// all speed up on the same event), so rounding that moment to a tick would
+// make candidates collide. Zero when nothing is scheduled.
+func (s *State) NextWake() time.Time {
+	var next time.Time
+	for _, m := range s.masters {
+		if c := m.candidateAt; !c.IsZero() && (next.IsZero() || c.Before(next)) {
+			next = c
+		}
+	}
+	return next
+}
