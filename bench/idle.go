@@ -24,8 +24,6 @@ const (
 	clockTicks = 100
 	// startParallel bounds how many redis-servers start at once.
 	startParallel = 8
-	// startAttempts retries a start whose free port was taken meanwhile.
-	startAttempts = 3
 	// monitorTimeout bounds a sentinel learning every group's replica
 	// (INFO to masters every 10 s).
 	monitorTimeout = 60 * time.Second
@@ -163,26 +161,11 @@ func (f *fleet) startAll(ctx context.Context, into []*cluster.Redis, spec func(i
 		wg.Go(func() {
 			defer func() { <-sem }()
 			name, conf := spec(i)
-			into[i], errs[i] = startRedisRetry(ctx, filepath.Join(f.dir, name), conf)
+			into[i], errs[i] = cluster.StartRedisOnFreePort(ctx, filepath.Join(f.dir, name), conf...)
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-func startRedisRetry(ctx context.Context, dir string, conf []string) (*cluster.Redis, error) {
-	var err error
-	for range startAttempts {
-		var port int
-		if port, err = cluster.FreePort(); err != nil {
-			return nil, err
-		}
-		var r *cluster.Redis
-		if r, err = cluster.StartRedis(ctx, dir, port, conf...); !errors.Is(err, cluster.ErrAddrInUse) {
-			return r, err
-		}
-	}
-	return nil, err
 }
 
 // stop stops every redis-server of the fleet and removes its directory.
@@ -227,17 +210,7 @@ type idleFigures struct {
 // measures its CPU use over window and its RSS at the end.
 func (b *bench) measureIdle(ctx context.Context, im impl, f *fleet, groups int, settle, window time.Duration) (idleFigures, error) {
 	dir := filepath.Join(f.dir, fmt.Sprintf("sentinel-%s-%d", im.name, groups))
-	var s *cluster.Sentinel
-	var err error
-	for range startAttempts {
-		var port int
-		if port, err = cluster.FreePort(); err != nil {
-			return idleFigures{}, err
-		}
-		if s, err = cluster.StartSentinel(ctx, im.command, dir, port, f.idleSentinelConf(port, groups)); !errors.Is(err, cluster.ErrAddrInUse) {
-			break
-		}
-	}
+	s, err := cluster.StartSentinelOnFreePort(ctx, im.command, dir, func(port int) string { return f.idleSentinelConf(port, groups) })
 	if err != nil {
 		return idleFigures{}, fmt.Errorf("start sentinel: %w", err)
 	}

@@ -132,19 +132,9 @@ func startBareGroup(t *testing.T) (*group, time.Time) {
 // startBareSentinel starts our sentinel with nothing but its port and the
 // monitor line, retrying when its port was taken meanwhile.
 func startBareSentinel(ctx context.Context, dir string, masterPort int) (*cluster.Sentinel, error) {
-	var err error
-	for range 3 {
-		port, perr := cluster.FreePort()
-		if perr != nil {
-			return nil, perr
-		}
-		conf := fmt.Sprintf("port %d\nsentinel monitor %s 127.0.0.1 %d 2\n", port, masterName, masterPort)
-		var s *cluster.Sentinel
-		if s, err = cluster.StartSentinel(ctx, sentinelCommand, dir, port, conf); !errors.Is(err, cluster.ErrAddrInUse) {
-			return s, err
-		}
-	}
-	return nil, err
+	return cluster.StartSentinelOnFreePort(ctx, sentinelCommand, dir, func(port int) string {
+		return fmt.Sprintf("port %d\nsentinel monitor %s 127.0.0.1 %d 2\n", port, masterName, masterPort)
+	})
 }
 
 // masterFields is the field order of SENTINEL MASTER for a healthy master

@@ -169,18 +169,8 @@ func startGroupWithConf(t *testing.T, timeout time.Duration, o cluster.Options, 
 // masterPort with o's quorum and timers plus the extra lines, retrying when
 // its port was taken meanwhile.
 func startSentinelWithConf(ctx context.Context, dir string, masterPort int, o cluster.Options, extra []string) (*cluster.Sentinel, error) {
-	var err error
-	for range 3 {
-		port, perr := cluster.FreePort()
-		if perr != nil {
-			return nil, perr
-		}
-		conf := cluster.SentinelConf(port, masterName, masterPort, o.Quorum,
+	return cluster.StartSentinelOnFreePort(ctx, sentinelCommand, dir, func(port int) string {
+		return cluster.SentinelConf(port, masterName, masterPort, o.Quorum,
 			int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()), extra...)
-		var s *cluster.Sentinel
-		if s, err = cluster.StartSentinel(ctx, sentinelCommand, dir, port, conf); !errors.Is(err, cluster.ErrAddrInUse) {
-			return s, err
-		}
-	}
-	return nil, err
+	})
 }

@@ -126,7 +126,7 @@ func tempDir() (string, error) {
 
 func (t *Topology) start(ctx context.Context) error {
 	o := t.Opts
-	master, err := startRedisRetry(ctx, filepath.Join(o.Dir, "master"))
+	master, err := StartRedisOnFreePort(ctx, filepath.Join(o.Dir, "master"))
 	if err != nil {
 		return fmt.Errorf("start master: %w", err)
 	}
@@ -136,7 +136,7 @@ func (t *Topology) start(ctx context.Context) error {
 		if i < len(o.ReplicaConf) {
 			conf = append(conf, o.ReplicaConf[i]...)
 		}
-		r, err := startRedisRetry(ctx, filepath.Join(o.Dir, fmt.Sprintf("replica-%d", i+1)), conf...)
+		r, err := StartRedisOnFreePort(ctx, filepath.Join(o.Dir, fmt.Sprintf("replica-%d", i+1)), conf...)
 		if err != nil {
 			return fmt.Errorf("start replica %d: %w", i+1, err)
 		}
@@ -150,7 +150,11 @@ func (t *Topology) start(ctx context.Context) error {
 		}
 	}
 	for i := range o.Sentinels {
-		s, err := t.startSentinelRetry(ctx, filepath.Join(o.Dir, fmt.Sprintf("sentinel-%d", i+1)))
+		s, err := StartSentinelOnFreePort(ctx, o.SentinelCommand, filepath.Join(o.Dir, fmt.Sprintf("sentinel-%d", i+1)),
+			func(port int) string {
+				return SentinelConf(port, o.MasterName, master.Port, o.Quorum,
+					int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()))
+			})
 		if err != nil {
 			return fmt.Errorf("start sentinel %d: %w", i+1, err)
 		}
@@ -159,37 +163,33 @@ func (t *Topology) start(ctx context.Context) error {
 	return nil
 }
 
-func startRedisRetry(ctx context.Context, dir string, conf ...string) (*Redis, error) {
+// onFreePort runs start on a free port, trying another port when the one
+// picked was taken meanwhile (by a replica's outgoing connection, say).
+func onFreePort[T any](start func(port int) (T, error)) (T, error) {
+	var zero T
 	var err error
 	for range startAttempts {
 		var port int
 		if port, err = FreePort(); err != nil {
-			return nil, err
+			return zero, err
 		}
-		var r *Redis
-		if r, err = StartRedis(ctx, dir, port, conf...); !errors.Is(err, ErrAddrInUse) {
-			return r, err
+		var v T
+		if v, err = start(port); !errors.Is(err, ErrAddrInUse) {
+			return v, err
 		}
 	}
-	return nil, err
+	return zero, err
 }
 
-func (t *Topology) startSentinelRetry(ctx context.Context, dir string) (*Sentinel, error) {
-	o := t.Opts
-	var err error
-	for range startAttempts {
-		var port int
-		if port, err = FreePort(); err != nil {
-			return nil, err
-		}
-		conf := SentinelConf(port, o.MasterName, t.Master.Port, o.Quorum,
-			int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()))
-		var s *Sentinel
-		if s, err = StartSentinel(ctx, o.SentinelCommand, dir, port, conf); !errors.Is(err, ErrAddrInUse) {
-			return s, err
-		}
-	}
-	return nil, err
+// StartRedisOnFreePort starts a redis-server on a free port.
+func StartRedisOnFreePort(ctx context.Context, dir string, extraConf ...string) (*Redis, error) {
+	return onFreePort(func(port int) (*Redis, error) { return StartRedis(ctx, dir, port, extraConf...) })
+}
+
+// StartSentinelOnFreePort starts a sentinel on a free port; conf renders
+// its configuration for that port.
+func StartSentinelOnFreePort(ctx context.Context, command, dir string, conf func(port int) string) (*Sentinel, error) {
+	return onFreePort(func(port int) (*Sentinel, error) { return StartSentinel(ctx, command, dir, port, conf(port)) })
 }
 
 // linkUp reports whether a replica's INFO says its link to the master is up.
