@@ -301,3 +301,46 @@ func TestEventsLevels(t *testing.T) {
 		t.Fatalf("start-up events: %v", out.Events)
 	}
 }
+
+// TestRebootedMasterIsDownUntilItAnswersPong: spec §3.4 (c), with
+// master-reboot-down-after-period set; LOADING does not count as PONG.
+func TestRebootedMasterIsDownUntilItAnswersPong(t *testing.T) {
+	s := newTestState(t)
+	if err := s.Set(t0, "mymaster", []string{"master-reboot-down-after-period", "500"}); err != nil {
+		t.Fatal(err)
+	}
+	key := s.masters[0].inst.linkKey()
+	now := t0
+	step := func(d time.Duration, o ...monitor.Observation) Output {
+		now = now.Add(d)
+		for _, x := range o {
+			x.Key = key
+			s.Observe(now, x)
+		}
+		s.Tick(now)
+		return s.Drain()
+	}
+	info := func(runID string) monitor.Observation {
+		return monitor.Observation{Kind: monitor.ObsInfo, Request: monitor.InfoRequest{},
+			Info: &monitor.Info{RunID: runID, Role: "master"}}
+	}
+	loading := monitor.Observation{Kind: monitor.ObsPingReply, OK: true, Reply: "LOADING Redis is loading", Request: monitor.Ping{}}
+	step(0, monitor.Observation{Kind: monitor.ObsConnected}, info(strings.Repeat("1", 40)))
+	out := step(100*time.Millisecond, info(strings.Repeat("2", 40)))
+	if !hasEvent(out, "+reboot", "master mymaster 127.0.0.1 6379") {
+		t.Fatalf("no +reboot on a new run id: %v", eventTypes(out))
+	}
+	for i := 0; i < 6; i++ {
+		out = step(100*time.Millisecond, loading)
+		if hasEvent(out, "+sdown", "") {
+			break
+		}
+	}
+	if !hasEvent(out, "+sdown", "master mymaster 127.0.0.1 6379") {
+		t.Fatal("a rebooted master answering LOADING past the period must be SDOWN")
+	}
+	out = step(100*time.Millisecond, monitor.Observation{Kind: monitor.ObsPingReply, OK: true, Reply: "PONG", Request: monitor.Ping{}})
+	if !hasEvent(out, "-sdown", "") {
+		t.Fatalf("PONG must clear the reboot SDOWN: %v", eventTypes(out))
+	}
+}
