@@ -344,3 +344,32 @@ func TestRebootedMasterIsDownUntilItAnswersPong(t *testing.T) {
 		t.Fatalf("PONG must clear the reboot SDOWN: %v", eventTypes(out))
 	}
 }
+
+// TestHellosOfManyGroupsDoNotFlap: a peer watching several groups with us
+// is added once per group; its hellos for one group never move it in
+// another (the address switch is per group, as in Redis).
+func TestHellosOfManyGroupsDoNotFlap(t *testing.T) {
+	s := newTestState(t)
+	if err := s.Monitor(t0, "other", "127.0.0.1", 7000, 1); err != nil {
+		t.Fatal(err)
+	}
+	s.Drain()
+	b := strings.Repeat("b", 40)
+	for i := 0; i < 3; i++ {
+		s.Hello(t0, "127.0.0.2,26380,"+b+",0,mymaster,127.0.0.1,6379,0")
+		s.Hello(t0, "127.0.0.2,26380,"+b+",0,other,127.0.0.1,7000,0")
+	}
+	out := s.Drain()
+	if n := len(out.Events); n != 2 || !hasEvent(out, "+sentinel", "") || hasEvent(out, "+sentinel-address-switch", "") {
+		t.Fatalf("want one +sentinel per group and nothing else: %v", out.Events)
+	}
+	links := 0
+	for _, l := range s.Links("x") {
+		if l.Kind == monitor.LinkSentinel {
+			links++
+		}
+	}
+	if links != 1 {
+		t.Fatalf("%d links to one peer, want 1 shared", links)
+	}
+}

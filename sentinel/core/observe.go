@@ -296,33 +296,26 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	s.dirty = true
 }
 
-// addHelloSentinel adds a sentinel learned from a hello, handling run ids
-// that moved and addresses taken over by another run id.
+// addHelloSentinel adds a sentinel learned from a hello to m, handling a
+// run id that moved and an address taken over by another run id. As in
+// Redis, this is per master group: each group hears the peer's own hellos.
 func (s *State) addHelloSentinel(m *master, runID, ip string, port int) {
-	switched := false
-	for _, mm := range s.masters {
-		if old := mm.sentinelByID(runID); old != nil {
-			mm.removeSentinel(old)
-			switched = true
-		}
-	}
-	if switched {
+	old := m.sentinelByID(runID)
+	if old != nil {
+		m.removeSentinel(old)
 		s.event(notify.LevelNotice, "+sentinel-address-switch", m.inst,
 			"ip "+ip+" port "+strconv.Itoa(port)+" for "+runID)
 	} else {
-		for _, mm := range s.masters {
-			for _, other := range mm.sentinels {
-				if other.host == ip && other.port == port && other.runID != runID {
-					s.event(notify.LevelNotice, "+sentinel-invalid-addr", other, "")
-					s.removeSentinelEverywhere(other.runID)
-					break
-				}
+		for _, other := range m.sentinels {
+			if other.host == ip && other.port == port {
+				s.event(notify.LevelNotice, "+sentinel-invalid-addr", other, "")
+				s.removeSentinelEverywhere(other.runID)
+				break
 			}
 		}
 	}
-	// Every master group shares the peer: add it wherever it already was.
 	si := s.addSentinel(m, runID, ip, port)
-	if !switched {
+	if old == nil {
 		s.event(notify.LevelNotice, "+sentinel", si, "")
 	}
 	s.out.Join = append(s.out.Join, addr(ip, port))
