@@ -372,4 +372,21 @@ func TestHellosOfManyGroupsDoNotFlap(t *testing.T) {
 	if links != 1 {
 		t.Fatalf("%d links to one peer, want 1 shared", links)
 	}
+	peerLink := s.masters[0].sentinels[0].linkKey()
+	s.Observe(t0, monitor.Observation{Key: peerLink, Kind: monitor.ObsConnected})
+	s.Drain()
+	pings := 0
+	for i := 1; i <= 30; i++ {
+		now := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		s.Tick(now)
+		for _, r := range s.Drain().Requests {
+			if _, ok := r.Req.(monitor.Ping); ok && r.Key == peerLink {
+				pings++
+				s.Observe(now, monitor.Observation{Key: peerLink, Kind: monitor.ObsPingReply, OK: true, Reply: "PONG", Request: r.Req})
+			}
+		}
+	}
+	if pings < 2 || pings > 3 {
+		t.Fatalf("%d PINGs to the shared peer link in 3 s, want one a second", pings)
+	}
 }

@@ -106,10 +106,19 @@ func (s *State) observeReply(i *instance, o monitor.Observation) {
 	}
 }
 
+// sendPing pings an instance. A peer sentinel's link is shared by every
+// group that knows it: one PING serves them all, as in Redis where the
+// ping timers belong to the link.
 func (s *State) sendPing(i *instance) {
-	i.lastPingSent = s.now
-	if i.pingPending.IsZero() {
-		i.pingPending = s.now
+	shared := []*instance{i}
+	if i.kind == view.KindSentinel {
+		shared = s.byLinkKey(i.linkKey())
+	}
+	for _, x := range shared {
+		x.lastPingSent = s.now
+		if x.pingPending.IsZero() {
+			x.pingPending = s.now
+		}
 	}
 	s.send(i, monitor.Ping{})
 }
