@@ -45,8 +45,11 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 		i.pending = 0
 		s.dirty = true
 		// Ask at once: a returning instance must be repaired without
-		// waiting for the next INFO period.
-		s.sendPing(i)
+		// waiting for the next INFO period. (A shared peer link's other
+		// groups were pinged with the first.)
+		if !i.lastPingSent.Equal(now) {
+			s.sendPing(i)
+		}
 		if i.kind != view.KindSentinel {
 			s.sendInfo(i)
 		}
