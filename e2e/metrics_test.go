@@ -32,7 +32,7 @@ func TestMetricsCountAFailover(t *testing.T) {
 	}
 	g := startGroupWithConf(t, 90*time.Second, cluster.Options{
 		Replicas: 2, Sentinels: 3, Quorum: 2, DownAfter: downAfter, FailoverTimeout: 5 * time.Second,
-	}, func(i int) []string {
+	}, nil, func(i int) []string {
 		return []string{"sentinel metrics-addr " + metricsAddrs[i]}
 	})
 	hc := &http.Client{Timeout: time.Second}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -116,38 +115,14 @@ func TestMixedGroupWithRedisSentinelFailsOver(t *testing.T) {
 // both replicas and both peers.
 func startMixedGroup(t *testing.T, timeout time.Duration) *group {
 	t.Helper()
-	needRedis(t)
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	dir := tmpfsDir(t)
 	o := cluster.Options{Replicas: 2, Sentinels: 3, Quorum: 2, DownAfter: downAfter, FailoverTimeout: 5 * time.Second}
-	base, err := cluster.Start(ctx, cluster.Options{Dir: dir, Replicas: o.Replicas})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(base.Stop)
-	commands := []string{sentinelCommand, sentinelCommand, cluster.DefaultSentinelCommand}
-	var sentinels []*cluster.Sentinel
-	for i, command := range commands {
-		s, err := cluster.StartSentinelOnFreePort(ctx, command, filepath.Join(dir, fmt.Sprintf("sentinel-%d", i+1)), func(port int) string {
-			return cluster.SentinelConf(port, masterName, base.Master.Port, o.Quorum,
-				int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()))
-		})
-		if err != nil {
-			t.Fatal(err)
+	redisSentinel := func(i int) string {
+		if i == 2 {
+			return cluster.DefaultSentinelCommand
 		}
-		t.Cleanup(func() { _ = s.Stop() })
-		sentinels = append(sentinels, s)
+		return ""
 	}
-	opts := base.Opts
-	opts.Sentinels, opts.Quorum, opts.DownAfter, opts.FailoverTimeout = o.Sentinels, o.Quorum, o.DownAfter, o.FailoverTimeout
-	opts.SentinelCommand = sentinelCommand
-	topo := &cluster.Topology{Master: base.Master, Replicas: base.Replicas, Sentinels: sentinels, Opts: opts}
-	g := newGroup(t, ctx, topo)
-	if err := topo.WaitDiscovered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return startGroupWithConf(t, timeout, o, redisSentinel, nil)
 }
 
 // agreedMaster asks every running sentinel for the master's address and

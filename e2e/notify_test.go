@@ -39,7 +39,7 @@ func TestNotificationScriptRunsForWarningEvents(t *testing.T) {
 	}
 	g := startGroupWithConf(t, 60*time.Second, cluster.Options{
 		Replicas: 2, Sentinels: 3, Quorum: 2, DownAfter: downAfter, FailoverTimeout: 5 * time.Second,
-	}, func(i int) []string {
+	}, nil, func(i int) []string {
 		return []string{fmt.Sprintf("sentinel notification-script %s %s", masterName, scripts[i])}
 	})
 
@@ -130,11 +130,11 @@ func countLines(lines []string, want string) int {
 	return n
 }
 
-// startGroupWithConf is startGroup for sentinels that need config lines
-// cluster.Options cannot express: it starts the master and replicas with
-// cluster.Start, then o.Sentinels of our sentinels whose configs end with
-// extra(i) for sentinel i, and waits until they have discovered everything.
-func startGroupWithConf(t *testing.T, timeout time.Duration, o cluster.Options, extra func(i int) []string) *group {
+// startGroupWithConf is startGroup for sentinels that cluster.Options
+// cannot describe: it starts the master and replicas with cluster.Start, then
+// o.Sentinels sentinels, sentinel i running command(i) (ours when "") with
+// extra(i) appended to its config, and waits until they discovered everything.
+func startGroupWithConf(t *testing.T, timeout time.Duration, o cluster.Options, command func(i int) string, extra func(i int) []string) *group {
 	t.Helper()
 	needRedis(t)
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
@@ -147,7 +147,18 @@ func startGroupWithConf(t *testing.T, timeout time.Duration, o cluster.Options, 
 	t.Cleanup(base.Stop)
 	var sentinels []*cluster.Sentinel
 	for i := range o.Sentinels {
-		s, err := startSentinelWithConf(ctx, filepath.Join(dir, fmt.Sprintf("sentinel-%d", i+1)), base.Master.Port, o, extra(i))
+		cmd := sentinelCommand
+		if command != nil && command(i) != "" {
+			cmd = command(i)
+		}
+		var lines []string
+		if extra != nil {
+			lines = extra(i)
+		}
+		s, err := cluster.StartSentinelOnFreePort(ctx, cmd, filepath.Join(dir, fmt.Sprintf("sentinel-%d", i+1)), func(port int) string {
+			return cluster.SentinelConf(port, masterName, base.Master.Port, o.Quorum,
+				int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()), lines...)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,14 +174,4 @@ func startGroupWithConf(t *testing.T, timeout time.Duration, o cluster.Options, 
 		t.Fatal(err)
 	}
 	return g
-}
-
-// startSentinelWithConf starts one of our sentinels monitoring the master on
-// masterPort with o's quorum and timers plus the extra lines, retrying when
-// its port was taken meanwhile.
-func startSentinelWithConf(ctx context.Context, dir string, masterPort int, o cluster.Options, extra []string) (*cluster.Sentinel, error) {
-	return cluster.StartSentinelOnFreePort(ctx, sentinelCommand, dir, func(port int) string {
-		return cluster.SentinelConf(port, masterName, masterPort, o.Quorum,
-			int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()), extra...)
-	})
 }
