@@ -120,18 +120,6 @@ func (s *server) text(args ...any) string {
 	return fmt.Sprint(v)
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // recorder collects observations. Its sink blocks while the test is not
 // reading (back-pressure, as the real caller applies) until the test ends.
 type recorder struct {

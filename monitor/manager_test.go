@@ -1,8 +1,6 @@
 package monitor
 
 import (
-	"github.com/seed877ff415/sentinel/internal/testutil"
-
 	"errors"
 	"os"
 	"runtime"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 const wait = 5 * time.Second
@@ -44,11 +43,11 @@ func TestLinkConnectsPingsAndReadsInfo(t *testing.T) {
 		t.Fatalf("script kill reply = %+v", kill)
 	}
 
-	eventually(t, wait, "both connections named", func() bool {
+	testutil.Eventually(t, wait, "both connections named", func() bool {
 		list := srv.text("CLIENT", "LIST")
 		return strings.Contains(list, "name=sentinel-0123abcd-cmd ") && strings.Contains(list, "name=sentinel-0123abcd-pubsub ")
 	})
-	eventually(t, wait, "nothing pending", func() bool { return m.Pending("m") == 0 })
+	testutil.Eventually(t, wait, "nothing pending", func() bool { return m.Pending("m") == 0 })
 }
 
 func TestLinkNoticesKillAndReturnWithinASecond(t *testing.T) {
@@ -115,7 +114,7 @@ func TestWrongPasswordWarnsOnce(t *testing.T) {
 	}
 
 	// Let the three connections retry a dozen times each (250ms apart).
-	eventually(t, 10*time.Second, "retries", func() bool {
+	testutil.Eventually(t, 10*time.Second, "retries", func() bool {
 		stats := srv.text("INFO", "stats")
 		_, rest, _ := strings.Cut(stats, "total_connections_received:")
 		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(rest, "\r\n", 2)[0]))
@@ -159,7 +158,7 @@ func TestSlaveOfThroughRenamedConfig(t *testing.T) {
 		Rename: map[string]string{"config": "XCONFIG"},
 	}})
 	rec.connected(t, "r")
-	eventually(t, wait, "pub/sub link subscribed", func() bool {
+	testutil.Eventually(t, wait, "pub/sub link subscribed", func() bool {
 		return replica.text("PUBSUB", "NUMSUB", helloChannel) == "["+helloChannel+" 1]"
 	})
 	noDisconnect := func(kind ObsKind) func(Observation) bool {
@@ -187,7 +186,7 @@ func TestSlaveOfThroughRenamedConfig(t *testing.T) {
 	rec.await(t, 10*time.Second, "replication link up", func() { m.Send("r", InfoRequest{}) },
 		func(o Observation) bool { return o.Kind == ObsInfo && o.Info.MasterLinkUp })
 	// CLIENT KILL TYPE pubsub dropped our pub/sub link; it must come back.
-	eventually(t, wait, "pub/sub link back", func() bool {
+	testutil.Eventually(t, wait, "pub/sub link back", func() bool {
 		return replica.text("PUBSUB", "NUMSUB", helloChannel) == "["+helloChannel+" 1]"
 	})
 
@@ -208,7 +207,7 @@ func TestHelloReachesPubSubLink(t *testing.T) {
 		{Key: "speaker", Addr: srv.addr()},
 	})
 	rec.connected(t, "speaker")
-	eventually(t, wait, "listener subscribed", func() bool {
+	testutil.Eventually(t, wait, "listener subscribed", func() bool {
 		return srv.text("PUBSUB", "NUMSUB", helloChannel) == "["+helloChannel+" 1]"
 	})
 
@@ -271,7 +270,7 @@ func TestFailoverRequest(t *testing.T) {
 	master := startRedis(t)
 	replica := startRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
 	// FAILOVER wants the replica "online" in the master's own view.
-	eventually(t, 10*time.Second, "replica online", func() bool {
+	testutil.Eventually(t, 10*time.Second, "replica online", func() bool {
 		return strings.Contains(master.text("INFO", "replication"), "state=online")
 	})
 	m, rec := newManager(t, zerolog.Nop(), 64)
@@ -316,7 +315,7 @@ func TestPendingIsBounded(t *testing.T) {
 	for range maxPending {
 		rec.await(t, wait, "ping reply", nil, is("m", ObsPingReply))
 	}
-	eventually(t, wait, "queue drained", func() bool { return m.Pending("m") == 0 })
+	testutil.Eventually(t, wait, "queue drained", func() bool { return m.Pending("m") == 0 })
 }
 
 func TestReconcileAndCloseLeaveNothingBehind(t *testing.T) {
@@ -338,7 +337,7 @@ func TestReconcileAndCloseLeaveNothingBehind(t *testing.T) {
 	b := LinkSpec{Key: "b", Addr: srv.addr(), ClientName: "sentinel-b"}
 	m.Reconcile([]LinkSpec{a, b})
 	rec.connected(t, "a", "b")
-	eventually(t, wait, "three named connections", func() bool { return len(namedClients()) == 3 })
+	testutil.Eventually(t, wait, "three named connections", func() bool { return len(namedClients()) == 3 })
 
 	// An identical spec keeps the running link.
 	running := m.lookup("a")
@@ -354,7 +353,7 @@ func TestReconcileAndCloseLeaveNothingBehind(t *testing.T) {
 		t.Fatal("removed link accepted a request")
 	}
 	rec.await(t, wait, "a reconnected", nil, is("a", ObsConnected))
-	eventually(t, wait, "only a2's connections left", func() bool {
+	testutil.Eventually(t, wait, "only a2's connections left", func() bool {
 		names := strings.Join(namedClients(), " ")
 		return names == "a2-cmd a2-pubsub" || names == "a2-pubsub a2-cmd"
 	})
@@ -362,7 +361,7 @@ func TestReconcileAndCloseLeaveNothingBehind(t *testing.T) {
 	close(rec.done)
 	m.Close()
 	m.Reconcile([]LinkSpec{a}) // after Close: starts nothing
-	eventually(t, wait, "no named connection", func() bool { return len(namedClients()) == 0 })
+	testutil.Eventually(t, wait, "no named connection", func() bool { return len(namedClients()) == 0 })
 	deadline := time.Now().Add(wait)
 	for runtime.NumGoroutine() > before {
 		if time.Now().After(deadline) {

@@ -8,19 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+	"github.com/seed877ff415/sentinel/internal/testutil"
+)
 
 // noGoroutinesLeft registers a check, run after the test's other cleanups,
 // that the goroutine count returns to what it was when called.
@@ -28,7 +18,7 @@ func noGoroutinesLeft(t *testing.T) {
 	t.Helper()
 	base := runtime.NumGoroutine()
 	t.Cleanup(func() {
-		eventually(t, 5*time.Second, "goroutines to return to baseline", func() bool {
+		testutil.Eventually(t, 5*time.Second, "goroutines to return to baseline", func() bool {
 			return runtime.NumGoroutine() <= base
 		})
 	})

@@ -1,8 +1,6 @@
 package notify
 
 import (
-	"github.com/seed877ff415/sentinel/internal/testutil"
-
 	"context"
 	"errors"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 // fastOptions are the spec's limits with tiny durations.
@@ -59,7 +58,7 @@ func TestScriptGetsArgvAndEnvironment(t *testing.T) {
 	if !r.Queue(script, "+sdown", "master mymaster 127.0.0.1 6379") {
 		t.Fatal("Queue refused on an empty queue")
 	}
-	eventually(t, 5*time.Second, "script to finish", func() bool { return len(readLines(t, out)) > 0 })
+	testutil.Eventually(t, 5*time.Second, "script to finish", func() bool { return len(readLines(t, out)) > 0 })
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +67,7 @@ func TestScriptGetsArgvAndEnvironment(t *testing.T) {
 	if string(b) != want {
 		t.Fatalf("script saw %q, want %q", b, want)
 	}
-	eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
+	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
 	if evs := rec.all(); len(evs) != 0 {
 		t.Fatalf("exit 0 produced events %v", evs)
 	}
@@ -83,11 +82,11 @@ func TestScriptExitOneRetriesWithDoublingDelayUpToMaxRuns(t *testing.T) {
 	r, rec, _, _ := startRunner(t, o)
 
 	r.Queue(script)
-	eventually(t, 5*time.Second, "retries to be exhausted", func() bool {
+	testutil.Eventually(t, 5*time.Second, "retries to be exhausted", func() bool {
 		_, ok := rec.find("-script-error")
 		return ok
 	})
-	eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
+	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
 	lines := readLines(t, runs)
 	if len(lines) != o.MaxRuns {
 		t.Fatalf("script ran %d times, want MaxRuns=%d", len(lines), o.MaxRuns)
@@ -116,11 +115,11 @@ func TestScriptKilledBySignalIsRetried(t *testing.T) {
 	r, rec, _, _ := startRunner(t, o)
 
 	r.Queue(script)
-	eventually(t, 5*time.Second, "retries to be exhausted", func() bool {
+	testutil.Eventually(t, 5*time.Second, "retries to be exhausted", func() bool {
 		_, ok := rec.find("-script-error")
 		return ok
 	})
-	eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
+	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
 	if n := len(readLines(t, runs)); n != 2 {
 		t.Fatalf("script ran %d times, want 2", n)
 	}
@@ -136,11 +135,11 @@ func TestScriptExitTwoOrMoreIsAnErrorAndNotRetried(t *testing.T) {
 	r, rec, _, _ := startRunner(t, fastOptions())
 
 	r.Queue(script)
-	eventually(t, 5*time.Second, "-script-error", func() bool {
+	testutil.Eventually(t, 5*time.Second, "-script-error", func() bool {
 		_, ok := rec.find("-script-error")
 		return ok
 	})
-	eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
+	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
 	want := Event{Type: "-script-error", Level: LevelWarning, Message: script + " 0 3"}
 	if evs := rec.all(); len(evs) != 1 || evs[0] != want {
 		t.Fatalf("events %+v, want exactly %+v", evs, want)
@@ -161,8 +160,8 @@ func TestScriptThatCannotStartReports99(t *testing.T) {
 
 	r.Queue(notExec)
 	r.Queue(missing)
-	eventually(t, 5*time.Second, "two -script-error events", func() bool { return len(rec.all()) == 2 })
-	eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
+	testutil.Eventually(t, 5*time.Second, "two -script-error events", func() bool { return len(rec.all()) == 2 })
+	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
 	evs := rec.all()
 	if evs[0].Message != notExec+" 99 0" || evs[1].Message != missing+" 99 0" {
 		t.Fatalf("events %+v, want '<path> 99 0' for both", evs)
@@ -177,14 +176,14 @@ func TestScriptOverMaxRuntimeIsKilledAndNotRetried(t *testing.T) {
 
 	start := time.Now()
 	r.Queue(script)
-	eventually(t, 5*time.Second, "-script-timeout", func() bool {
+	testutil.Eventually(t, 5*time.Second, "-script-timeout", func() bool {
 		_, ok := rec.find("-script-timeout")
 		return ok
 	})
 	if elapsed := time.Since(start); elapsed < fastOptions().MaxRuntime {
 		t.Fatalf("killed after %v, before MaxRuntime", elapsed)
 	}
-	eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
+	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
 	pids := readLines(t, pidFile)
 	if len(pids) != 1 {
 		t.Fatalf("script ran %d times, want 1 (no retry after a timeout)", len(pids))
@@ -222,7 +221,7 @@ func TestAtMostMaxRunningAndMaxQueued(t *testing.T) {
 	if !strings.Contains(logs.String(), "script queue full") {
 		t.Fatalf("no warning logged for the dropped script: %s", logs)
 	}
-	eventually(t, 5*time.Second, "MaxRunning scripts to start", func() bool {
+	testutil.Eventually(t, 5*time.Second, "MaxRunning scripts to start", func() bool {
 		running, queued := r.Counts()
 		return running == o.MaxRunning && queued == o.MaxQueued && len(r.Pending()) == o.MaxQueued
 	})
@@ -245,7 +244,7 @@ func TestAtMostMaxRunningAndMaxQueued(t *testing.T) {
 	}
 
 	cancel()
-	eventually(t, 5*time.Second, "Run to return", func() bool {
+	testutil.Eventually(t, 5*time.Second, "Run to return", func() bool {
 		select {
 		case <-done:
 			return true
@@ -271,7 +270,7 @@ func TestPendingShowsRunningAndScheduledEntries(t *testing.T) {
 
 	r.Queue(slow, "a")
 	r.Queue(failing, "b")
-	eventually(t, 5*time.Second, "the failing script to be rescheduled", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the failing script to be rescheduled", func() bool {
 		p := r.Pending()
 		return len(p) == 2 && p[0].Running && !p[1].Running && p[1].RetryNum == 1
 	})
@@ -313,7 +312,7 @@ func TestScriptInheritsNoDescriptorBeyondStdio(t *testing.T) {
 	script := writeScript(t, dir, "fds.sh", `ls -l /proc/self/fd > "`+out+`.tmp"; mv "`+out+`.tmp" "`+out+`"`)
 	r, _, _, _ := startRunner(t, fastOptions())
 	r.Queue(script)
-	eventually(t, 5*time.Second, "fd listing", func() bool {
+	testutil.Eventually(t, 5*time.Second, "fd listing", func() bool {
 		_, err := os.Stat(out)
 		return err == nil
 	})
@@ -354,7 +353,7 @@ func TestRunEndKillsChildrenAndLeavesNoGoroutine(t *testing.T) {
 	for range 3 {
 		r.Queue(script)
 	}
-	eventually(t, 5*time.Second, "three children", func() bool {
+	testutil.Eventually(t, 5*time.Second, "three children", func() bool {
 		running, _ := r.Counts()
 		return running == 3
 	})

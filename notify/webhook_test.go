@@ -1,8 +1,6 @@
 package notify
 
 import (
-	"github.com/seed877ff415/sentinel/internal/testutil"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 var warnEvent = Event{Type: "+odown", Level: LevelWarning, Message: "master mymaster 127.0.0.1 6379 #quorum 2/2", Master: "mymaster", Instance: true}
@@ -86,7 +85,7 @@ func TestWebhookPostsEventAsJSON(t *testing.T) {
 	if !w.Post(h.URL, warnEvent) {
 		t.Fatal("Post refused a warning event")
 	}
-	eventually(t, 5*time.Second, "the delivery", func() bool { return len(h.got()) == 1 })
+	testutil.Eventually(t, 5*time.Second, "the delivery", func() bool { return len(h.got()) == 1 })
 	var got map[string]string
 	if err := json.Unmarshal([]byte(h.got()[0]), &got); err != nil {
 		t.Fatalf("body is not a JSON object of strings: %v", err)
@@ -138,7 +137,7 @@ func TestWebhookRetriesServerErrorsWithBackoff(t *testing.T) {
 	w, logs, _, _ := startWebhooks(t, fastWebhookOptions(), h)
 
 	w.Post(h.URL, warnEvent)
-	eventually(t, 5*time.Second, "third attempt", func() bool { return len(h.got()) == 3 })
+	testutil.Eventually(t, 5*time.Second, "third attempt", func() bool { return len(h.got()) == 3 })
 	bodies := h.got()
 	if bodies[0] != bodies[1] || bodies[1] != bodies[2] {
 		t.Fatalf("retries changed the body: %q", bodies)
@@ -167,7 +166,7 @@ func TestWebhookGivesUpAfterRetriesAndOnClientErrors(t *testing.T) {
 			w, logs, _, _ := startWebhooks(t, o, h)
 
 			w.Post(h.URL, warnEvent)
-			eventually(t, 5*time.Second, "delivery to fail", func() bool {
+			testutil.Eventually(t, 5*time.Second, "delivery to fail", func() bool {
 				return strings.Contains(logs.String(), "webhook delivery failed")
 			})
 			if n := len(h.got()); n != c.attempts {
@@ -186,7 +185,7 @@ func TestWebhookAttemptTimesOut(t *testing.T) {
 	w, logs, _, _ := startWebhooks(t, o, h)
 
 	w.Post(h.URL, warnEvent)
-	eventually(t, 5*time.Second, "delivery to fail", func() bool {
+	testutil.Eventually(t, 5*time.Second, "delivery to fail", func() bool {
 		return strings.Contains(logs.String(), "webhook delivery failed")
 	})
 	if n := len(h.got()); n != 2 {
@@ -219,7 +218,7 @@ func TestWebhookPostNeverBlocksAndDropsOldest(t *testing.T) {
 		return w.Post(h.URL, e)
 	}
 	post(0)
-	eventually(t, 5*time.Second, "first delivery to hang", func() bool { return len(h.got()) == 1 })
+	testutil.Eventually(t, 5*time.Second, "first delivery to hang", func() bool { return len(h.got()) == 1 })
 
 	posted := make(chan struct{})
 	go func() {
@@ -240,7 +239,7 @@ func TestWebhookPostNeverBlocksAndDropsOldest(t *testing.T) {
 	}
 
 	close(release)
-	eventually(t, 5*time.Second, "queued deliveries", func() bool { return len(h.got()) == 1+o.Queue })
+	testutil.Eventually(t, 5*time.Second, "queued deliveries", func() bool { return len(h.got()) == 1+o.Queue })
 	var msgs []string
 	for _, b := range h.got() {
 		var body webhookBody
@@ -268,7 +267,7 @@ func TestWebhookRunEndAbortsHangingRequest(t *testing.T) {
 	w, _, cancel, done := startWebhooks(t, o, h)
 
 	w.Post(h.URL, warnEvent)
-	eventually(t, 5*time.Second, "request in flight", func() bool { return len(h.got()) == 1 })
+	testutil.Eventually(t, 5*time.Second, "request in flight", func() bool { return len(h.got()) == 1 })
 	cancel()
 	select {
 	case <-done:

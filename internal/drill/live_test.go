@@ -3,12 +3,12 @@ package drill
 import (
 	"context"
 	"errors"
-	"github.com/seed877ff415/sentinel/internal/testutil"
 	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/seed877ff415/sentinel/internal/cluster"
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 // startGroup starts a discovered topology for a live drill, of Redis

@@ -3,11 +3,12 @@ package drill
 import (
 	"context"
 	"encoding/json"
-	"github.com/seed877ff415/sentinel/internal/testutil"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 // TestRunLocal drills Redis Sentinel and our sentinel in parallel with

@@ -1,13 +1,13 @@
 package drill
 
 import (
-	"github.com/seed877ff415/sentinel/internal/testutil"
-
 	"bytes"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 func TestClassifyKeepsOnlyThisGroupsFailoverSteps(t *testing.T) {

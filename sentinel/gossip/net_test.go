@@ -1,8 +1,6 @@
 package gossip
 
 import (
-	"github.com/seed877ff415/sentinel/internal/testutil"
-
 	"bytes"
 	"context"
 	"net"
@@ -15,9 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
-	"github.com/tidwall/redcon"
-
+	"github.com/seed877ff415/sentinel/internal/testutil"
 	"github.com/seed877ff415/sentinel/sentinel/peer"
+	"github.com/tidwall/redcon"
 )
 
 // netNode is a Group sharing its TCP port with a tiny RESP server.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 // go-redis sends HELLO 3 + CLIENT SETINFO on connect, then the sentinel
@@ -58,7 +59,7 @@ func TestGoRedisSentinelClient(t *testing.T) {
 	if _, err := ps.Receive(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "subscription", func() bool { return ts.Publish("+switch-master", "mymaster 127.0.0.1 6379 127.0.0.1 6380") == 1 })
+	testutil.Eventually(t, 10*time.Second, "subscription", func() bool { return ts.Publish("+switch-master", "mymaster 127.0.0.1 6379 127.0.0.1 6380") == 1 })
 	msg, err := ps.ReceiveMessage(ctx)
 	if err != nil || msg.Payload != "mymaster 127.0.0.1 6379 127.0.0.1 6380" {
 		t.Fatalf("message = %v, %v", msg, err)

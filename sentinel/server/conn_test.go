@@ -5,6 +5,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 func TestHello(t *testing.T) {
@@ -77,7 +80,7 @@ func TestQuitAndShutdown(t *testing.T) {
 	if !c.closed() {
 		t.Fatal("SHUTDOWN must close the connection without a reply")
 	}
-	eventually(t, "Shutdown called", func() bool { return shutdowns.Load() == 1 })
+	testutil.Eventually(t, 10*time.Second, "Shutdown called", func() bool { return shutdowns.Load() == 1 })
 	if got := ts.dial(t).do("SHUTDOWN", "ABORT"); got != "-ERR No shutdown in progress.\r\n" {
 		t.Fatalf("SHUTDOWN ABORT: %q", got)
 	}
@@ -233,7 +236,7 @@ func TestClientCommands(t *testing.T) {
 	if got := c.do("CLIENT", "KILL", "USER", "default"); got != ":1\r\n" || !other.closed() {
 		t.Fatalf("kill user: %q", got)
 	}
-	eventually(t, "killed client to be dropped", func() bool { return ts.Clients() == 1 })
+	testutil.Eventually(t, 10*time.Second, "killed client to be dropped", func() bool { return ts.Clients() == 1 })
 
 	c.send(encodeCommand("CLIENT", "REPLY", "OFF") + encodeCommand("PING") + encodeCommand("CLIENT", "REPLY", "SKIP") +
 		encodeCommand("PING", "skipped") + encodeCommand("CLIENT", "REPLY", "ON") + encodeCommand("PING", "back"))

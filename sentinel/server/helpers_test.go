@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -310,16 +309,4 @@ func bulks(items ...string) string {
 		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(it), it)
 	}
 	return b.String()
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
 func TestPubSubRESP2(t *testing.T) {
@@ -124,7 +126,7 @@ func TestSlowSubscriberDoesNotBlockPublish(t *testing.T) {
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Fatalf("Publish stalled: %v", elapsed)
 	}
-	eventually(t, "slow subscriber to be dropped", func() bool { slowGone = slowGone || ts.Clients() == 1; return slowGone })
+	testutil.Eventually(t, 10*time.Second, "slow subscriber to be dropped", func() bool { slowGone = slowGone || ts.Clients() == 1; return slowGone })
 	if !slow.closed() {
 		t.Fatal("slow subscriber still connected")
 	}
