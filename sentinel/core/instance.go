@@ -88,19 +88,19 @@ func (i *instance) describe() string {
 	b.WriteByte(' ')
 	b.WriteString(i.name)
 	b.WriteByte(' ')
-	b.WriteString(i.addr2())
+	b.WriteString(i.eventAddr())
 	if i.kind != view.KindMaster {
 		m := i.master.inst
 		b.WriteString(" @ ")
 		b.WriteString(m.name)
 		b.WriteByte(' ')
-		b.WriteString(m.addr2())
+		b.WriteString(m.eventAddr())
 	}
 	return b.String()
 }
 
-// addr2 is "host port" as events print it.
-func (i *instance) addr2() string { return i.host + " " + strconv.Itoa(i.port) }
+// eventAddr is "host port" as events print it.
+func (i *instance) eventAddr() string { return i.host + " " + strconv.Itoa(i.port) }
 
 func (i *instance) sdown() bool { return !i.sdownSince.IsZero() }
 func (i *instance) odown() bool { return !i.odownSince.IsZero() }
