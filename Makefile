@@ -27,7 +27,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./sentinel/config
 	$(GO) test -run='^$$' -fuzz=FuzzServerInput -fuzztime=$(FUZZTIME) ./sentinel/server
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./sentinel/peer
-	$(GO) test -run='^$$' -fuzz=FuzzRespRead -fuzztime=$(FUZZTIME) ./monitor
+	$(GO) test -run='^$$' -fuzz=FuzzLinkReply -fuzztime=$(FUZZTIME) ./monitor/link
 	$(GO) test -run='^$$' -fuzz=FuzzElection -fuzztime=$(FUZZTIME) ./election
 
 bench: build

@@ -6,9 +6,14 @@ import (
 	"time"
 )
 
-// ErrAuth marks a connection refused by AUTH (WRONGPASS, NOAUTH, no password
-// configured on the server...).
+// ErrAuth marks a connection the instance refuses to serve with the link's
+// credentials (NOAUTH). A refused AUTH alone is not one: like Redis Sentinel,
+// a link keeps a connection that the instance serves without it.
 var ErrAuth = errors.New("auth failed")
+
+// ErrReplyLimit marks a connection closed because a reply was over the
+// link's limits on size, array length or nesting.
+var ErrReplyLimit = errors.New("reply over the link's limits")
 
 // LinkKind is the kind of instance at the other end of a link.
 type LinkKind int
@@ -42,19 +47,12 @@ type LinkSpec struct {
 	Timeout            time.Duration     // dial/read/write timeout per command; 0 => 500ms
 }
 
-func (s LinkSpec) equal(o LinkSpec) bool {
+// Equal reports whether two specs describe the same link.
+func (s LinkSpec) Equal(o LinkSpec) bool {
 	return s.Key == o.Key && s.Addr == o.Addr && s.Kind == o.Kind &&
 		s.Username == o.Username && s.Password == o.Password &&
 		maps.Equal(s.Rename, o.Rename) && s.ClientName == o.ClientName &&
 		s.Subscribe == o.Subscribe && s.Timeout == o.Timeout
-}
-
-// rename maps a lower-case command name through rename-command.
-func (s LinkSpec) rename(name string) string {
-	if n, ok := s.Rename[name]; ok {
-		return n
-	}
-	return name
 }
 
 // Request is something a link executes on its command connection.
@@ -75,7 +73,7 @@ type Hello struct {
 
 // SlaveOf sends the pipelined transaction MULTI, SLAVEOF host port (NO ONE
 // when Host is ""), CONFIG REWRITE, CLIENT KILL TYPE normal, CLIENT KILL TYPE
-// pubsub, EXEC (spec §4.1), then INFO at once so the new role is reported.
+// pubsub, EXEC (as Redis Sentinel does), then INFO at once so the new role is reported.
 type SlaveOf struct {
 	Host string
 	Port int
@@ -171,4 +169,8 @@ type Observation struct {
 	Ask     AskReply  // ObsAskReply
 	Request Request   // the request answered
 	Err     error     // ObsDisconnected: why
+	// OverLimit (ObsDisconnected) is set the first time a reply over the
+	// link's limits closed it (Err says which), and again only after a
+	// good INFO: the warning is raised once, not on every reconnect.
+	OverLimit bool
 }

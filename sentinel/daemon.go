@@ -16,7 +16,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/monitor/link"
 	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/notify/script"
+	"github.com/seed877ff415/sentinel/notify/webhook"
 	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/core"
 	"github.com/seed877ff415/sentinel/sentinel/gossip"
@@ -50,11 +53,11 @@ type Daemon struct {
 	log      zerolog.Logger
 	cfg      *config.Config
 	state    *core.State // owned by the loop goroutine
-	links    *monitor.Manager
+	links    *link.Manager
 	srv      *server.Server
 	group    *gossip.Group
-	scripts  *notify.ScriptRunner
-	hooks    *notify.Webhooks
+	scripts  *script.Runner
+	hooks    *webhook.Sender
 	metrics  *metrics.Metrics
 	started  time.Time
 	obs      chan monitor.Observation
@@ -145,13 +148,13 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
-	d.scripts = notify.NewScriptRunner(notify.ScriptOptions{
+	d.scripts = script.New(script.Options{
 		MaxRunning: 16, MaxQueued: 256, MaxRuntime: timers.ScriptMaxRuntime, RetryDelay: timers.ScriptRetryDelay,
 		MaxRuns: 10, OnEvent: d.emit, Log: d.log.With().Str("component", "scripts").Logger(),
 	})
-	d.hooks = notify.NewWebhooks(notify.WebhookOptions{SentinelID: cfg.MyID,
+	d.hooks = webhook.New(webhook.Options{SentinelID: cfg.MyID,
 		Log: d.log.With().Str("component", "webhooks").Logger()})
-	d.links = monitor.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
+	d.links = link.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
 	defer d.links.Close()
 
 	keys, err := gossipKeys(cfg.GossipKeys)

@@ -66,6 +66,9 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 		i.connected = false
 		i.pending = 0
 		i.infoSent = time.Time{}
+		if o.OverLimit {
+			s.event(notify.LevelWarning, "-reply-over-limit", i, o.Err.Error())
+		}
 	case monitor.ObsPingReply:
 		i.lastPingReply = now
 		s.dirty = true

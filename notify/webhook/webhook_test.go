@@ -1,4 +1,4 @@
-package notify
+package webhook
 
 import (
 	"context"
@@ -14,9 +14,10 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/seed877ff415/sentinel/internal/testutil"
+	"github.com/seed877ff415/sentinel/notify"
 )
 
-var warnEvent = Event{Type: "+odown", Level: LevelWarning, Message: "master mymaster 127.0.0.1 6379 #quorum 2/2", Master: "mymaster", Instance: true}
+var warnEvent = notify.Event{Type: "+odown", Level: notify.LevelWarning, Message: "master mymaster 127.0.0.1 6379 #quorum 2/2", Master: "mymaster", Instance: true}
 
 // hookServer records every request body and answers with respond.
 type hookServer struct {
@@ -47,13 +48,13 @@ func (h *hookServer) got() []string {
 	return append([]string(nil), h.bodies...)
 }
 
-// startWebhooks runs Webhooks against h until the test ends.
-func startWebhooks(t *testing.T, o WebhookOptions, h *hookServer) (*Webhooks, *testutil.SyncBuffer, context.CancelFunc, <-chan struct{}) {
+// startWebhooks runs Sender against h until the test ends.
+func startWebhooks(t *testing.T, o Options, h *hookServer) (*Sender, *testutil.SyncBuffer, context.CancelFunc, <-chan struct{}) {
 	t.Helper()
 	logs := &testutil.SyncBuffer{}
 	o.Log = zerolog.New(logs)
 	o.Client = h.Client()
-	w := NewWebhooks(o)
+	w := New(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -69,15 +70,15 @@ func startWebhooks(t *testing.T, o WebhookOptions, h *hookServer) (*Webhooks, *t
 	return w, logs, cancel, done
 }
 
-func fastWebhookOptions() WebhookOptions {
-	o := DefaultWebhookOptions()
+func fastWebhookOptions() Options {
+	o := DefaultOptions()
 	o.Backoff = 5 * time.Millisecond
 	o.SentinelID = "0123456789abcdef0123456789abcdef01234567"
 	return o
 }
 
 func TestWebhookPostsEventAsJSON(t *testing.T) {
-	noGoroutinesLeft(t)
+	testutil.NoGoroutinesLeft(t)
 	h := newHookServer(t, func(int, http.ResponseWriter, *http.Request) {})
 	w, _, _, _ := startWebhooks(t, fastWebhookOptions(), h)
 
@@ -118,8 +119,8 @@ func TestWebhookPostsEventAsJSON(t *testing.T) {
 }
 
 func TestWebhookIgnoresEventsBelowWarning(t *testing.T) {
-	w := NewWebhooks(fastWebhookOptions())
-	if w.Post("http://127.0.0.1:1/", Event{Type: "+slave", Level: LevelNotice, Instance: true}) {
+	w := New(fastWebhookOptions())
+	if w.Post("http://127.0.0.1:1/", notify.Event{Type: "+slave", Level: notify.LevelNotice, Instance: true}) {
 		t.Fatal("Post accepted a notice-level event")
 	}
 	if w.Post("", warnEvent) {
@@ -128,7 +129,7 @@ func TestWebhookIgnoresEventsBelowWarning(t *testing.T) {
 }
 
 func TestWebhookRetriesServerErrorsWithBackoff(t *testing.T) {
-	noGoroutinesLeft(t)
+	testutil.NoGoroutinesLeft(t)
 	h := newHookServer(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		if n <= 2 {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -176,8 +177,27 @@ func TestWebhookGivesUpAfterRetriesAndOnClientErrors(t *testing.T) {
 	}
 }
 
+// TestWebhookZeroOptionsRetryAsDocumented: the daemon sets no Retries, and
+// sentinel.conf.example promises 3.
+func TestWebhookZeroOptionsRetryAsDocumented(t *testing.T) {
+	for _, c := range []struct {
+		retries, attempts int
+	}{{0, 4}, {-1, 1}} {
+		h := newHookServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) })
+		o := Options{Retries: c.retries, Backoff: time.Millisecond}
+		w, logs, _, _ := startWebhooks(t, o, h)
+		w.Post(h.URL, warnEvent)
+		testutil.Eventually(t, 5*time.Second, "delivery to fail", func() bool {
+			return strings.Contains(logs.String(), "webhook delivery failed")
+		})
+		if n := len(h.got()); n != c.attempts {
+			t.Fatalf("Retries %d: %d attempts, want %d", c.retries, n, c.attempts)
+		}
+	}
+}
+
 func TestWebhookAttemptTimesOut(t *testing.T) {
-	noGoroutinesLeft(t)
+	testutil.NoGoroutinesLeft(t)
 	h := newHookServer(t, func(_ int, _ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	o := fastWebhookOptions()
 	o.Timeout = 50 * time.Millisecond
@@ -197,7 +217,7 @@ func TestWebhookAttemptTimesOut(t *testing.T) {
 }
 
 func TestWebhookPostNeverBlocksAndDropsOldest(t *testing.T) {
-	noGoroutinesLeft(t)
+	testutil.NoGoroutinesLeft(t)
 	release := make(chan struct{})
 	h := newHookServer(t, func(n int, _ http.ResponseWriter, r *http.Request) {
 		if n == 1 {
@@ -260,7 +280,7 @@ func TestWebhookPostNeverBlocksAndDropsOldest(t *testing.T) {
 }
 
 func TestWebhookRunEndAbortsHangingRequest(t *testing.T) {
-	noGoroutinesLeft(t)
+	testutil.NoGoroutinesLeft(t)
 	h := newHookServer(t, func(_ int, _ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	o := fastWebhookOptions()
 	o.Timeout = time.Minute

@@ -1,4 +1,4 @@
-package notify
+package webhook
 
 import (
 	"bytes"
@@ -10,11 +10,14 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/notify"
 )
 
-// WebhookOptions configures Webhooks; zero fields (negative Retries) take
-// the defaults of DefaultWebhookOptions.
-type WebhookOptions struct {
+// Options configures Sender; zero fields take the defaults of
+// DefaultOptions, so a zero Options retries as documented. A negative
+// Retries means none.
+type Options struct {
 	Timeout    time.Duration // per attempt
 	Retries    int           // attempts after a failed first one
 	Backoff    time.Duration // wait before the first retry, doubling after each
@@ -24,9 +27,9 @@ type WebhookOptions struct {
 	Log        zerolog.Logger
 }
 
-// DefaultWebhookOptions: 2 s per attempt, 3 retries from 250 ms, 256 queued.
-func DefaultWebhookOptions() WebhookOptions {
-	return WebhookOptions{
+// DefaultOptions: 2 s per attempt, 3 retries from 250 ms, 256 queued.
+func DefaultOptions() Options {
+	return Options{
 		Timeout: 2 * time.Second,
 		Retries: 3,
 		Backoff: 250 * time.Millisecond,
@@ -36,13 +39,16 @@ func DefaultWebhookOptions() WebhookOptions {
 	}
 }
 
-func (o WebhookOptions) withDefaults() WebhookOptions {
-	d := DefaultWebhookOptions()
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
 	if o.Timeout <= 0 {
 		o.Timeout = d.Timeout
 	}
-	if o.Retries < 0 {
+	switch {
+	case o.Retries == 0:
 		o.Retries = d.Retries
+	case o.Retries < 0:
+		o.Retries = 0
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = d.Backoff
@@ -71,25 +77,25 @@ type delivery struct {
 	body  []byte
 }
 
-// Webhooks posts warning-level events to the URLs configured with
+// Sender posts warning-level events to the URLs configured with
 // `SENTINEL NOTIFICATION-WEBHOOK`, one delivery at a time in Post order.
-type Webhooks struct {
-	o       WebhookOptions
+type Sender struct {
+	o       Options
 	q       chan delivery
 	stopped chan struct{}
 }
 
-// NewWebhooks returns an idle Webhooks; deliveries start with Run.
-func NewWebhooks(o WebhookOptions) *Webhooks {
+// New returns an idle Sender; deliveries start with Run.
+func New(o Options) *Sender {
 	o = o.withDefaults()
-	return &Webhooks{o: o, q: make(chan delivery, o.Queue), stopped: make(chan struct{})}
+	return &Sender{o: o, q: make(chan delivery, o.Queue), stopped: make(chan struct{})}
 }
 
 // Post queues e for url and never blocks. It returns false, posting nothing,
-// for events below warning level, an empty url or a stopped Webhooks. When
+// for events below warning level, an empty url or a stopped Sender. When
 // the queue is full the oldest delivery is dropped to make room.
-func (w *Webhooks) Post(url string, e Event) bool {
-	if url == "" || e.Level != LevelWarning {
+func (w *Sender) Post(url string, e notify.Event) bool {
+	if url == "" || e.Level != notify.LevelWarning {
 		return false
 	}
 	select {
@@ -123,7 +129,7 @@ func (w *Webhooks) Post(url string, e Event) bool {
 
 // Run delivers queued events until ctx ends, which aborts the request in
 // flight and drops what is still queued.
-func (w *Webhooks) Run(ctx context.Context) {
+func (w *Sender) Run(ctx context.Context) {
 	defer close(w.stopped)
 	for {
 		select {
@@ -136,7 +142,7 @@ func (w *Webhooks) Run(ctx context.Context) {
 }
 
 // deliver posts d, retrying failures that may be transient.
-func (w *Webhooks) deliver(ctx context.Context, d delivery) {
+func (w *Sender) deliver(ctx context.Context, d delivery) {
 	backoff := w.o.Backoff
 	for attempt := 0; ; attempt++ {
 		retry, err := w.post(ctx, d)
@@ -162,7 +168,7 @@ func (w *Webhooks) deliver(ctx context.Context, d delivery) {
 
 // post makes one attempt; retry says whether a failure may be transient
 // (network error, timeout, 429, 5xx).
-func (w *Webhooks) post(ctx context.Context, d delivery) (retry bool, err error) {
+func (w *Sender) post(ctx context.Context, d delivery) (retry bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, w.o.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(d.body))

@@ -1,4 +1,4 @@
-package notify
+package script
 
 import (
 	"context"
@@ -14,11 +14,12 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/seed877ff415/sentinel/internal/testutil"
+	"github.com/seed877ff415/sentinel/notify"
 )
 
 // fastOptions are the spec's limits with tiny durations.
-func fastOptions() ScriptOptions {
-	o := DefaultScriptOptions()
+func fastOptions() Options {
+	o := DefaultOptions()
 	o.RetryDelay = 20 * time.Millisecond
 	o.MaxRuntime = 300 * time.Millisecond
 	return o
@@ -36,7 +37,7 @@ func readLines(t *testing.T, path string) []string {
 	return strings.Fields(string(b))
 }
 
-func queueEmpty(r *ScriptRunner) func() bool {
+func queueEmpty(r *Runner) func() bool {
 	return func() bool {
 		running, queued := r.Counts()
 		return running == 0 && queued == 0
@@ -140,7 +141,7 @@ func TestScriptExitTwoOrMoreIsAnErrorAndNotRetried(t *testing.T) {
 		return ok
 	})
 	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
-	want := Event{Type: "-script-error", Level: LevelWarning, Message: script + " 0 3"}
+	want := notify.Event{Type: "-script-error", Level: notify.LevelWarning, Message: script + " 0 3"}
 	if evs := rec.all(); len(evs) != 1 || evs[0] != want {
 		t.Fatalf("events %+v, want exactly %+v", evs, want)
 	}
@@ -189,7 +190,7 @@ func TestScriptOverMaxRuntimeIsKilledAndNotRetried(t *testing.T) {
 		t.Fatalf("script ran %d times, want 1 (no retry after a timeout)", len(pids))
 	}
 	e, _ := rec.find("-script-timeout")
-	want := Event{Type: "-script-timeout", Level: LevelWarning, Message: script + " " + pids[0]}
+	want := notify.Event{Type: "-script-timeout", Level: notify.LevelWarning, Message: script + " " + pids[0]}
 	if e != want {
 		t.Fatalf("event %+v, want %+v", e, want)
 	}
@@ -205,7 +206,7 @@ func TestScriptOverMaxRuntimeIsKilledAndNotRetried(t *testing.T) {
 func TestAtMostMaxRunningAndMaxQueued(t *testing.T) {
 	dir := t.TempDir()
 	script := writeScript(t, dir, "sleep.sh", `exec sleep 30`)
-	o := DefaultScriptOptions()
+	o := DefaultOptions()
 	logs := &testutil.SyncBuffer{}
 	o.Log = zerolog.New(logs)
 	r, _, cancel, done := startRunner(t, o)
@@ -338,10 +339,10 @@ func TestScriptInheritsNoDescriptorBeyondStdio(t *testing.T) {
 }
 
 func TestRunEndKillsChildrenAndLeavesNoGoroutine(t *testing.T) {
-	noGoroutinesLeft(t)
+	testutil.NoGoroutinesLeft(t)
 	dir := t.TempDir()
 	script := writeScript(t, dir, "slow.sh", `exec sleep 30`)
-	r := NewScriptRunner(fastOptions())
+	r := New(fastOptions())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -1,4 +1,4 @@
-package notify
+package script
 
 import (
 	"context"
@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/notify"
 )
 
-// ScriptOptions configures a ScriptRunner; zero fields take the defaults of
-// DefaultScriptOptions.
-type ScriptOptions struct {
+// Options configures a Runner; zero fields take the defaults of
+// DefaultOptions.
+type Options struct {
 	MaxRunning int           // children at once
 	MaxQueued  int           // running + waiting; Queue refuses beyond it
 	MaxRuntime time.Duration // then SIGKILL and -script-timeout
@@ -24,13 +26,13 @@ type ScriptOptions struct {
 	MaxRuns    int           // runs per script, the first included
 	// OnEvent receives -script-error and -script-timeout for the caller to log
 	// and publish. It is called on the runner's goroutine and must not block.
-	OnEvent func(Event)
+	OnEvent func(notify.Event)
 	Log     zerolog.Logger
 }
 
-// DefaultScriptOptions are Redis Sentinel's limits (spec §3.1).
-func DefaultScriptOptions() ScriptOptions {
-	return ScriptOptions{
+// DefaultOptions are Redis Sentinel's limits (spec §3.1).
+func DefaultOptions() Options {
+	return Options{
 		MaxRunning: 16,
 		MaxQueued:  256,
 		MaxRuntime: 60 * time.Second,
@@ -40,8 +42,8 @@ func DefaultScriptOptions() ScriptOptions {
 	}
 }
 
-func (o ScriptOptions) withDefaults() ScriptOptions {
-	d := DefaultScriptOptions()
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
 	if o.MaxRunning <= 0 {
 		o.MaxRunning = d.MaxRunning
 	}
@@ -58,13 +60,13 @@ func (o ScriptOptions) withDefaults() ScriptOptions {
 		o.MaxRuns = d.MaxRuns
 	}
 	if o.OnEvent == nil {
-		o.OnEvent = func(Event) {}
+		o.OnEvent = func(notify.Event) {}
 	}
 	return o
 }
 
-// PendingScript is one entry of SENTINEL PENDING-SCRIPTS.
-type PendingScript struct {
+// Pending is one entry of SENTINEL PENDING-SCRIPTS.
+type Pending struct {
 	Argv     []string
 	Running  bool
 	PID      int           // 0 unless running
@@ -73,10 +75,10 @@ type PendingScript struct {
 	RetryNum int           // runs started so far
 }
 
-// ScriptRunner runs notification and client-reconfig scripts with Redis
+// Runner runs notification and client-reconfig scripts with Redis
 // Sentinel's limits, retries and timeouts.
-type ScriptRunner struct {
-	o       ScriptOptions
+type Runner struct {
+	o       Options
 	in      chan []string
 	exited  chan exited
 	queued  atomic.Int64 // accepted and not finished, including those still in `in`
@@ -89,10 +91,10 @@ type exited struct {
 	status exitStatus
 }
 
-// NewScriptRunner returns a runner; nothing runs until Run is called.
-func NewScriptRunner(o ScriptOptions) *ScriptRunner {
+// New returns a runner; nothing runs until Run is called.
+func New(o Options) *Runner {
 	o = o.withDefaults()
-	r := &ScriptRunner{
+	r := &Runner{
 		o: o,
 		// Sized so sends never block: `in` holds at most the MaxQueued
 		// accepted entries, `exited` one result per child.
@@ -106,7 +108,7 @@ func NewScriptRunner(o ScriptOptions) *ScriptRunner {
 
 // Queue schedules argv[0] to run with argv as its arguments. It never blocks;
 // it returns false when the queue is full or the runner has stopped.
-func (r *ScriptRunner) Queue(argv ...string) bool {
+func (r *Runner) Queue(argv ...string) bool {
 	if len(argv) == 0 {
 		return false
 	}
@@ -130,12 +132,12 @@ func (r *ScriptRunner) Queue(argv ...string) bool {
 }
 
 // Pending lists queued scripts in arrival order (SENTINEL PENDING-SCRIPTS).
-func (r *ScriptRunner) Pending() []PendingScript {
+func (r *Runner) Pending() []Pending {
 	now := time.Now()
 	view := *r.view.Load()
-	out := make([]PendingScript, len(view))
+	out := make([]Pending, len(view))
 	for i, e := range view {
-		p := PendingScript{Argv: slices.Clone(e.argv), Running: e.running, PID: e.pid, RetryNum: e.runs}
+		p := Pending{Argv: slices.Clone(e.argv), Running: e.running, PID: e.pid, RetryNum: e.runs}
 		if e.running {
 			p.RunTime = now.Sub(e.started)
 		} else {
@@ -148,7 +150,7 @@ func (r *ScriptRunner) Pending() []PendingScript {
 
 // Counts reports INFO's sentinel_running_scripts and
 // sentinel_scripts_queue_length (which, as in Redis, includes running ones).
-func (r *ScriptRunner) Counts() (running, queued int) {
+func (r *Runner) Counts() (running, queued int) {
 	for _, e := range *r.view.Load() {
 		if e.running {
 			running++
@@ -159,7 +161,7 @@ func (r *ScriptRunner) Counts() (running, queued int) {
 
 // Run owns the queue and the children until ctx ends; then it kills the
 // running scripts, reaps them, drops the rest and returns.
-func (r *ScriptRunner) Run(ctx context.Context) {
+func (r *Runner) Run(ctx context.Context) {
 	defer close(r.stopped)
 	var s schedule
 	timer := time.NewTimer(time.Hour)
@@ -197,7 +199,7 @@ func (r *ScriptRunner) Run(ctx context.Context) {
 }
 
 // start forks one run of j.
-func (r *ScriptRunner) start(j *job, now time.Time) error {
+func (r *Runner) start(j *job, now time.Time) error {
 	// Path without lookup: like execve, a relative path is relative to the
 	// sentinel's working directory, not $PATH.
 	cmd := &exec.Cmd{
@@ -236,7 +238,7 @@ func statusOf(ps *os.ProcessState) exitStatus {
 }
 
 // finish applies the outcome of a run that ended.
-func (r *ScriptRunner) finish(s *schedule, x exited, now time.Time) {
+func (r *Runner) finish(s *schedule, x exited, now time.Time) {
 	j := x.job
 	r.o.Log.Debug().Str("script", j.argv[0]).Int("pid", j.pid).
 		Int("signal", x.status.signal).Int("code", x.status.code).Msg("-script-child")
@@ -253,13 +255,13 @@ func (r *ScriptRunner) finish(s *schedule, x exited, now time.Time) {
 }
 
 // timeout kills a run that outlived MaxRuntime; its exit arrives later.
-func (r *ScriptRunner) timeout(j *job) {
+func (r *Runner) timeout(j *job) {
 	j.timedOut = true
 	r.event("-script-timeout", j.argv[0]+" "+strconv.Itoa(j.pid))
 	r.killGroup(j)
 }
 
-func (r *ScriptRunner) killGroup(j *job) {
+func (r *Runner) killGroup(j *job) {
 	// The exit of j has not been received, so its pid (the group id) is
 	// still ours.
 	// ESRCH: the group is already gone and its exit is on the way.
@@ -268,14 +270,14 @@ func (r *ScriptRunner) killGroup(j *job) {
 	}
 }
 
-func (r *ScriptRunner) drop(s *schedule, j *job) {
+func (r *Runner) drop(s *schedule, j *job) {
 	s.remove(j)
 	r.queued.Add(-1)
 }
 
 // shutdown kills every child and waits for all of them, so neither a process
 // nor a waiter goroutine outlives Run.
-func (r *ScriptRunner) shutdown(s *schedule) {
+func (r *Runner) shutdown(s *schedule) {
 	n := 0
 	for _, j := range s.jobs {
 		if j.running() {
@@ -291,6 +293,6 @@ func (r *ScriptRunner) shutdown(s *schedule) {
 }
 
 // event hands a -script-* event to the owner of event logging and pub/sub.
-func (r *ScriptRunner) event(typ, msg string) {
-	r.o.OnEvent(Event{Type: typ, Level: LevelWarning, Message: msg})
+func (r *Runner) event(typ, msg string) {
+	r.o.OnEvent(notify.Event{Type: typ, Level: notify.LevelWarning, Message: msg})
 }

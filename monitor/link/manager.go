@@ -1,4 +1,4 @@
-package monitor
+package link
 
 import (
 	"context"
@@ -6,13 +6,16 @@ import (
 	"sync"
 
 	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/monitor"
 )
 
-// Manager runs the links of one sentinel, keyed by LinkSpec.Key.
+// Manager runs the links of one sentinel, keyed by monitor.LinkSpec.Key.
 type Manager struct {
-	sink func(Observation)
-	log  zerolog.Logger
-	wg   sync.WaitGroup // every link goroutine, stopped or not
+	sink   func(monitor.Observation)
+	log    zerolog.Logger
+	limits Limits
+	wg     sync.WaitGroup // every link goroutine, stopped or not
 
 	mu     sync.Mutex
 	links  map[string]*link
@@ -21,15 +24,15 @@ type Manager struct {
 
 // NewManager returns a Manager reporting to sink; see the package doc for
 // the goroutines sink is called from.
-func NewManager(sink func(Observation), log zerolog.Logger) *Manager {
-	return &Manager{sink: sink, log: log, links: make(map[string]*link)}
+func NewManager(sink func(monitor.Observation), log zerolog.Logger) *Manager {
+	return &Manager{sink: sink, log: log, limits: DefaultLimits, links: make(map[string]*link)}
 }
 
 // Reconcile makes the running links match specs: it starts missing links,
 // stops vanished ones and restarts those whose spec changed. It does not wait
 // for stopped links to finish (they may be inside the sink); Close does.
-func (m *Manager) Reconcile(specs []LinkSpec) {
-	want := make(map[string]LinkSpec, len(specs))
+func (m *Manager) Reconcile(specs []monitor.LinkSpec) {
+	want := make(map[string]monitor.LinkSpec, len(specs))
 	for _, s := range specs {
 		if s.Timeout <= 0 {
 			s.Timeout = defaultTimeout
@@ -42,7 +45,7 @@ func (m *Manager) Reconcile(specs []LinkSpec) {
 		return
 	}
 	for key, l := range m.links {
-		if s, ok := want[key]; !ok || !l.spec.equal(s) {
+		if s, ok := want[key]; !ok || !l.spec.Equal(s) {
 			l.cancel()
 			delete(m.links, key)
 		}
@@ -54,11 +57,12 @@ func (m *Manager) Reconcile(specs []LinkSpec) {
 	}
 }
 
-func (m *Manager) start(spec LinkSpec) *link {
+func (m *Manager) start(spec monitor.LinkSpec) *link {
 	spec.Rename = maps.Clone(spec.Rename) // the caller may reuse its map
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &link{
 		spec:   spec,
+		limits: m.limits,
 		sink:   m.sink,
 		log:    m.log.With().Str("link", spec.Key).Str("addr", spec.Addr).Stringer("kind", spec.Kind).Logger(),
 		cancel: cancel,
@@ -66,7 +70,7 @@ func (m *Manager) start(spec LinkSpec) *link {
 		probe:  make(chan struct{}, 1),
 	}
 	m.wg.Go(func() { l.runCommand(ctx) })
-	if spec.Subscribe && spec.Kind != LinkSentinel {
+	if spec.Subscribe && spec.Kind != monitor.LinkSentinel {
 		m.wg.Go(func() { l.runPubSub(ctx) })
 	}
 	return l
@@ -81,7 +85,7 @@ func (m *Manager) lookup(key string) *link {
 // Send queues r on the link without blocking. It reports false if r is nil,
 // there is no such link, it is not connected, or maxPending requests are
 // pending.
-func (m *Manager) Send(key string, r Request) bool {
+func (m *Manager) Send(key string, r monitor.Request) bool {
 	l := m.lookup(key)
 	return l != nil && r != nil && l.enqueue(r)
 }

@@ -1,4 +1,4 @@
-package monitor
+package link
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/monitor"
 )
 
 // server is a redis-server or redis-sentinel process owned by one test.
@@ -123,15 +125,15 @@ func (s *server) text(args ...any) string {
 // recorder collects observations. Its sink blocks while the test is not
 // reading (back-pressure, as the real caller applies) until the test ends.
 type recorder struct {
-	ch   chan Observation
+	ch   chan monitor.Observation
 	done chan struct{}
 }
 
 func newRecorder(buffer int) *recorder {
-	return &recorder{ch: make(chan Observation, buffer), done: make(chan struct{})}
+	return &recorder{ch: make(chan monitor.Observation, buffer), done: make(chan struct{})}
 }
 
-func (r *recorder) sink(o Observation) {
+func (r *recorder) sink(o monitor.Observation) {
 	select {
 	case r.ch <- o:
 	case <-r.done:
@@ -150,7 +152,7 @@ func newManager(t *testing.T, log zerolog.Logger, buffer int) (*Manager, *record
 
 // await returns the first observation matching match, skipping others. If
 // poke is not nil it is called every 50ms while waiting.
-func (r *recorder) await(t *testing.T, within time.Duration, what string, poke func(), match func(Observation) bool) Observation {
+func (r *recorder) await(t *testing.T, within time.Duration, what string, poke func(), match func(monitor.Observation) bool) monitor.Observation {
 	t.Helper()
 	deadline := time.NewTimer(within)
 	defer deadline.Stop()
@@ -172,21 +174,21 @@ func (r *recorder) await(t *testing.T, within time.Duration, what string, poke f
 	}
 }
 
-// connected waits for every key's ObsConnected, in any order.
+// connected waits for every key's monitor.ObsConnected, in any order.
 func (r *recorder) connected(t *testing.T, keys ...string) {
 	t.Helper()
 	left := make(map[string]bool)
 	for _, k := range keys {
 		left[k] = true
 	}
-	r.await(t, 5*time.Second, fmt.Sprintf("connection of %v", keys), nil, func(o Observation) bool {
-		if o.Kind == ObsConnected {
+	r.await(t, 5*time.Second, fmt.Sprintf("connection of %v", keys), nil, func(o monitor.Observation) bool {
+		if o.Kind == monitor.ObsConnected {
 			delete(left, o.Key)
 		}
 		return len(left) == 0
 	})
 }
 
-func is(key string, kind ObsKind) func(Observation) bool {
-	return func(o Observation) bool { return o.Key == key && o.Kind == kind }
+func is(key string, kind monitor.ObsKind) func(monitor.Observation) bool {
+	return func(o monitor.Observation) bool { return o.Key == key && o.Kind == kind }
 }

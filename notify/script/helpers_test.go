@@ -1,28 +1,14 @@
-package notify
+package script
 
 import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/seed877ff415/sentinel/internal/testutil"
+	"github.com/seed877ff415/sentinel/notify"
 )
-
-// noGoroutinesLeft registers a check, run after the test's other cleanups,
-// that the goroutine count returns to what it was when called.
-func noGoroutinesLeft(t *testing.T) {
-	t.Helper()
-	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		testutil.Eventually(t, 5*time.Second, "goroutines to return to baseline", func() bool {
-			return runtime.NumGoroutine() <= base
-		})
-	})
-}
 
 // writeScript writes an executable /bin/sh script into dir.
 func writeScript(t *testing.T, dir, name, body string) string {
@@ -37,37 +23,37 @@ func writeScript(t *testing.T, dir, name, body string) string {
 // recorder collects events delivered from the runner's goroutine.
 type recorder struct {
 	mu  sync.Mutex
-	evs []Event
+	evs []notify.Event
 }
 
-func (r *recorder) add(e Event) {
+func (r *recorder) add(e notify.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.evs = append(r.evs, e)
 }
 
-func (r *recorder) all() []Event {
+func (r *recorder) all() []notify.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]Event(nil), r.evs...)
+	return append([]notify.Event(nil), r.evs...)
 }
 
-func (r *recorder) find(typ string) (Event, bool) {
+func (r *recorder) find(typ string) (notify.Event, bool) {
 	for _, e := range r.all() {
 		if e.Type == typ {
 			return e, true
 		}
 	}
-	return Event{}, false
+	return notify.Event{}, false
 }
 
-// startRunner runs a ScriptRunner until the test ends and returns a channel
+// startRunner runs a Runner until the test ends and returns a channel
 // closed when Run has returned.
-func startRunner(t *testing.T, o ScriptOptions) (*ScriptRunner, *recorder, context.CancelFunc, <-chan struct{}) {
+func startRunner(t *testing.T, o Options) (*Runner, *recorder, context.CancelFunc, <-chan struct{}) {
 	t.Helper()
 	rec := &recorder{}
 	o.OnEvent = rec.add
-	r := NewScriptRunner(o)
+	r := New(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
