@@ -9,6 +9,14 @@ import (
 // defaultSlavePriority is what Redis Sentinel assumes until INFO says otherwise.
 const defaultSlavePriority = 100
 
+// MaxReplicas bounds the replicas a master's INFO may list, and so the
+// replicas and links a master group keeps: a master listing 20,000 of them
+// would otherwise cost hundreds of MiB and stall the sentinel into TILT.
+const MaxReplicas = 1000
+
+// MaxSentinels bounds the sentinels a master group learns from hellos.
+const MaxSentinels = 256
+
 // ReplicaEntry is one slaveN: line of a master's INFO.
 type ReplicaEntry struct {
 	IP     string
@@ -21,7 +29,8 @@ type ReplicaEntry struct {
 type Info struct {
 	RunID               string
 	Role                string         // "master", "slave" or "" if absent
-	Replicas            []ReplicaEntry // slaveN: lines
+	Replicas            []ReplicaEntry // slaveN: lines, the first MaxReplicas
+	ReplicasOmitted     int            // slaveN: lines past MaxReplicas, ignored
 	MasterHost          string         // replicas
 	MasterPort          int
 	MasterLinkUp        bool          // master_link_status:up
@@ -70,7 +79,9 @@ func ParseInfo(text string) Info {
 			info.Loading = val == "1"
 		default:
 			if isReplicaKey(key) {
-				if e, ok := parseReplicaEntry(val); ok {
+				if len(info.Replicas) == MaxReplicas {
+					info.ReplicasOmitted++
+				} else if e, ok := parseReplicaEntry(val); ok {
 					info.Replicas = append(info.Replicas, e)
 				}
 			}
@@ -119,7 +130,7 @@ func parseReplicaEntry(val string) (ReplicaEntry, bool) {
 			}
 		}
 	}
-	return e, e.IP != "" && e.Port > 0
+	return e, e.IP != "" && e.Port > 0 && e.Port <= 65535
 }
 
 func atoi(s string) int {

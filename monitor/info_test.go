@@ -1,8 +1,10 @@
 package monitor
 
 import (
+	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -117,4 +119,35 @@ func TestParseInfoNeverConnectedReplica(t *testing.T) {
 	if got.MasterLinkDownSince != -time.Second {
 		t.Fatalf("MasterLinkDownSince = %v, want -1s", got.MasterLinkDownSince)
 	}
+}
+
+func TestParseInfoKeepsAtMostMaxReplicas(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("role:master\r\n")
+	for i := range MaxReplicas + 500 {
+		fmt.Fprintf(&b, "slave%d:ip=10.0.%d.%d,port=6379,state=online,offset=1,lag=0\r\n", i, i/256, i%256)
+	}
+	got := ParseInfo(b.String())
+	if len(got.Replicas) != MaxReplicas || got.ReplicasOmitted != 500 {
+		t.Fatalf("%d replicas kept, %d omitted; want %d and 500", len(got.Replicas), got.ReplicasOmitted, MaxReplicas)
+	}
+	if last := got.Replicas[MaxReplicas-1]; last.IP != "10.0.3.231" {
+		t.Fatalf("last replica kept = %+v, want the %dth listed", last, MaxReplicas)
+	}
+}
+
+func FuzzParseInfo(f *testing.F) {
+	f.Add("role:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:6379\r\nslave0:ip=1.2.3.4,port=5,state=online\r\n")
+	f.Add("slave0:1.2.3.4,6379,online\r\nslave_priority:x\r\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		info := ParseInfo(text)
+		if len(info.Replicas) > MaxReplicas {
+			t.Fatalf("%d replicas", len(info.Replicas))
+		}
+		for _, r := range info.Replicas {
+			if r.IP == "" || r.Port <= 0 || r.Port > 65535 {
+				t.Fatalf("replica without an address: %+v", r)
+			}
+		}
+	})
 }

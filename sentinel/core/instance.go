@@ -197,6 +197,8 @@ type master struct {
 	candidateAt         time.Time // ODOWN seen; candidacy starts after a random desync
 	lastOpinion         time.Time // last SDOWN opinion broadcast
 	switchAt            time.Time // when the last +switch-master happened (repair safety)
+	// Ignoring what is over monitor.MaxReplicas or MaxSentinels: warned once.
+	replicasCapped, sentinelsCapped bool
 }
 
 func (m *master) replica(host string, port int) *instance {

@@ -154,13 +154,19 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 	}
 
 	if i.kind == view.KindMaster && info.Role == "master" {
+		over := info.ReplicasOmitted
 		for _, e := range info.Replicas {
+			if len(m.replicas) >= monitor.MaxReplicas && m.replica(e.IP, e.Port) == nil {
+				over++
+				continue
+			}
 			if r, added := s.addReplica(m, e.IP, e.Port); added {
 				s.event(notify.LevelNotice, "+slave", r, "")
 				s.persist()
 				s.linksChanged()
 			}
 		}
+		m.replicasCapped = s.capReached(m, m.replicasCapped, over > 0, "-max-replicas-reached", monitor.MaxReplicas)
 	}
 
 	if info.Role == "slave" {
@@ -288,6 +294,10 @@ func (s *State) processHello(payload string, viaGossip bool) {
 		return
 	}
 	if !viaGossip && (si == nil || si.host != ip || si.port != port) {
+		full := si == nil && len(m.sentinels) >= monitor.MaxSentinels
+		if m.sentinelsCapped = s.capReached(m, m.sentinelsCapped, full, "-max-sentinels-reached", monitor.MaxSentinels); full {
+			return
+		}
 		s.addHelloSentinel(m, runID, ip, port)
 		si = m.sentinelByID(runID)
 	}
@@ -309,6 +319,15 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	}
 	si.lastHello = now
 	s.dirty = true
+}
+
+// capReached raises typ once when a master group starts ignoring what is
+// over one of its caps, and returns whether it still does.
+func (s *State) capReached(m *master, warned, reached bool, typ string, limit int) bool {
+	if reached && !warned {
+		s.event(notify.LevelWarning, typ, m.inst, "#max "+strconv.Itoa(limit))
+	}
+	return reached
 }
 
 // addHelloSentinel adds a sentinel learned from a hello to m, handling a
