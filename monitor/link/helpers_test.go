@@ -23,7 +23,8 @@ type server struct {
 	bin      string
 	args     []string
 	port     int
-	password string // for admin commands
+	user     string // for admin commands, with password
+	password string
 	cmd      *exec.Cmd
 }
 
@@ -106,7 +107,7 @@ func (s *server) kill() {
 
 // do runs one admin command on a fresh connection.
 func (s *server) do(args ...any) (any, error) {
-	c := redis.NewClient(&redis.Options{Addr: s.addr(), Password: s.password, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	c := redis.NewClient(&redis.Options{Addr: s.addr(), Username: s.user, Password: s.password, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
