@@ -60,6 +60,25 @@ func reconnectedAs(t *testing.T, srv *server, user string) {
 	})
 }
 
+// linked starts a link to srv with these credentials and waits for it.
+func linked(t *testing.T, srv *server, log zerolog.Logger, user, pass string) (*Manager, *recorder) {
+	t.Helper()
+	m, rec := newManager(t, log, 64)
+	m.Reconcile([]monitor.LinkSpec{authSpec(srv.addr(), user, pass)})
+	rec.connected(t, "m")
+	return m, rec
+}
+
+// setRequirepass changes the default user's password and drops the link's
+// connections, as a restart with the new configuration would.
+func setRequirepass(t *testing.T, srv *server, pass string) {
+	t.Helper()
+	srv.text("CONFIG", "SET", "requirepass", pass)
+	srv.password = pass
+	srv.text("CLIENT", "KILL", "TYPE", "normal")
+	srv.text("CLIENT", "KILL", "TYPE", "pubsub")
+}
+
 func withACLUser(t *testing.T, srv *server, user string) {
 	t.Helper()
 	srv.text("ACL", "SETUSER", user, "on", ">secret", "allchannels", "+@all")
@@ -72,9 +91,7 @@ func TestACLUserRemovedKeepsTheLink(t *testing.T) {
 	srv := startRedis(t)
 	withACLUser(t, srv, "testuser")
 	logs := &testutil.SyncBuffer{}
-	m, rec := newManager(t, zerolog.New(logs), 64)
-	m.Reconcile([]monitor.LinkSpec{authSpec(srv.addr(), "testuser", "secret")})
-	rec.connected(t, "m")
+	m, rec := linked(t, srv, zerolog.New(logs), "testuser", "secret")
 	pingOK(t, m, rec)
 
 	// The operator resets the ACL; the instance drops testuser's clients.
@@ -91,14 +108,8 @@ func TestACLUserRemovedKeepsTheLink(t *testing.T) {
 func TestRequirepassRemovedKeepsTheLink(t *testing.T) {
 	srv := startRedis(t, "--requirepass", "secret")
 	srv.password = "secret"
-	m, rec := newManager(t, zerolog.Nop(), 64)
-	m.Reconcile([]monitor.LinkSpec{authSpec(srv.addr(), "", "secret")})
-	rec.connected(t, "m")
-
-	srv.text("CONFIG", "SET", "requirepass", "")
-	srv.password = ""
-	srv.text("CLIENT", "KILL", "TYPE", "normal")
-	srv.text("CLIENT", "KILL", "TYPE", "pubsub")
+	m, rec := linked(t, srv, zerolog.Nop(), "", "secret")
+	setRequirepass(t, srv, "")
 	// AUTH now says "called without any password configured".
 	reconnectedAs(t, srv, "default")
 	pingOK(t, m, rec)
@@ -106,13 +117,8 @@ func TestRequirepassRemovedKeepsTheLink(t *testing.T) {
 
 func TestPasswordAddedDisconnectsUntilItArrives(t *testing.T) {
 	srv := startRedis(t)
-	m, rec := newManager(t, zerolog.Nop(), 64)
-	m.Reconcile([]monitor.LinkSpec{authSpec(srv.addr(), "", "")})
-	rec.connected(t, "m")
-
-	srv.text("CONFIG", "SET", "requirepass", "secret")
-	srv.password = "secret"
-	srv.text("CLIENT", "KILL", "TYPE", "normal")
+	m, rec := linked(t, srv, zerolog.Nop(), "", "")
+	setRequirepass(t, srv, "secret")
 	if err := refused(t, m, rec); !strings.Contains(err.Error(), "NOAUTH") {
 		t.Fatalf("refused with %v, want NOAUTH", err)
 	}
@@ -131,9 +137,7 @@ func TestPasswordAddedDisconnectsUntilItArrives(t *testing.T) {
 func TestUserRenamedDisconnectsUntilTheNewNameArrives(t *testing.T) {
 	srv := startRedis(t)
 	withACLUser(t, srv, "testuser")
-	m, rec := newManager(t, zerolog.Nop(), 64)
-	m.Reconcile([]monitor.LinkSpec{authSpec(srv.addr(), "testuser", "secret")})
-	rec.connected(t, "m")
+	m, rec := linked(t, srv, zerolog.Nop(), "testuser", "secret")
 
 	srv.text("ACL", "SETUSER", "newuser", "on", ">secret", "allchannels", "+@all")
 	srv.user = "newuser"
