@@ -22,8 +22,8 @@ const (
 	helloChannel = "__sentinel__:hello"
 )
 
-// link runs one monitor.LinkSpec. Its command goroutine owns the command connection;
-// mu guards only the queue shared with Send and Pending.
+// link runs one monitor.LinkSpec. Its command goroutine owns the command
+// connection; mu guards only the queue shared with Send and Pending.
 type link struct {
 	spec   monitor.LinkSpec
 	limits Limits
