@@ -373,7 +373,7 @@ func (d *Daemon) sink(ctx context.Context) func(monitor.Observation) {
 	}
 }
 
-// onPeerMessage is called from memberlist goroutines: never block them.
+// onPeerMessage is called from the gossip filter goroutine: never block it.
 func (d *Daemon) onPeerMessage(from string, msg any) {
 	select {
 	case d.peerIn <- msg:

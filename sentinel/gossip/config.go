@@ -22,9 +22,9 @@ type Config struct {
 	Keys          [][]byte       // 16/24/32-byte secrets, the first one signing; nil = unauthenticated
 	Log           zerolog.Logger // also receives memberlist's own log lines
 
-	// OnMessage receives decoded peer messages (peer.Opinion, peer.VoteRequest,
-	// peer.VoteReply, peer.Hello) with the sender's node name. Called from
-	// memberlist goroutines: must not block.
+	// OnMessage receives peer messages (peer.Opinion, peer.VoteRequest,
+	// peer.VoteReply, peer.Hello) that passed every check, with the sender's
+	// node name. Called from the Group's filter goroutine: must not block.
 	OnMessage func(from string, msg any)
 	// OnMembership reports other nodes joining (alive) or leaving/failing,
 	// in order, from one goroutine of the Group: must not block.

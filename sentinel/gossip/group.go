@@ -151,8 +151,8 @@ func newGroup(cfg Config, t memberlist.Transport) (*Group, error) {
 // or streams it refused (memberlist).
 func (g *Group) Dropped() map[string]uint64 { return g.drops.snapshot() }
 
-// Authenticated reports whether the group has a secret.
-func (g *Group) Authenticated() bool { return len(g.sealer.keys) > 0 }
+// authenticated reports whether the group has a secret.
+func (g *Group) authenticated() bool { return len(g.sealer.keys) > 0 }
 
 // Join adds seed addresses ("ip:port", "host:port" or "ip") and returns at
 // once; a background loop retries them with back-off until one answers.
@@ -469,7 +469,7 @@ func (g *Group) receive(p *memberlist.Packet) {
 		refuse(dropUnknownSender)
 		return
 	}
-	if !g.Authenticated() && !sameIP(from, n.Addr) {
+	if !g.authenticated() && !sameIP(from, n.Addr) {
 		refuse(dropWrongAddress)
 		return
 	}
