@@ -254,14 +254,6 @@ func TestFailedMemberForgottenInMinutes(t *testing.T) {
 		_, _, a2 := memAddr(2)
 		network.Partition(a0, a2)
 		network.Partition(a1, a2)
-		listed := func(g *Group, name string) bool {
-			for _, m := range g.Members() {
-				if m.Name == name {
-					return true
-				}
-			}
-			return false
-		}
 		waitFor(t, 10*time.Second, "node2 to fail", func() bool { return !groups[0].Alive("node2") && listed(groups[0], "node2") })
 		failed := time.Now()
 		waitFor(t, reconnectTimeout+2*reconnectInterval+time.Second, "node0 to forget node2", func() bool {

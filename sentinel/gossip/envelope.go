@@ -35,7 +35,7 @@ const (
 // maxEnvelope bounds a datagram of ours: well inside one ~1400 byte packet.
 const maxEnvelope = 2 + binary.MaxVarintLen16 + maxName + seqSize + peer.MaxSize + tagSize
 
-// Reasons a datagram is refused, also the keys of Group.Dropped.
+// Decoding errors; receive counts them as dropMalformed or dropUnauthenticated.
 var (
 	errMalformed       = errors.New("malformed")
 	errUnauthenticated = errors.New("unauthenticated")

@@ -115,6 +115,11 @@ func closeAll(t *testing.T, groups ...*Group) {
 	time.Sleep(2 * tcpTimeout)
 }
 
+// listed reports whether g.Members lists name, alive or failed.
+func listed(g *Group, name string) bool {
+	return slices.ContainsFunc(g.Members(), func(m Member) bool { return m.Name == name })
+}
+
 // sees reports whether g considers each of names alive (want) or not.
 func sees(g *Group, want bool, names ...string) bool {
 	for _, n := range names {
@@ -199,14 +204,7 @@ func TestGroupSpreadsAndDetectsFailuresOnFakeTime(t *testing.T) {
 		if err := groups[2].Close(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "node0 to drop node2 after its leave", func() bool {
-			for _, m := range groups[0].Members() {
-				if m.Name == "node2" {
-					return false
-				}
-			}
-			return true
-		})
+		waitFor(t, 5*time.Second, "node0 to drop node2 after its leave", func() bool { return !listed(groups[0], "node2") })
 	})
 }
 
