@@ -26,6 +26,9 @@ const (
 	// announce a member).
 	reconnectTimeout = 3 * time.Minute
 	leaveTimeout     = 500 * time.Millisecond
+	// maxWanted bounds the addresses Join remembers: far more sentinels
+	// than any group has, far fewer than a flood of forged hellos offers.
+	maxWanted = 1024
 )
 
 // ErrUnknownMember is returned by Send for a name that is not a live member.
@@ -158,11 +161,19 @@ func (g *Group) authenticated() bool { return len(g.sealer.keys) > 0 }
 // once; a background loop retries them with back-off until one answers.
 func (g *Group) Join(addrs ...string) {
 	g.mu.Lock()
+	refused := 0
 	for _, a := range addrs {
+		if _, ok := g.wanted[a]; !ok && len(g.wanted) >= maxWanted {
+			refused++
+			continue
+		}
 		g.seeds[a] = struct{}{}
 		g.wanted[a] = struct{}{}
 	}
 	g.mu.Unlock()
+	if refused > 0 {
+		g.log.Warn().Int("refused", refused).Int("limit", maxWanted).Msg("gossip join: too many addresses")
+	}
 	select {
 	case g.kick <- struct{}{}:
 	default: // a kick is already pending

@@ -305,3 +305,22 @@ func TestOnMembershipMayQueryGroup(t *testing.T) {
 		})
 	})
 }
+
+// Join remembers a bounded number of addresses, however many it is given.
+func TestJoinBoundsRememberedAddresses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, groups, _ := memCluster(t, 1)
+		defer closeAll(t, groups...)
+		g := groups[0]
+		for i := range maxWanted + 10 {
+			g.Join(fmt.Sprintf("10.9.%d.%d:7946", i/256, i%256))
+		}
+		g.Join("10.9.0.0:7946") // already known: no change
+		g.mu.Lock()
+		wanted, seeds := len(g.wanted), len(g.seeds)
+		g.mu.Unlock()
+		if wanted != maxWanted || seeds > maxWanted {
+			t.Fatalf("remembers %d addresses and %d seeds, want at most %d", wanted, seeds, maxWanted)
+		}
+	})
+}
