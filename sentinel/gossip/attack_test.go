@@ -221,6 +221,45 @@ func TestReplayedDatagramRefused(t *testing.T) {
 	})
 }
 
+// A datagram captured before its sender restarted is refused afterwards,
+// though the restart emptied the receiver's replay window for it.
+func TestReplayFromBeforeSenderRestartRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		network, groups, recs := joinedCluster(t, 2, testKey)
+		_, _, a0 := memAddr(0)
+		captured := make(chan []byte, 1)
+		network.Tap(func(_, to string, b []byte) {
+			if to == a0 && b[0] == packetMagic && len(captured) == 0 {
+				captured <- b
+			}
+		})
+		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true}
+		if err := groups[1].Send("node0", op); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, time.Second, "the genuine opinion", func() bool { return recs[0].got("node1", op) })
+		network.Tap(nil)
+		b := <-captured
+
+		if err := groups[1].Close(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "node1's leave", func() bool { return !listed(groups[0], "node1") })
+		restarted, _ := memNode(t, network, 1, "node1", [][]byte{testKey})
+		defer closeAll(t, groups[0], restarted)
+		restarted.Join(a0)
+		waitFor(t, 30*time.Second, "node1 back", func() bool { return groups[0].Alive("node1") })
+
+		if _, err := stranger(t, network, 9).WriteTo(b, a0); err != nil {
+			t.Fatal(err)
+		}
+		waitDropped(t, groups[0], dropStale, 1)
+		if n := recs[0].count("node1", op); n != 1 {
+			t.Fatalf("the opinion from before the restart was delivered %d times, want once", n)
+		}
+	})
+}
+
 // A member may speak only for itself: the envelope's sender must be the
 // message's.
 func TestSenderMismatchRefused(t *testing.T) {

@@ -15,11 +15,13 @@
 // datagrams of their own, not as memberlist user messages, so the receiver
 // knows where each came from: an envelope naming the sender, a sequence
 // number that rises with every datagram the sender sends (from its boot
-// wall-clock time, so restarts keep it rising), a peer codec message or a
+// wall-clock time, so restarts keep it rising; each node announces its
+// starting number as memberlist node meta), a peer codec message or a
 // leave intent, and an HMAC tag under a second derived key. A datagram
 // counts only if its tag checks out, its sender is a live member other than
 // us and is the sender the message names, its sequence number is new to the
-// replay window, and, without a secret, it comes from the member's address.
+// replay window and above the member's starting number, and, without a
+// secret, it comes from the member's address.
 // Everything else is counted by reason (Group.Dropped) and logged at a
 // bounded rate.
 //

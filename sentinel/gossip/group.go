@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -52,6 +53,7 @@ type Group struct {
 	ml     *memberlist.Memberlist
 	net    memberlist.Transport // sends our datagrams
 	sealer sealer
+	boot   uint64        // first sequence number, announced as node meta
 	seq    atomic.Uint64 // last sequence number sent
 	drops  *drops
 
@@ -130,7 +132,8 @@ func newGroup(cfg Config, t memberlist.Transport) (*Group, error) {
 		g.sealer.keys = append(g.sealer.keys, derive(k, infoMAC))
 	}
 	// Starting from the wall clock keeps sequences rising across restarts.
-	g.seq.Store(uint64(time.Now().UnixNano()))
+	g.boot = uint64(time.Now().UnixNano())
+	g.seq.Store(g.boot)
 	mc, err := cfg.memberlistConfig(filtered{Transport: t, packets: g.packets}, &delegate{g: g}, g.drops)
 	if err != nil {
 		return nil, fmt.Errorf("gossip config: %w", err)
@@ -484,6 +487,12 @@ func (g *Group) receive(p *memberlist.Packet) {
 		refuse(dropWrongAddress)
 		return
 	}
+	// Sent before the member's current incarnation started: a replay that
+	// an empty window (the member restarted, or we did) would let through.
+	if len(n.Meta) == seqSize && e.seq <= binary.BigEndian.Uint64(n.Meta) {
+		refuse(dropStale)
+		return
+	}
 	g.mu.Lock()
 	w := g.windows[e.from]
 	if w == nil {
@@ -523,7 +532,8 @@ var (
 	_ memberlist.EventDelegate = (*delegate)(nil)
 )
 
-func (d *delegate) NodeMeta(int) []byte { return nil }
+// NodeMeta announces where this incarnation's sequence numbers start.
+func (d *delegate) NodeMeta(int) []byte { return binary.BigEndian.AppendUint64(nil, d.g.boot) }
 
 // NotifyMsg: our messages travel as datagrams of their own (see filter),
 // never as memberlist user messages, which carry no sender address.
