@@ -260,6 +260,45 @@ func TestReplayFromBeforeSenderRestartRefused(t *testing.T) {
 	})
 }
 
+// A datagram captured before its sender announced a higher floor is
+// refused by a receiver that restarted since, with nothing in its window.
+func TestReplayToRestartedReceiverRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		network, groups, recs := joinedCluster(t, 2, testKey)
+		_, _, a0 := memAddr(0)
+		_, _, a1 := memAddr(1)
+		captured := make(chan []byte, 1)
+		network.Tap(func(_, to string, b []byte) {
+			if to == a0 && b[0] == packetMagic && len(captured) == 0 {
+				captured <- b
+			}
+		})
+		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true}
+		if err := groups[1].Send("node0", op); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, time.Second, "the genuine opinion", func() bool { return recs[0].got("node1", op) })
+		network.Tap(nil)
+		b := <-captured
+
+		if err := groups[0].Close(); err != nil {
+			t.Fatal(err)
+		}
+		// The floor is announced every floorRefresh; here at once.
+		groups[1].raiseFloor()
+		restarted, rec := memNode(t, network, 0, "node0", [][]byte{testKey})
+		defer closeAll(t, restarted, groups[1])
+		restarted.Join(a1)
+		waitFor(t, 30*time.Second, "node0 back", func() bool { return restarted.Alive("node1") })
+
+		if _, err := stranger(t, network, 9).WriteTo(b, a0); err != nil {
+			t.Fatal(err)
+		}
+		waitDropped(t, restarted, dropStale, 1)
+		rec.none(t)
+	})
+}
+
 // A member may speak only for itself: the envelope's sender must be the
 // message's.
 func TestSenderMismatchRefused(t *testing.T) {

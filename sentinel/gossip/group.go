@@ -30,6 +30,8 @@ const (
 	// maxWanted bounds the addresses Join remembers: far more sentinels
 	// than any group has, far fewer than a flood of forged hellos offers.
 	maxWanted = 1024
+	// floorRefresh is how often the sequence floor is announced.
+	floorRefresh = 10 * time.Second
 )
 
 // ErrUnknownMember is returned by Send for a name that is not a live member.
@@ -53,7 +55,6 @@ type Group struct {
 	ml     *memberlist.Memberlist
 	net    memberlist.Transport // sends our datagrams
 	sealer sealer
-	boot   uint64        // first sequence number, announced as node meta
 	seq    atomic.Uint64 // last sequence number sent
 	drops  *drops
 
@@ -76,6 +77,7 @@ type Group struct {
 	wanted  map[string]struct{}      // every Join address: redialled while lost
 	lost    map[string]lostPeer      // failed (not left) peers, by name
 	leaving map[string]struct{}      // peers that announced their leave
+	live    map[string]liveNode      // other members alive in memberlist
 	windows map[string]*replayWindow // by sender, while it is a member or lost
 	changes []change                 // for OnMembership, oldest first
 }
@@ -124,6 +126,7 @@ func newGroup(cfg Config, t memberlist.Transport) (*Group, error) {
 		changed:      make(chan struct{}, 1),
 		seeds:        make(map[string]struct{}),
 		wanted:       make(map[string]struct{}),
+		live:         make(map[string]liveNode),
 		lost:         make(map[string]lostPeer),
 		leaving:      make(map[string]struct{}),
 		windows:      make(map[string]*replayWindow),
@@ -132,8 +135,7 @@ func newGroup(cfg Config, t memberlist.Transport) (*Group, error) {
 		g.sealer.keys = append(g.sealer.keys, derive(k, infoMAC))
 	}
 	// Starting from the wall clock keeps sequences rising across restarts.
-	g.boot = uint64(time.Now().UnixNano())
-	g.seq.Store(g.boot)
+	g.seq.Store(uint64(time.Now().UnixNano()))
 	mc, err := cfg.memberlistConfig(filtered{Transport: t, packets: g.packets}, &delegate{g: g}, g.drops)
 	if err != nil {
 		return nil, fmt.Errorf("gossip config: %w", err)
@@ -192,25 +194,21 @@ func (g *Group) Broadcast(msg any) {
 		g.log.Error().Err(err).Msg("gossip broadcast dropped")
 		return
 	}
-	for _, n := range g.ml.Members() {
-		if n.Name != g.name {
-			g.write(b, n)
-		}
-	}
+	g.writeAll(b)
 }
 
 // Send delivers msg to one member in a single best-effort datagram. Safe to
 // call from OnMessage (it never waits on a stream).
 func (g *Group) Send(name string, msg any) error {
-	n := g.member(name)
-	if n == nil {
+	n, ok := g.member(name)
+	if !ok {
 		return fmt.Errorf("send to %s: %w", name, ErrUnknownMember)
 	}
 	b, err := g.seal(kindPeer, msg)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", name, err)
 	}
-	if _, err := g.net.WriteTo(b, n.Address()); err != nil {
+	if _, err := g.net.WriteTo(b, n.addr()); err != nil {
 		return fmt.Errorf("send to %s: %w", name, err)
 	}
 	return nil
@@ -220,50 +218,63 @@ func (g *Group) seal(kind byte, msg any) ([]byte, error) {
 	return g.sealer.encode(envelope{kind: kind, from: g.name, seq: g.seq.Add(1), msg: msg})
 }
 
-func (g *Group) write(b []byte, n *memberlist.Node) {
-	if _, err := g.net.WriteTo(b, n.Address()); err != nil {
-		g.log.Debug().Err(err).Str("to", n.Name).Msg("gossip send failed")
+// writeAll sends b to every live member.
+func (g *Group) writeAll(b []byte) {
+	g.mu.Lock()
+	addrs := make(map[string]string, len(g.live))
+	for name, n := range g.live {
+		addrs[name] = n.addr()
 	}
-}
-
-// member returns the live node called name, never this one.
-func (g *Group) member(name string) *memberlist.Node {
-	if name == g.name {
-		return nil
-	}
-	for _, n := range g.ml.Members() {
-		if n.Name == name {
-			return n
+	g.mu.Unlock()
+	for name, a := range addrs {
+		if _, err := g.net.WriteTo(b, a); err != nil {
+			g.log.Debug().Err(err).Str("to", name).Msg("gossip send failed")
 		}
 	}
-	return nil
 }
 
-// Alive reports whether name is a member not (yet) declared failed.
+// liveNode is our copy of a live member. memberlist keeps writing the
+// nodes its Members returns, so they are read only in its callbacks.
+type liveNode struct {
+	ip    net.IP
+	port  int
+	floor uint64 // its sequence floor (NodeMeta); 0 if unknown
+}
+
+func liveNodeOf(n *memberlist.Node) liveNode {
+	l := liveNode{ip: slices.Clone(n.Addr), port: int(n.Port)}
+	if len(n.Meta) == seqSize {
+		l.floor = binary.BigEndian.Uint64(n.Meta)
+	}
+	return l
+}
+
+func (n liveNode) addr() string { return net.JoinHostPort(n.ip.String(), strconv.Itoa(n.port)) }
+
+// member returns the live member called name (never this node).
+func (g *Group) member(name string) (liveNode, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n, ok := g.live[name]
+	return n, ok
+}
+
+// Alive reports whether name is another member not (yet) declared failed.
 func (g *Group) Alive(name string) bool {
-	for _, n := range g.ml.Members() {
-		if n.Name == name {
-			return true
-		}
-	}
-	return false
+	_, ok := g.member(name)
+	return ok
 }
 
 // Members lists the other nodes: live ones and failed ones still being
 // reconnected, sorted by name. Nodes that left gracefully are not listed.
 func (g *Group) Members() []Member {
 	var out []Member
-	live := make(map[string]bool)
-	for _, n := range g.ml.Members() {
-		if n.Name == g.name {
-			continue
-		}
-		live[n.Name] = true
-		out = append(out, Member{Name: n.Name, Addr: n.Addr.String(), Port: int(n.Port), Alive: true})
-	}
 	g.mu.Lock()
+	for name, n := range g.live {
+		out = append(out, Member{Name: name, Addr: n.ip.String(), Port: n.port, Alive: true})
+	}
 	for name, p := range g.lost {
-		if !live[name] {
+		if _, live := g.live[name]; !live {
 			out = append(out, p.member)
 		}
 	}
@@ -300,11 +311,7 @@ func (g *Group) announceLeave() {
 		g.log.Error().Err(err).Msg("gossip leave intent not sent")
 		return
 	}
-	for _, n := range g.ml.Members() {
-		if n.Name != g.name {
-			g.write(b, n)
-		}
-	}
+	g.writeAll(b)
 }
 
 // joinLoop owns joining: seeds with back-off until one answers, and periodic
@@ -312,6 +319,7 @@ func (g *Group) announceLeave() {
 func (g *Group) joinLoop() {
 	defer g.loops.Done()
 	var backoff time.Duration
+	floorAt := time.Now()
 	timer := time.NewTimer(reconnectInterval)
 	defer timer.Stop()
 	for {
@@ -343,19 +351,33 @@ func (g *Group) joinLoop() {
 				g.log.Debug().Err(err).Str("addr", addr).Msg("gossip reconnect failed")
 			}
 		}
+		if time.Since(floorAt) >= floorRefresh {
+			floorAt = time.Now()
+			g.raiseFloor()
+		}
 		timer.Reset(wait)
+	}
+}
+
+// raiseFloor announces the last sequence number sent as this node's floor
+// (memberlist node meta, authenticated with a secret). Receivers refuse
+// anything at or below it even with an empty replay window, after they
+// restarted, so a captured datagram stays good for floorRefresh at most.
+func (g *Group) raiseFloor() {
+	if err := g.ml.UpdateNode(tcpTimeout); err != nil {
+		g.log.Debug().Err(err).Msg("gossip floor update not sent in time")
 	}
 }
 
 // joinTargets snapshots pending seeds (minus addresses of live members) and
 // addresses of failed peers, forgetting peers lost for too long.
 func (g *Group) joinTargets(now time.Time) (seeds, lost []string) {
-	live := make(map[string]bool)
-	for _, n := range g.ml.Members() {
-		live[net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))] = true
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	live := make(map[string]bool)
+	for _, n := range g.live {
+		live[n.addr()] = true
+	}
 	for a := range g.seeds {
 		if live[a] {
 			delete(g.seeds, a)
@@ -478,18 +500,18 @@ func (g *Group) receive(p *memberlist.Packet) {
 		refuse(dropSenderMismatch)
 		return
 	}
-	n := g.member(e.from)
-	if n == nil {
+	n, ok := g.member(e.from)
+	if !ok {
 		refuse(dropUnknownSender)
 		return
 	}
-	if !g.authenticated() && !sameIP(from, n.Addr) {
+	if !g.authenticated() && !sameIP(from, n.ip) {
 		refuse(dropWrongAddress)
 		return
 	}
-	// Sent before the member's current incarnation started: a replay that
-	// an empty window (the member restarted, or we did) would let through.
-	if len(n.Meta) == seqSize && e.seq <= binary.BigEndian.Uint64(n.Meta) {
+	// Older than the member's announced floor: a replay that an empty
+	// window (the member restarted, or we did) would let through.
+	if e.seq <= n.floor {
 		refuse(dropStale)
 		return
 	}
@@ -532,8 +554,10 @@ var (
 	_ memberlist.EventDelegate = (*delegate)(nil)
 )
 
-// NodeMeta announces where this incarnation's sequence numbers start.
-func (d *delegate) NodeMeta(int) []byte { return binary.BigEndian.AppendUint64(nil, d.g.boot) }
+// NodeMeta is this node's sequence floor: every datagram it sends from now
+// on has a higher sequence number. (One being sent on another goroutine
+// may be refused; every message is re-sent, so it is lost like a packet.)
+func (d *delegate) NodeMeta(int) []byte { return binary.BigEndian.AppendUint64(nil, d.g.seq.Load()) }
 
 // NotifyMsg: our messages travel as datagrams of their own (see filter),
 // never as memberlist user messages, which carry no sender address.
@@ -551,6 +575,7 @@ func (d *delegate) NotifyJoin(n *memberlist.Node) {
 		return
 	}
 	d.g.mu.Lock()
+	d.g.live[n.Name] = liveNodeOf(n)
 	delete(d.g.lost, n.Name)
 	delete(d.g.leaving, n.Name)
 	d.g.mu.Unlock()
@@ -564,6 +589,7 @@ func (d *delegate) NotifyLeave(n *memberlist.Node) {
 	}
 	// n.State is not maintained by memberlist here, hence the intent.
 	d.g.mu.Lock()
+	delete(d.g.live, n.Name)
 	_, left := d.g.leaving[n.Name]
 	delete(d.g.leaving, n.Name)
 	if left {
@@ -579,4 +605,14 @@ func (d *delegate) NotifyLeave(n *memberlist.Node) {
 	d.g.notify(n.Name, false)
 }
 
-func (d *delegate) NotifyUpdate(*memberlist.Node) {}
+// NotifyUpdate: a member announced a new sequence floor.
+func (d *delegate) NotifyUpdate(n *memberlist.Node) {
+	if n.Name == d.g.name {
+		return
+	}
+	d.g.mu.Lock()
+	if _, ok := d.g.live[n.Name]; ok {
+		d.g.live[n.Name] = liveNodeOf(n)
+	}
+	d.g.mu.Unlock()
+}
