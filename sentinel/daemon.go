@@ -425,8 +425,9 @@ func gossipSecrets(cfg *config.Config, log zerolog.Logger) ([][]byte, error) {
 		return nil, fmt.Errorf("%s: sentinel gossip-require-secret yes, but there is no secret: "+
 			"set sentinel gossip-key, sentinel sentinel-pass or requirepass", cfg.Path)
 	default:
-		log.Warn().Msg("gossip is unauthenticated: anyone who reaches the gossip port can join and speak " +
-			"for a sentinel at its address; set requirepass, sentinel sentinel-pass or sentinel gossip-key")
+		log.Warn().Msg("gossip is unauthenticated: anyone who reaches the gossip port can join the group, and " +
+			"anyone who can send from a sentinel's address can speak for it; set requirepass, " +
+			"sentinel sentinel-pass or sentinel gossip-key")
 		return nil, nil
 	}
 	log.Info().Str("secret", source).Msg("gossip authenticated")
