@@ -80,6 +80,25 @@ func (r *recorder) none(t *testing.T) {
 	}
 }
 
+// eavesdrop has node1 send op to node0, waits for its delivery and returns
+// the datagram as captured on the wire.
+func eavesdrop(t *testing.T, network *memNetwork, groups []*Group, recs []*recorder, op peer.Opinion) []byte {
+	t.Helper()
+	_, _, a0 := memAddr(0)
+	captured := make(chan []byte, 1)
+	network.Tap(func(_, to string, b []byte) {
+		if to == a0 && b[0] == packetMagic && len(captured) == 0 {
+			captured <- b
+		}
+	})
+	defer network.Tap(nil)
+	if err := groups[1].Send("node0", op); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "the genuine opinion", func() bool { return recs[0].got("node1", op) })
+	return <-captured
+}
+
 // The 110-byte datagram of the issue: a hello switching the master, sent by
 // a process that knows no secret and is no member.
 func TestForgedHelloFromStrangerRefused(t *testing.T) {
@@ -181,22 +200,8 @@ func TestReplayedDatagramRefused(t *testing.T) {
 		network, groups, recs := joinedCluster(t, 2, testKey)
 		defer closeAll(t, groups...)
 		_, _, a0 := memAddr(0)
-		captured := make(chan []byte, 1)
-		network.Tap(func(_, to string, b []byte) {
-			if to == a0 && b[0] == packetMagic {
-				select {
-				case captured <- b:
-				default:
-				}
-			}
-		})
 		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true, Epoch: 4}
-		if err := groups[1].Send("node0", op); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, time.Second, "the genuine opinion", func() bool { return recs[0].got("node1", op) })
-		network.Tap(nil)
-		b := <-captured
+		b := eavesdrop(t, network, groups, recs, op)
 
 		evil := stranger(t, network, 9)
 		if _, err := evil.WriteTo(b, a0); err != nil {
@@ -227,19 +232,8 @@ func TestReplayFromBeforeSenderRestartRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		network, groups, recs := joinedCluster(t, 2, testKey)
 		_, _, a0 := memAddr(0)
-		captured := make(chan []byte, 1)
-		network.Tap(func(_, to string, b []byte) {
-			if to == a0 && b[0] == packetMagic && len(captured) == 0 {
-				captured <- b
-			}
-		})
 		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true}
-		if err := groups[1].Send("node0", op); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, time.Second, "the genuine opinion", func() bool { return recs[0].got("node1", op) })
-		network.Tap(nil)
-		b := <-captured
+		b := eavesdrop(t, network, groups, recs, op)
 
 		if err := groups[1].Close(); err != nil {
 			t.Fatal(err)
@@ -267,19 +261,7 @@ func TestReplayToRestartedReceiverRefused(t *testing.T) {
 		network, groups, recs := joinedCluster(t, 2, testKey)
 		_, _, a0 := memAddr(0)
 		_, _, a1 := memAddr(1)
-		captured := make(chan []byte, 1)
-		network.Tap(func(_, to string, b []byte) {
-			if to == a0 && b[0] == packetMagic && len(captured) == 0 {
-				captured <- b
-			}
-		})
-		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true}
-		if err := groups[1].Send("node0", op); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, time.Second, "the genuine opinion", func() bool { return recs[0].got("node1", op) })
-		network.Tap(nil)
-		b := <-captured
+		b := eavesdrop(t, network, groups, recs, peer.Opinion{From: "node1", Master: "mymaster", Down: true})
 
 		if err := groups[0].Close(); err != nil {
 			t.Fatal(err)
