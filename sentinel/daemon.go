@@ -130,7 +130,10 @@ func Run(ctx context.Context, o Options) error {
 	mux := gossip.NewMux(ln)
 	defer mux.Close()
 
-	selfIP := advertiseIP(cfg.AnnounceIP, bind)
+	selfIP, warnings := advertiseIP(cfg, bind)
+	for _, w := range warnings {
+		d.log.Warn().Str("advertise", selfIP).Msg(w)
+	}
 	timers := view.DefaultTimers()
 	d.state = core.New(core.Options{
 		MyID: cfg.MyID, Port: cfg.Port, AnnounceIP: cfg.AnnounceIP, AnnouncePort: cfg.AnnouncePort,
@@ -157,7 +160,7 @@ func Run(ctx context.Context, o Options) error {
 	d.links = link.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
 	defer d.links.Close()
 
-	keys, err := gossipKeys(cfg.GossipKeys)
+	keys, err := gossipSecrets(cfg, d.log)
 	if err != nil {
 		return err
 	}
@@ -325,15 +328,7 @@ func (d *Daemon) sendPeer(p core.PeerSend) {
 		}
 		return
 	}
-	// Direct packets to every member: a broadcast queue would wait for the
-	// next gossip round.
-	for _, m := range d.group.Members() {
-		if m.Alive {
-			if err := d.group.Send(m.Name, p.Msg); err != nil {
-				d.log.Debug().Err(err).Str("to", m.Name).Msg("gossip send failed")
-			}
-		}
-	}
+	d.group.Broadcast(p.Msg)
 }
 
 // emit logs an event and publishes it to subscribers.
@@ -381,7 +376,7 @@ func (d *Daemon) sink(ctx context.Context) func(monitor.Observation) {
 	}
 }
 
-// onPeerMessage is called from memberlist goroutines: never block them.
+// onPeerMessage is called from the gossip filter goroutine: never block it.
 func (d *Daemon) onPeerMessage(from string, msg any) {
 	select {
 	case d.peerIn <- msg:
@@ -410,31 +405,95 @@ func (d *Daemon) call(f func()) bool {
 	return true
 }
 
-func gossipKeys(in []string) ([][]byte, error) {
+// gossipSecrets: the gossip-key lines, else a key derived from the password
+// the sentinels already share, so a password secures gossip with no extra
+// step.
+func gossipSecrets(cfg *config.Config, log zerolog.Logger) ([][]byte, error) {
 	var keys [][]byte
-	for _, k := range in {
+	for _, k := range cfg.GossipKeys {
 		b, err := base64.StdEncoding.DecodeString(k)
 		if err != nil {
 			return nil, fmt.Errorf("sentinel gossip-key: %w", err)
 		}
 		keys = append(keys, b)
 	}
+	source := "gossip-key"
+	switch {
+	case len(keys) > 0:
+	case cfg.SentinelPass != "":
+		keys, source = [][]byte{gossip.KeyFromPassword(cfg.SentinelPass)}, "sentinel-pass"
+	case cfg.RequirePass != "":
+		keys, source = [][]byte{gossip.KeyFromPassword(cfg.RequirePass)}, "requirepass"
+	case cfg.GossipRequireSecret:
+		return nil, fmt.Errorf("%s: sentinel gossip-require-secret yes, but there is no secret: "+
+			"set sentinel gossip-key, sentinel sentinel-pass or requirepass", cfg.Path)
+	default:
+		log.Warn().Msg("gossip is unauthenticated: anyone who reaches the gossip port can join the group, and " +
+			"anyone who can send from a sentinel's address can speak for it; set requirepass, " +
+			"sentinel sentinel-pass or sentinel gossip-key")
+		return nil, nil
+	}
+	log.Info().Str("secret", source).Msg("gossip authenticated")
 	return keys, nil
 }
 
-// advertiseIP is the address gossip peers reach us at: the announced one,
-// else the bind address, else this host's private address.
-func advertiseIP(announce, bind string) string {
-	if announce != "" {
-		return announce
+// advertiseIP is the address gossip peers reach us at, the one hellos on
+// the master links carry: the announced one, else the bind address, else
+// the address this host sends from towards the monitored masters. The
+// warnings say where peers may not reach it.
+func advertiseIP(cfg *config.Config, bind string) (string, []string) {
+	if cfg.AnnounceIP != "" {
+		return cfg.AnnounceIP, nil
 	}
-	if ip := net.ParseIP(bind); ip != nil && !ip.IsUnspecified() {
-		return bind
+	ip := ""
+	if b := net.ParseIP(bind); b != nil && !b.IsUnspecified() {
+		ip = bind
 	}
-	if ip, err := sockaddr.GetPrivateIP(); err == nil && ip != "" {
-		return ip
+	var warnings []string
+	for _, m := range cfg.Masters {
+		src := sourceIP(m.Host, m.Port)
+		switch {
+		case src == "":
+		case ip == "":
+			ip = src
+		case src != ip:
+			warnings = append(warnings, fmt.Sprintf("hellos to master %s carry %s, gossip advertises %s: "+
+				"set announce-ip to the address peers reach this sentinel at", m.Name, src, ip))
+		}
 	}
-	return "127.0.0.1"
+	if ip == "" {
+		ip = "127.0.0.1"
+		if private, err := sockaddr.GetPrivateIP(); err == nil && private != "" {
+			ip = private
+		}
+	}
+	if net.ParseIP(ip).IsLoopback() {
+		for _, m := range cfg.Masters {
+			if h := net.ParseIP(m.Host); h != nil && !h.IsLoopback() {
+				warnings = append(warnings, "gossip advertises a loopback address: sentinels on other hosts "+
+					"cannot reach this one; set announce-ip")
+				break
+			}
+		}
+	}
+	return ip, warnings
+}
+
+// sourceIP is the local address this host sends from to an IP host (a UDP
+// "connect" only consults the routing table); "" for a hostname or no route.
+func sourceIP(host string, port int) string {
+	if net.ParseIP(host) == nil {
+		return ""
+	}
+	c, err := net.Dial("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
+		return a.IP.String()
+	}
+	return ""
 }
 
 func orDefault(s, def string) string {

@@ -97,6 +97,8 @@ type Config struct {
 	GossipJoin  []string // host:port
 	MetricsAddr string   // host:port
 
+	GossipRequireSecret bool // refuse to start without a gossip secret
+
 	Masters  []*Master // in the order of their monitor lines
 	Warnings []string  // accepted but ignored lines
 }

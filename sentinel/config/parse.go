@@ -85,6 +85,7 @@ var shapes = map[string]shape{
 	"gossip-port":                     {min: 2, max: 2},
 	"gossip-key":                      {min: 2, max: 2, repeatable: true},
 	"gossip-join":                     {min: 2, max: 2, repeatable: true},
+	"gossip-require-secret":           {min: 2, max: 2},
 	"metrics-addr":                    {min: 2, max: 2},
 }
 
@@ -413,6 +414,12 @@ func (p *parser) sentinel(e entry) string {
 		default:
 			c.AnnounceHostnames = v
 		}
+	case "gossip-require-secret":
+		v, ok := parseYesNo(a[1])
+		if !ok {
+			return "Please specify yes or no for the gossip-require-secret option."
+		}
+		c.GossipRequireSecret = v
 	case "sentinel-user":
 		c.SentinelUser = a[1]
 	case "sentinel-pass":

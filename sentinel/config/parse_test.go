@@ -109,6 +109,7 @@ func TestParseMalformedLines(t *testing.T) {
 		{"sentinel rename-command mymaster config a\nsentinel rename-command mymaster CONFIG b", "sentinel rename-command", "Same command renamed multiple times with rename-command."},
 		{"sentinel gossip-key bm90IGEga2V5", "sentinel gossip-key", "Invalid gossip key: expected base64 of a 16, 24 or 32 byte key."},
 		{"sentinel gossip-join nohostport", "sentinel gossip-join", "Invalid address: expected host:port."},
+		{"sentinel gossip-require-secret 1", "sentinel gossip-require-secret", "Please specify yes or no for the gossip-require-secret option."},
 		{"sentinel metrics-addr :99999", "sentinel metrics-addr", "Invalid address: expected host:port."},
 		{"sentinel notification-webhook mymaster ftp://example.com/x", "sentinel notification-webhook", "Invalid webhook URL: expected an http or https URL."},
 		{"port 70000", "port", "argument must be between 0 and 65535 inclusive"},
@@ -269,5 +270,17 @@ func TestParseKeywordsAreCaseInsensitive(t *testing.T) {
 	c := mustParse(t, "s.conf", []byte("PORT 1234\nSentinel MONITOR m 10.0.0.1 6379 1\nSENTINEL Deny-Scripts-Reconfig NO\n"))
 	if c.Port != 1234 || c.Master("m") == nil || c.DenyScriptsReconfig {
 		t.Errorf("config = %s", dump(c))
+	}
+}
+
+func TestGossipRequireSecretRoundTrip(t *testing.T) {
+	data := []byte("port 26379\nsentinel gossip-require-secret yes\n")
+	c := mustParse(t, "/tmp/sentinel.conf", data)
+	if !c.GossipRequireSecret {
+		t.Fatal("gossip-require-secret yes not parsed")
+	}
+	again := mustParse(t, "/tmp/sentinel.conf", Render(data, c))
+	if !again.GossipRequireSecret {
+		t.Fatalf("the rewrite lost gossip-require-secret:\n%s", Render(data, c))
 	}
 }

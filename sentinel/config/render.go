@@ -222,6 +222,7 @@ func emit(c *Config, stateOnly bool) []outLine {
 	for _, j := range c.GossipJoin {
 		e.sentinel(setting, false, "gossip-join", j)
 	}
+	e.sentinel(setting, !c.GossipRequireSecret, "gossip-require-secret", yesNo(c.GossipRequireSecret))
 	if c.MetricsAddr != "" {
 		e.sentinel(setting, false, "metrics-addr", c.MetricsAddr)
 	}

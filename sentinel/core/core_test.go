@@ -94,6 +94,25 @@ func TestODownNeedsFreshOpinions(t *testing.T) {
 	}
 }
 
+// TestOpinionFromBeforeLastFailoverIgnored: an opinion whose epoch is older
+// than the master's config epoch is about the old master (or a replay).
+func TestOpinionFromBeforeLastFailoverIgnored(t *testing.T) {
+	s := newTestState(t)
+	b := strings.Repeat("b", 40)
+	s.Hello(t0, "127.0.0.2,26380,"+b+",3,mymaster,127.0.0.1,6379,3")
+	s.Drain()
+	s.HandlePeer(t0, peer.Opinion{From: b, Master: "mymaster", Down: true, Epoch: 2})
+	s.Tick(t0.Add(1500 * time.Millisecond))
+	if out := s.Drain(); hasEvent(out, "+odown", "") {
+		t.Fatalf("an opinion of epoch 2 counted after config epoch 3: %v", eventTypes(out))
+	}
+	s.HandlePeer(t0.Add(1500*time.Millisecond), peer.Opinion{From: b, Master: "mymaster", Down: true, Epoch: 3})
+	s.Tick(t0.Add(1600 * time.Millisecond))
+	if out := s.Drain(); !hasEvent(out, "+odown", "") {
+		t.Fatalf("an opinion of the current epoch did not count: %v", eventTypes(out))
+	}
+}
+
 // TestOneVotePerEpoch: spec §3.5, first come first served, persisted.
 func TestOneVotePerEpoch(t *testing.T) {
 	s := newTestState(t)

@@ -385,7 +385,9 @@ func (s *State) HandlePeer(now time.Time, msg any) {
 	s.now = now
 	switch p := msg.(type) {
 	case peer.Opinion:
-		if m := s.master(p.Master); m != nil {
+		// A sender whose epoch predates the master's last failover speaks
+		// of the old master, or is a replay from before it.
+		if m := s.master(p.Master); m != nil && p.Epoch >= m.configEpoch {
 			if si := m.sentinelByID(p.From); si != nil {
 				si.masterDown = p.Down
 				si.masterDownReply = now

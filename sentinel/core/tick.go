@@ -183,7 +183,8 @@ func (s *State) checkSDown(i *instance) {
 
 func (s *State) broadcastOpinion(m *master) {
 	m.lastOpinion = s.now
-	s.out.Peers = append(s.out.Peers, PeerSend{Msg: peer.Opinion{From: s.opts.MyID, Master: m.inst.name, Down: m.inst.sdown()}})
+	s.out.Peers = append(s.out.Peers, PeerSend{Msg: peer.Opinion{From: s.opts.MyID, Master: m.inst.name, Down: m.inst.sdown(),
+		Epoch: s.voter.CurrentEpoch()}})
 }
 
 // staleAfter is how long a peer's opinion counts (Redis: 5 × ask period).

@@ -19,12 +19,12 @@ type Config struct {
 	AdvertiseAddr string         // "" => BindAddr, or a private IP when bound to any
 	AdvertisePort int            // 0 => Port
 	Label         string         // memberlist label (cluster name); peers with another label are ignored
-	Keys          [][]byte       // optional 16/24/32-byte encryption keys, first = primary; nil = plaintext
+	Keys          [][]byte       // 16/24/32-byte secrets, the first one signing; nil = unauthenticated
 	Log           zerolog.Logger // also receives memberlist's own log lines
 
-	// OnMessage receives decoded peer messages (peer.Opinion, peer.VoteRequest,
-	// peer.VoteReply, peer.Hello) with the sender's node name. Called from
-	// memberlist goroutines: must not block.
+	// OnMessage receives peer messages (peer.Opinion, peer.VoteRequest,
+	// peer.VoteReply, peer.Hello) that passed every check, with the sender's
+	// node name. Called from the Group's filter goroutine: must not block.
 	OnMessage func(from string, msg any)
 	// OnMembership reports other nodes joining (alive) or leaving/failing,
 	// in order, from one goroutine of the Group: must not block.
@@ -73,7 +73,7 @@ func (c Config) validate() error {
 }
 
 // memberlistConfig maps Config onto memberlist's, tuned for a small LAN.
-func (c Config) memberlistConfig(t memberlist.Transport, d *delegate) (*memberlist.Config, error) {
+func (c Config) memberlistConfig(t memberlist.Transport, d *delegate, drops *drops) (*memberlist.Config, error) {
 	mc := memberlist.DefaultLANConfig()
 	mc.Name = c.Name
 	mc.BindAddr = c.BindAddr
@@ -84,7 +84,7 @@ func (c Config) memberlistConfig(t memberlist.Transport, d *delegate) (*memberli
 	mc.Transport = t
 	mc.Delegate = d
 	mc.Events = d
-	mc.Logger = log.New(logBridge{log: c.Log.With().Str("component", "memberlist").Logger()}, "", 0)
+	mc.Logger = log.New(logBridge{log: c.Log.With().Str("component", "memberlist").Logger(), drops: drops}, "", 0)
 
 	probe := c.ProbeInterval
 	if probe == 0 {
@@ -102,19 +102,34 @@ func (c Config) memberlistConfig(t memberlist.Transport, d *delegate) (*memberli
 	mc.SuspicionMaxTimeoutMult = suspicionMaxMult
 	mc.RetransmitMult = retransmitMult
 
+	// With a secret memberlist encrypts and authenticates every packet and
+	// stream (AES-GCM, the label as additional data) and refuses any other.
 	if len(c.Keys) > 0 {
-		kr, err := memberlist.NewKeyring(c.Keys[1:], c.Keys[0])
+		keys := make([][]byte, len(c.Keys))
+		for i, k := range c.Keys {
+			keys[i] = derive(k, infoKeyring)
+		}
+		kr, err := memberlist.NewKeyring(keys[1:], keys[0])
 		if err != nil {
 			return nil, fmt.Errorf("keyring: %w", err)
 		}
 		mc.Keyring = kr
+		mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
 	}
 	return mc, nil
 }
 
 // logBridge turns memberlist's "[LEVEL] memberlist: text" lines into zerolog
-// events at the matching level.
-type logBridge struct{ log zerolog.Logger }
+// events at the matching level. Lines about input memberlist refused (wrong
+// key or label, garbage) are counted as drops and logged at their rate.
+type logBridge struct {
+	log   zerolog.Logger
+	drops *drops // nil: log every line
+}
+
+// refusals are texts of memberlist's lines about input it refused.
+var refusals = []string{"decrypt", "label", "checksum", "failed to decode", "not supported",
+	"invalid msgtype", "missing message type", "failed to receive", "failed to read remote state"}
 
 var logLevels = []struct {
 	prefix string
@@ -138,6 +153,15 @@ func (b logBridge) Write(p []byte) (int, error) {
 		}
 	}
 	line = strings.TrimPrefix(line, "memberlist: ")
+	if b.drops != nil && level >= zerolog.WarnLevel {
+		lower := strings.ToLower(line)
+		for _, r := range refusals {
+			if strings.Contains(lower, r) {
+				b.drops.add(dropMemberlist, func(ev *zerolog.Event) *zerolog.Event { return ev.Str("memberlist", line) })
+				return len(p), nil
+			}
+		}
+	}
 	b.log.WithLevel(level).Msg(line)
 	return len(p), nil
 }

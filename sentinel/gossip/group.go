@@ -15,18 +15,23 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/rs/zerolog"
-
-	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
 const (
 	joinMinBackoff    = 100 * time.Millisecond
 	joinMaxBackoff    = 5 * time.Second
 	reconnectInterval = 2 * time.Second
-	// reconnectTimeout is how long a failed peer is remembered and redialled;
-	// after that it is presumed decommissioned.
-	reconnectTimeout = 6 * time.Hour
+	// reconnectTimeout is how long a failed peer is remembered and redialled,
+	// unless Join was given its address; after that it is presumed
+	// decommissioned (or was never real: without a secret anyone can
+	// announce a member).
+	reconnectTimeout = 3 * time.Minute
 	leaveTimeout     = 500 * time.Millisecond
+	// maxWanted bounds the addresses Join remembers: far more sentinels
+	// than any group has, far fewer than a flood of forged hellos offers.
+	maxWanted = 1024
+	// floorRefresh is how often the sequence floor is announced.
+	floorRefresh = 10 * time.Second
 )
 
 // ErrUnknownMember is returned by Send for a name that is not a live member.
@@ -48,8 +53,13 @@ type Group struct {
 	onMembership func(name string, alive bool)
 
 	ml     *memberlist.Memberlist
-	queue  *memberlist.TransmitLimitedQueue
-	others atomic.Int32 // alive other nodes; sizes the retransmit count
+	net    memberlist.Transport // sends our datagrams
+	sealer sealer
+	seq    atomic.Uint64 // last sequence number sent
+	drops  *drops
+
+	packets    chan *memberlist.Packet // memberlist's datagrams, ours filtered out
+	filterDone chan struct{}           // stops the filter after memberlist's Shutdown
 
 	kick    chan struct{} // new seeds for the joiner
 	changed chan struct{} // new membership changes for the notifier
@@ -63,10 +73,13 @@ type Group struct {
 	// mu guards what memberlist callbacks update and the joiner reads; the
 	// callbacks must not wait on the joiner, which may sit in a slow Join.
 	mu      sync.Mutex
-	seeds   map[string]struct{} // Join addresses not yet joined through
-	lost    map[string]lostPeer // failed (not left) peers, by name
-	leaving map[string]struct{} // peers that announced their leave
-	changes []change            // for OnMembership, oldest first
+	seeds   map[string]struct{}      // Join addresses not yet joined through
+	wanted  map[string]struct{}      // every Join address: redialled while lost
+	lost    map[string]lostPeer      // failed (not left) peers, by name
+	leaving map[string]struct{}      // peers that announced their leave
+	live    map[string]liveNode      // other members alive in memberlist
+	windows map[string]*replayWindow // by sender, while it is a member or lost
+	changes []change                 // for OnMembership, oldest first
 }
 
 type change struct {
@@ -104,18 +117,26 @@ func newGroup(cfg Config, t memberlist.Transport) (*Group, error) {
 		log:          cfg.Log,
 		onMessage:    cfg.OnMessage,
 		onMembership: cfg.OnMembership,
+		net:          t,
+		sealer:       sealer{label: cfg.Label},
+		drops:        newDrops(cfg.Log),
+		packets:      make(chan *memberlist.Packet),
+		filterDone:   make(chan struct{}),
 		kick:         make(chan struct{}, 1),
 		changed:      make(chan struct{}, 1),
 		seeds:        make(map[string]struct{}),
+		wanted:       make(map[string]struct{}),
+		live:         make(map[string]liveNode),
 		lost:         make(map[string]lostPeer),
 		leaving:      make(map[string]struct{}),
+		windows:      make(map[string]*replayWindow),
 	}
-	g.queue = &memberlist.TransmitLimitedQueue{
-		NumNodes:       func() int { return int(g.others.Load()) + 1 },
-		RetransmitMult: retransmitMult,
+	for _, k := range cfg.Keys {
+		g.sealer.keys = append(g.sealer.keys, derive(k, infoMAC))
 	}
-	g.queue.QueueBroadcast(queueAnchor{})
-	mc, err := cfg.memberlistConfig(t, &delegate{g: g})
+	// Starting from the wall clock keeps sequences rising across restarts.
+	g.seq.Store(uint64(time.Now().UnixNano()))
+	mc, err := cfg.memberlistConfig(filtered{Transport: t, packets: g.packets}, &delegate{g: g}, g.drops)
 	if err != nil {
 		return nil, fmt.Errorf("gossip config: %w", err)
 	}
@@ -125,81 +146,135 @@ func newGroup(cfg Config, t memberlist.Transport) (*Group, error) {
 	}
 	g.ml = ml
 	g.ctx, g.cancel = context.WithCancel(context.Background())
-	g.loops.Add(2)
+	g.loops.Add(3)
+	go g.filter()
 	go g.joinLoop()
 	go g.notifyLoop()
 	return g, nil
 }
 
+// Dropped counts refused input by reason since start, for metrics:
+// datagrams of ours (malformed, unauthenticated, replayed, stale,
+// sender-mismatch, unknown-sender, wrong-address) and memberlist packets
+// or streams it refused (memberlist).
+func (g *Group) Dropped() map[string]uint64 { return g.drops.snapshot() }
+
+// authenticated reports whether the group has a secret.
+func (g *Group) authenticated() bool { return len(g.sealer.keys) > 0 }
+
 // Join adds seed addresses ("ip:port", "host:port" or "ip") and returns at
 // once; a background loop retries them with back-off until one answers.
 func (g *Group) Join(addrs ...string) {
 	g.mu.Lock()
+	refused := 0
 	for _, a := range addrs {
+		if _, ok := g.wanted[a]; !ok && len(g.wanted) >= maxWanted {
+			refused++
+			continue
+		}
 		g.seeds[a] = struct{}{}
+		g.wanted[a] = struct{}{}
 	}
 	g.mu.Unlock()
+	if refused > 0 {
+		g.log.Warn().Int("refused", refused).Int("limit", maxWanted).Msg("gossip join: too many addresses")
+	}
 	select {
 	case g.kick <- struct{}{}:
 	default: // a kick is already pending
 	}
 }
 
-// Broadcast gossips msg to every member. A queued message with the same type,
-// sender and master is replaced, so only the latest opinion travels.
-// Messages that cannot be encoded are logged and dropped.
+// Broadcast sends msg to every live member in one datagram each, at once
+// rather than on the next gossip round. Messages that cannot be encoded are
+// logged and dropped.
 func (g *Group) Broadcast(msg any) {
-	b, err := encodeEnvelope(g.name, msg)
+	b, err := g.seal(kindPeer, msg)
 	if err != nil {
 		g.log.Error().Err(err).Msg("gossip broadcast dropped")
 		return
 	}
-	g.queue.QueueBroadcast(&broadcast{key: broadcastKey(msg), msg: b})
+	g.writeAll(b)
 }
 
-// Send delivers msg to one member in a single best-effort packet. Safe to
+// Send delivers msg to one member in a single best-effort datagram. Safe to
 // call from OnMessage (it never waits on a stream).
 func (g *Group) Send(name string, msg any) error {
-	b, err := encodeEnvelope(g.name, msg)
+	n, ok := g.member(name)
+	if !ok {
+		return fmt.Errorf("send to %s: %w", name, ErrUnknownMember)
+	}
+	b, err := g.seal(kindPeer, msg)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", name, err)
 	}
-	for _, n := range g.ml.Members() {
-		if n.Name == name {
-			if err := g.ml.SendBestEffort(n, b); err != nil {
-				return fmt.Errorf("send to %s: %w", name, err)
-			}
-			return nil
-		}
+	if _, err := g.net.WriteTo(b, n.addr()); err != nil {
+		return fmt.Errorf("send to %s: %w", name, err)
 	}
-	return fmt.Errorf("send to %s: %w", name, ErrUnknownMember)
+	return nil
 }
 
-// Alive reports whether name is a member not (yet) declared failed.
-func (g *Group) Alive(name string) bool {
-	for _, n := range g.ml.Members() {
-		if n.Name == name {
-			return true
+func (g *Group) seal(kind byte, msg any) ([]byte, error) {
+	return g.sealer.encode(envelope{kind: kind, from: g.name, seq: g.seq.Add(1), msg: msg})
+}
+
+// writeAll sends b to every live member.
+func (g *Group) writeAll(b []byte) {
+	g.mu.Lock()
+	addrs := make(map[string]string, len(g.live))
+	for name, n := range g.live {
+		addrs[name] = n.addr()
+	}
+	g.mu.Unlock()
+	for name, a := range addrs {
+		if _, err := g.net.WriteTo(b, a); err != nil {
+			g.log.Debug().Err(err).Str("to", name).Msg("gossip send failed")
 		}
 	}
-	return false
+}
+
+// liveNode is our copy of a live member. memberlist keeps writing the
+// nodes its Members returns, so they are read only in its callbacks.
+type liveNode struct {
+	ip    net.IP
+	port  int
+	floor uint64 // its sequence floor (NodeMeta); 0 if unknown
+}
+
+func liveNodeOf(n *memberlist.Node) liveNode {
+	l := liveNode{ip: slices.Clone(n.Addr), port: int(n.Port)}
+	if len(n.Meta) == seqSize {
+		l.floor = binary.BigEndian.Uint64(n.Meta)
+	}
+	return l
+}
+
+func (n liveNode) addr() string { return net.JoinHostPort(n.ip.String(), strconv.Itoa(n.port)) }
+
+// member returns the live member called name (never this node).
+func (g *Group) member(name string) (liveNode, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n, ok := g.live[name]
+	return n, ok
+}
+
+// Alive reports whether name is another member not (yet) declared failed.
+func (g *Group) Alive(name string) bool {
+	_, ok := g.member(name)
+	return ok
 }
 
 // Members lists the other nodes: live ones and failed ones still being
 // reconnected, sorted by name. Nodes that left gracefully are not listed.
 func (g *Group) Members() []Member {
 	var out []Member
-	live := make(map[string]bool)
-	for _, n := range g.ml.Members() {
-		if n.Name == g.name {
-			continue
-		}
-		live[n.Name] = true
-		out = append(out, Member{Name: n.Name, Addr: n.Addr.String(), Port: int(n.Port), Alive: true})
-	}
 	g.mu.Lock()
+	for name, n := range g.live {
+		out = append(out, Member{Name: name, Addr: n.ip.String(), Port: n.port, Alive: true})
+	}
 	for name, p := range g.lost {
-		if !live[name] {
+		if _, live := g.live[name]; !live {
 			out = append(out, p.member)
 		}
 	}
@@ -221,27 +296,22 @@ func (g *Group) Close() error {
 		if err := g.ml.Shutdown(); err != nil {
 			g.closeErr = fmt.Errorf("shutdown memberlist: %w", err)
 		}
+		close(g.filterDone)
 		g.loops.Wait()
 	})
 	return g.closeErr
 }
 
-// announceLeave gossips our intent to leave and waits until it has been
-// sent. memberlist's own leave reaches peers' NotifyLeave without saying
-// whether the node left or failed, so peers learn it from this intent first.
+// announceLeave tells every member that we leave. memberlist's own leave
+// reaches peers' NotifyLeave without saying whether the node left or
+// failed, so peers learn it from this intent first.
 func (g *Group) announceLeave() {
-	if g.others.Load() == 0 {
-		return // nobody to tell, and nothing would ever send it
+	b, err := g.seal(kindLeave, nil)
+	if err != nil {
+		g.log.Error().Err(err).Msg("gossip leave intent not sent")
+		return
 	}
-	sent := make(chan struct{})
-	g.queue.QueueBroadcast(&broadcast{key: "leave\x00" + g.name, msg: encodeLeave(g.name), finished: sent})
-	timer := time.NewTimer(leaveTimeout)
-	defer timer.Stop()
-	select {
-	case <-sent:
-	case <-timer.C:
-		g.log.Warn().Msg("gossip leave intent not sent in time")
-	}
+	g.writeAll(b)
 }
 
 // joinLoop owns joining: seeds with back-off until one answers, and periodic
@@ -249,6 +319,7 @@ func (g *Group) announceLeave() {
 func (g *Group) joinLoop() {
 	defer g.loops.Done()
 	var backoff time.Duration
+	floorAt := time.Now()
 	timer := time.NewTimer(reconnectInterval)
 	defer timer.Stop()
 	for {
@@ -280,19 +351,33 @@ func (g *Group) joinLoop() {
 				g.log.Debug().Err(err).Str("addr", addr).Msg("gossip reconnect failed")
 			}
 		}
+		if time.Since(floorAt) >= floorRefresh {
+			floorAt = time.Now()
+			g.raiseFloor()
+		}
 		timer.Reset(wait)
+	}
+}
+
+// raiseFloor announces the last sequence number sent as this node's floor
+// (memberlist node meta, authenticated with a secret). Receivers refuse
+// anything at or below it even with an empty replay window, after they
+// restarted, so a captured datagram stays good for floorRefresh at most.
+func (g *Group) raiseFloor() {
+	if err := g.ml.UpdateNode(tcpTimeout); err != nil {
+		g.log.Debug().Err(err).Msg("gossip floor update not sent in time")
 	}
 }
 
 // joinTargets snapshots pending seeds (minus addresses of live members) and
 // addresses of failed peers, forgetting peers lost for too long.
 func (g *Group) joinTargets(now time.Time) (seeds, lost []string) {
-	live := make(map[string]bool)
-	for _, n := range g.ml.Members() {
-		live[net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))] = true
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	live := make(map[string]bool)
+	for _, n := range g.live {
+		live[n.addr()] = true
+	}
 	for a := range g.seeds {
 		if live[a] {
 			delete(g.seeds, a)
@@ -301,11 +386,13 @@ func (g *Group) joinTargets(now time.Time) (seeds, lost []string) {
 		seeds = append(seeds, a)
 	}
 	for name, p := range g.lost {
-		if now.Sub(p.since) > reconnectTimeout {
+		addr := net.JoinHostPort(p.member.Addr, strconv.Itoa(p.member.Port))
+		if _, wanted := g.wanted[addr]; !wanted && now.Sub(p.since) > reconnectTimeout {
 			delete(g.lost, name)
+			delete(g.windows, name)
 			continue
 		}
-		lost = append(lost, net.JoinHostPort(p.member.Addr, strconv.Itoa(p.member.Port)))
+		lost = append(lost, addr)
 	}
 	slices.Sort(seeds)
 	slices.Sort(lost)
@@ -355,6 +442,110 @@ func (g *Group) notifyLoop() {
 	}
 }
 
+// filtered is the transport memberlist sees: the Group's filter takes our
+// datagrams out of the packet stream and passes memberlist the rest.
+type filtered struct {
+	memberlist.Transport
+	packets chan *memberlist.Packet
+}
+
+func (f filtered) PacketCh() <-chan *memberlist.Packet { return f.packets }
+
+// filter owns the transport's packet channel until memberlist has shut down.
+func (g *Group) filter() {
+	defer g.loops.Done()
+	in := g.net.PacketCh()
+	for {
+		var p *memberlist.Packet
+		select {
+		case p = <-in:
+		case <-g.filterDone:
+			return
+		}
+		if len(p.Buf) > 0 && p.Buf[0] == packetMagic {
+			g.receive(p)
+			continue
+		}
+		select {
+		case g.packets <- p:
+		case <-g.filterDone:
+			return
+		}
+	}
+}
+
+// receive checks one datagram of ours and hands its message on: it must
+// carry the group's tag, name a live member as sender (the same the message
+// names), arrive from that member's address when there is no secret, and
+// carry a sequence number not seen before.
+func (g *Group) receive(p *memberlist.Packet) {
+	from := p.From
+	e, err := g.sealer.decode(p.Buf)
+	if err != nil {
+		reason := dropMalformed
+		if errors.Is(err, errUnauthenticated) {
+			reason = dropUnauthenticated
+		}
+		g.drops.add(reason, func(ev *zerolog.Event) *zerolog.Event {
+			return ev.Stringer("addr", from).Err(err)
+		})
+		return
+	}
+	refuse := func(reason string) {
+		g.drops.add(reason, func(ev *zerolog.Event) *zerolog.Event {
+			return ev.Stringer("addr", from).Str("sender", e.from)
+		})
+	}
+	if e.kind == kindPeer && claimedSender(e.msg) != e.from {
+		refuse(dropSenderMismatch)
+		return
+	}
+	n, ok := g.member(e.from)
+	if !ok {
+		refuse(dropUnknownSender)
+		return
+	}
+	if !g.authenticated() && !sameIP(from, n.ip) {
+		refuse(dropWrongAddress)
+		return
+	}
+	// Older than the member's announced floor: a replay that an empty
+	// window (the member restarted, or we did) would let through.
+	if e.seq <= n.floor {
+		refuse(dropStale)
+		return
+	}
+	g.mu.Lock()
+	w := g.windows[e.from]
+	if w == nil {
+		w = &replayWindow{}
+		g.windows[e.from] = w
+	}
+	ok, reason := w.accept(e.seq)
+	if ok && e.kind == kindLeave {
+		g.leaving[e.from] = struct{}{}
+		delete(g.lost, e.from)
+	}
+	g.mu.Unlock()
+	if !ok {
+		refuse(reason)
+		return
+	}
+	if e.msg != nil && g.onMessage != nil {
+		g.onMessage(e.from, e.msg)
+	}
+}
+
+func sameIP(a net.Addr, ip net.IP) bool {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.IP.Equal(ip)
+	case *net.TCPAddr:
+		return a.IP.Equal(ip)
+	}
+	return false
+}
+
 // delegate receives memberlist's callbacks for a Group.
 type delegate struct{ g *Group }
 
@@ -363,32 +554,18 @@ var (
 	_ memberlist.EventDelegate = (*delegate)(nil)
 )
 
-func (d *delegate) NodeMeta(int) []byte { return nil }
+// NodeMeta is this node's sequence floor: every datagram it sends from now
+// on has a higher sequence number. (One being sent on another goroutine
+// may be refused; every message is re-sent, so it is lost like a packet.)
+func (d *delegate) NodeMeta(int) []byte { return binary.BigEndian.AppendUint64(nil, d.g.seq.Load()) }
 
-func (d *delegate) NotifyMsg(b []byte) {
-	from, msg, err := decodeEnvelope(b)
-	if err != nil {
-		// Expected from peers running a newer format during an upgrade.
-		d.g.log.Debug().Err(err).Msg("gossip message dropped")
-		return
-	}
-	if msg == nil { // leave intent
-		d.g.mu.Lock()
-		d.g.leaving[from] = struct{}{}
-		delete(d.g.lost, from)
-		d.g.mu.Unlock()
-		return
-	}
-	if d.g.onMessage != nil {
-		d.g.onMessage(from, msg)
-	}
-}
+// NotifyMsg: our messages travel as datagrams of their own (see filter),
+// never as memberlist user messages, which carry no sender address.
+func (d *delegate) NotifyMsg([]byte) { d.g.drops.add(dropMalformed, nil) }
 
-func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
-	return d.g.queue.GetBroadcasts(overhead, limit)
-}
+func (d *delegate) GetBroadcasts(int, int) [][]byte { return nil }
 
-// Opinions are re-broadcast periodically, so no state rides on push/pull.
+// Opinions are re-sent periodically, so no state rides on push/pull.
 func (d *delegate) LocalState(bool) []byte { return nil }
 
 func (d *delegate) MergeRemoteState([]byte, bool) {}
@@ -397,8 +574,8 @@ func (d *delegate) NotifyJoin(n *memberlist.Node) {
 	if n.Name == d.g.name {
 		return
 	}
-	d.g.others.Add(1)
 	d.g.mu.Lock()
+	d.g.live[n.Name] = liveNodeOf(n)
 	delete(d.g.lost, n.Name)
 	delete(d.g.leaving, n.Name)
 	d.g.mu.Unlock()
@@ -410,12 +587,14 @@ func (d *delegate) NotifyLeave(n *memberlist.Node) {
 	if n.Name == d.g.name {
 		return
 	}
-	d.g.others.Add(-1)
 	// n.State is not maintained by memberlist here, hence the intent.
 	d.g.mu.Lock()
+	delete(d.g.live, n.Name)
 	_, left := d.g.leaving[n.Name]
 	delete(d.g.leaving, n.Name)
-	if !left {
+	if left {
+		delete(d.g.windows, n.Name) // it restarts with higher sequence numbers
+	} else {
 		d.g.lost[n.Name] = lostPeer{
 			member: Member{Name: n.Name, Addr: n.Addr.String(), Port: int(n.Port)},
 			since:  time.Now(),
@@ -426,120 +605,14 @@ func (d *delegate) NotifyLeave(n *memberlist.Node) {
 	d.g.notify(n.Name, false)
 }
 
-func (d *delegate) NotifyUpdate(*memberlist.Node) {}
-
-// broadcast is a queued gossip message; its key decides which older queued
-// message it replaces.
-type broadcast struct {
-	key      string
-	msg      []byte
-	finished chan struct{} // closed once sent or replaced; may be nil
-}
-
-var _ memberlist.NamedBroadcast = (*broadcast)(nil)
-
-func (b *broadcast) Name() string    { return b.key }
-func (b *broadcast) Message() []byte { return b.msg }
-func (b *broadcast) Finished() {
-	if b.finished != nil {
-		close(b.finished)
+// NotifyUpdate: a member announced a new sequence floor.
+func (d *delegate) NotifyUpdate(n *memberlist.Node) {
+	if n.Name == d.g.name {
+		return
 	}
-}
-
-func (b *broadcast) Invalidates(other memberlist.Broadcast) bool {
-	o, ok := other.(memberlist.NamedBroadcast)
-	return ok && o.Name() == b.key
-}
-
-// queueAnchor works around a TransmitLimitedQueue bug (memberlist PR #263,
-// unfixed in v0.7.0): whenever the queue drains to empty, even momentarily
-// while a message replaces its predecessor, its id counter restarts and a
-// later message of equal length silently overwrites a queued one. The anchor
-// keeps the queue non-empty and, larger than any packet, is never sent.
-type queueAnchor struct{}
-
-var anchorMsg = make([]byte, maxPacket)
-
-var _ memberlist.UniqueBroadcast = queueAnchor{}
-
-func (queueAnchor) Invalidates(memberlist.Broadcast) bool { return false }
-func (queueAnchor) Message() []byte                       { return anchorMsg }
-func (queueAnchor) Finished()                             {}
-func (queueAnchor) UniqueBroadcast()                      {}
-
-// broadcastKey is (type, sender, master). A Hello's sender and master are
-// fields 3 and 5 of its payload; a malformed payload only replaces itself.
-func broadcastKey(msg any) string {
-	switch m := msg.(type) {
-	case *peer.Opinion:
-		return broadcastKey(*m)
-	case *peer.VoteRequest:
-		return broadcastKey(*m)
-	case *peer.VoteReply:
-		return broadcastKey(*m)
-	case *peer.Hello:
-		return broadcastKey(*m)
-	case peer.Opinion:
-		return "opinion\x00" + m.From + "\x00" + m.Master
-	case peer.VoteRequest:
-		return "vote-request\x00" + m.From + "\x00" + m.Master
-	case peer.VoteReply:
-		return "vote-reply\x00" + m.From + "\x00" + m.Master
-	case peer.Hello:
-		if f := strings.Split(m.Payload, ","); len(f) == 8 {
-			return "hello\x00" + f[2] + "\x00" + f[4]
-		}
-		return "hello-raw\x00" + m.Payload
+	d.g.mu.Lock()
+	if _, ok := d.g.live[n.Name]; ok {
+		d.g.live[n.Name] = liveNodeOf(n)
 	}
-	return fmt.Sprintf("%T", msg)
-}
-
-// The envelope names the sender, which memberlist does not tell NotifyMsg:
-// a kind byte, uvarint name length, name, then for envelopePeer a peer codec
-// message. envelopeLeave carries nothing more.
-const (
-	envelopePeer  byte = 1
-	envelopeLeave byte = 2
-)
-
-func encodeEnvelope(from string, msg any) ([]byte, error) {
-	body, err := peer.Encode(msg)
-	if err != nil {
-		return nil, err
-	}
-	return append(envelopeHeader(envelopePeer, from), body...), nil
-}
-
-func encodeLeave(from string) []byte { return envelopeHeader(envelopeLeave, from) }
-
-func envelopeHeader(kind byte, from string) []byte {
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(from)+peer.MaxSize)
-	b = append(b, kind)
-	b = binary.AppendUvarint(b, uint64(len(from)))
-	return append(b, from...)
-}
-
-// decodeEnvelope returns the sender and the peer message, or a nil message
-// for a leave intent.
-func decodeEnvelope(b []byte) (string, any, error) {
-	if len(b) == 0 || (b[0] != envelopePeer && b[0] != envelopeLeave) {
-		return "", nil, errors.New("decode envelope: unknown kind")
-	}
-	kind, rest := b[0], b[1:]
-	n, size := binary.Uvarint(rest)
-	if size <= 0 || n == 0 || n > maxName || uint64(len(rest)-size) < n {
-		return "", nil, errors.New("decode envelope: bad sender")
-	}
-	from, body := string(rest[size:size+int(n)]), rest[size+int(n):]
-	if kind == envelopeLeave {
-		if len(body) != 0 {
-			return "", nil, errors.New("decode envelope: trailing bytes after leave")
-		}
-		return from, nil, nil
-	}
-	msg, err := peer.Decode(body)
-	if err != nil {
-		return "", nil, fmt.Errorf("decode envelope from %s: %w", from, err)
-	}
-	return from, msg, nil
+	d.g.mu.Unlock()
 }

@@ -67,31 +67,39 @@ func testLogger(t *testing.T) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Timestamp().Logger()
 }
 
-// memCluster starts n groups on an in-memory network, not yet joined.
-func memCluster(t *testing.T, n int) (*memNetwork, []*Group, []*recorder) {
+// memCluster starts n groups on an in-memory network, not yet joined, all
+// with the given secrets (none: unauthenticated).
+func memCluster(t *testing.T, n int, keys ...[]byte) (*memNetwork, []*Group, []*recorder) {
 	t.Helper()
 	network := newMemNetwork()
 	groups := make([]*Group, n)
 	recs := make([]*recorder, n)
 	for i := range n {
-		ip, port, _ := memAddr(i)
-		recs[i] = &recorder{}
-		cfg := Config{
-			Name:         fmt.Sprintf("node%d", i),
-			BindAddr:     ip,
-			Port:         port,
-			Label:        "test",
-			Log:          testLogger(t).With().Int("node", i).Logger(),
-			OnMessage:    recs[i].onMessage,
-			OnMembership: recs[i].onMembership,
-		}
-		g, err := newGroup(cfg, network.newTransport(ip, port))
-		if err != nil {
-			t.Fatalf("start node%d: %v", i, err)
-		}
-		groups[i] = g
+		groups[i], recs[i] = memNode(t, network, i, fmt.Sprintf("node%d", i), keys)
 	}
 	return network, groups, recs
+}
+
+// memNode starts one group at memAddr(i).
+func memNode(t *testing.T, network *memNetwork, i int, name string, keys [][]byte) (*Group, *recorder) {
+	t.Helper()
+	ip, port, _ := memAddr(i)
+	rec := &recorder{}
+	cfg := Config{
+		Name:         name,
+		BindAddr:     ip,
+		Port:         port,
+		Label:        "test",
+		Keys:         keys,
+		Log:          testLogger(t).With().Str("node", name).Logger(),
+		OnMessage:    rec.onMessage,
+		OnMembership: rec.onMembership,
+	}
+	g, err := newGroup(cfg, network.newTransport(ip, port))
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	return g, rec
 }
 
 // closeAll closes groups inside a synctest bubble, then lets memberlist's
@@ -105,6 +113,11 @@ func closeAll(t *testing.T, groups ...*Group) {
 		}
 	}
 	time.Sleep(2 * tcpTimeout)
+}
+
+// listed reports whether g.Members lists name, alive or failed.
+func listed(g *Group, name string) bool {
+	return slices.ContainsFunc(g.Members(), func(m Member) bool { return m.Name == name })
 }
 
 // sees reports whether g considers each of names alive (want) or not.
@@ -131,9 +144,10 @@ func TestGroupSpreadsAndDetectsFailuresOnFakeTime(t *testing.T) {
 				sees(groups[1], true, "node0", "node2") &&
 				sees(groups[2], true, "node0", "node1")
 		})
-		if !recs[0].saw("node1", true) || !recs[0].saw("node2", true) {
-			t.Fatal("node0 got no OnMembership(alive) for its peers")
-		}
+		// OnMembership runs on the notifier goroutine, after memberlist's view.
+		waitFor(t, time.Second, "OnMembership(alive) at node0 for its peers", func() bool {
+			return recs[0].saw("node1", true) && recs[0].saw("node2", true)
+		})
 
 		// A broadcast reaches everyone within a few gossip rounds.
 		op := peer.Opinion{From: "node0", Master: "mymaster", Down: true}
@@ -171,9 +185,9 @@ func TestGroupSpreadsAndDetectsFailuresOnFakeTime(t *testing.T) {
 		if !sees(groups[0], true, "node1") {
 			t.Fatal("node0 lost node1, which stayed reachable")
 		}
-		if !recs[0].saw("node2", false) || !recs[2].saw("node0", false) {
-			t.Fatal("no OnMembership(failed) for the partitioned nodes")
-		}
+		waitFor(t, time.Second, "OnMembership(failed) for the partitioned nodes", func() bool {
+			return recs[0].saw("node2", false) && recs[2].saw("node0", false)
+		})
 		want := Member{Name: "node2", Addr: "10.0.0.3", Port: 7946, Alive: false}
 		if !slices.Contains(groups[0].Members(), want) {
 			t.Fatalf("node0 members %+v, want failed %+v listed", groups[0].Members(), want)
@@ -190,14 +204,7 @@ func TestGroupSpreadsAndDetectsFailuresOnFakeTime(t *testing.T) {
 		if err := groups[2].Close(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "node0 to drop node2 after its leave", func() bool {
-			for _, m := range groups[0].Members() {
-				if m.Name == "node2" {
-					return false
-				}
-			}
-			return true
-		})
+		waitFor(t, 5*time.Second, "node0 to drop node2 after its leave", func() bool { return !listed(groups[0], "node2") })
 	})
 }
 
@@ -247,59 +254,19 @@ func TestJoinRetriesUntilSeedAppears(t *testing.T) {
 	})
 }
 
-// queued counts pending broadcasts, not the queue's anchor.
-func queued(g *Group) int { return g.queue.NumQueued() - 1 }
-
-// Also a regression test for memberlist PR #263: the (b, m1) opinion has the
-// same length as the replaced (a, m1) one and used to overwrite it.
-func TestBroadcastKeepsOnlyLatestPerTypeSenderMaster(t *testing.T) {
+func TestSendAndBroadcastRefuseWhatTheyCannotSend(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, groups, _ := memCluster(t, 1)
 		defer closeAll(t, groups...)
-		g := groups[0] // alone: nothing drains the queue
-		g.Broadcast(peer.Opinion{From: "a", Master: "m1", Down: true})
-		g.Broadcast(&peer.Opinion{From: "a", Master: "m1", Down: false})
-		if n := queued(g); n != 1 {
-			t.Fatalf("queued %d after a newer opinion for the same master, want 1", n)
-		}
-		g.Broadcast(peer.Opinion{From: "a", Master: "m2"})
-		g.Broadcast(peer.Opinion{From: "b", Master: "m1"})
-		g.Broadcast(peer.VoteRequest{From: "a", Master: "m1", Epoch: 1})
-		g.Broadcast(peer.VoteRequest{From: "a", Master: "m1", Epoch: 2})
-		g.Broadcast(peer.Hello{Payload: "127.0.0.1,26379,a,1,m1,127.0.0.1,6379,0"})
-		g.Broadcast(peer.Hello{Payload: "127.0.0.1,26379,a,2,m1,127.0.0.1,6380,1"})
-		g.Broadcast(peer.Hello{Payload: "127.0.0.1,26379,a,2,m2,127.0.0.1,6381,1"})
-		if n := queued(g); n != 6 {
-			t.Fatalf("queued %d, want 6 (2 masters × opinion, other sender, 1 vote request, 2 hellos)", n)
-		}
-		g.Broadcast("not a peer message")
-		if n := queued(g); n != 6 {
-			t.Fatalf("an unencodable message was queued")
-		}
-		if err := g.Send("nobody", peer.Opinion{}); !errors.Is(err, ErrUnknownMember) {
+		g := groups[0]
+		if err := g.Send("nobody", peer.Opinion{From: "node0"}); !errors.Is(err, ErrUnknownMember) {
 			t.Fatalf("Send to a stranger: %v, want ErrUnknownMember", err)
 		}
-	})
-}
-
-func TestEnvelopeRoundTrip(t *testing.T) {
-	msg := peer.VoteRequest{From: "a", Master: "m", MasterIP: "10.0.0.1", MasterPort: 6379, Epoch: 9, Candidate: "a"}
-	b, err := encodeEnvelope("node-a", &msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	from, got, err := decodeEnvelope(b)
-	if err != nil || from != "node-a" || got != msg {
-		t.Fatalf("decodeEnvelope = %q, %#v, %v", from, got, err)
-	}
-	if from, msg, err := decodeEnvelope(encodeLeave("node-a")); err != nil || from != "node-a" || msg != nil {
-		t.Fatalf("leave intent decoded as %q, %#v, %v", from, msg, err)
-	}
-	for _, bad := range [][]byte{nil, {3, 1, 'a'}, {1, 0x80}, {1, 5, 'a'}, {1, 0}, {2, 1, 'a', 0}, append([]byte{1, 1, 'a'}, 9, 1)} {
-		if _, _, err := decodeEnvelope(bad); err == nil {
-			t.Fatalf("decodeEnvelope(%x) accepted", bad)
+		if err := g.Send("node0", peer.Opinion{From: "node0"}); !errors.Is(err, ErrUnknownMember) {
+			t.Fatalf("Send to itself: %v, want ErrUnknownMember", err)
 		}
-	}
+		g.Broadcast("not a peer message") // logged and dropped, no panic
+	})
 }
 
 // OnMembership runs outside memberlist's node lock, so it may query the Group.
@@ -336,5 +303,24 @@ func TestOnMembershipMayQueryGroup(t *testing.T) {
 			defer mu.Unlock()
 			return len(observed) == 1 && observed[0].Name == "node1" && observed[0].Alive
 		})
+	})
+}
+
+// Join remembers a bounded number of addresses, however many it is given.
+func TestJoinBoundsRememberedAddresses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, groups, _ := memCluster(t, 1)
+		defer closeAll(t, groups...)
+		g := groups[0]
+		for i := range maxWanted + 10 {
+			g.Join(fmt.Sprintf("10.9.%d.%d:7946", i/256, i%256))
+		}
+		g.Join("10.9.0.0:7946") // already known: no change
+		g.mu.Lock()
+		wanted, seeds := len(g.wanted), len(g.seeds)
+		g.mu.Unlock()
+		if wanted != maxWanted || seeds > maxWanted {
+			t.Fatalf("remembers %d addresses and %d seeds, want at most %d", wanted, seeds, maxWanted)
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"strconv"
@@ -17,6 +18,15 @@ type memNetwork struct {
 	mu    sync.Mutex
 	nodes map[string]*memTransport // by "ip:port"
 	cut   map[[2]string]bool       // both orders of each partitioned pair
+	tap   func(from, to string, b []byte)
+}
+
+// Tap calls f with a copy of every datagram sent from now on, as an
+// eavesdropper on the network would see it.
+func (n *memNetwork) Tap(f func(from, to string, b []byte)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.tap = f
 }
 
 func newMemNetwork() *memNetwork {
@@ -39,9 +49,12 @@ func (n *memNetwork) Heal() {
 }
 
 // reach returns the transport at addr if from may talk to it.
-func (n *memNetwork) reach(from, addr string) *memTransport {
+func (n *memNetwork) reach(from, addr string, packet []byte) *memTransport {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.tap != nil && packet != nil {
+		n.tap(from, addr, bytes.Clone(packet))
+	}
 	if n.cut[[2]string{from, addr}] {
 		return nil
 	}
@@ -81,7 +94,7 @@ func (t *memTransport) FinalAdvertiseAddr(string, int) (net.IP, int, error) {
 
 func (t *memTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 	now := time.Now()
-	peer := t.network.reach(t.addr.String(), addr)
+	peer := t.network.reach(t.addr.String(), addr, b)
 	if peer == nil {
 		return now, nil // lost like a UDP datagram
 	}
@@ -97,7 +110,7 @@ func (t *memTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 func (t *memTransport) PacketCh() <-chan *memberlist.Packet { return t.packets }
 
 func (t *memTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
-	peer := t.network.reach(t.addr.String(), addr)
+	peer := t.network.reach(t.addr.String(), addr, nil)
 	if peer == nil {
 		return nil, errUnreachable
 	}

@@ -11,8 +11,9 @@ import (
 // minimal uvarints, booleans as one byte 0 or 1. Decoding is strict (minimal
 // varints, no trailing bytes) so every accepted input re-encodes to itself.
 const (
-	// Version is the only wire format version this code speaks.
-	Version byte = 1
+	// Version is the only wire format version this code speaks (2: Opinion
+	// carries an epoch).
+	Version byte = 2
 
 	// MaxString bounds every string field.
 	MaxString = 512
@@ -98,7 +99,7 @@ func Decode(b []byte) (any, error) {
 	var msg any
 	switch b[1] {
 	case typeOpinion:
-		msg = Opinion{From: d.str(), Master: d.str(), Down: d.bool()}
+		msg = Opinion{From: d.str(), Master: d.str(), Down: d.bool(), Epoch: d.uvarint()}
 	case typeVoteRequest:
 		msg = VoteRequest{
 			From:       d.str(),
@@ -140,6 +141,7 @@ func (e *encoder) opinion(m Opinion) {
 	e.str(m.From)
 	e.str(m.Master)
 	e.bool(m.Down)
+	e.uvarint(m.Epoch)
 }
 
 func (e *encoder) voteRequest(m VoteRequest) {

@@ -9,7 +9,7 @@ import (
 
 func sampleMessages() []any {
 	return []any{
-		Opinion{From: "a1b2", Master: "mymaster", Down: true},
+		Opinion{From: "a1b2", Master: "mymaster", Down: true, Epoch: 7},
 		Opinion{},
 		VoteRequest{From: "a1b2", Master: "mymaster", MasterIP: "127.0.0.1", MasterPort: 6379, Epoch: 42, Candidate: "a1b2"},
 		VoteRequest{From: "a1b2", Master: "m", MasterIP: "::1", MasterPort: 65535, Epoch: 1<<64 - 1},
@@ -110,7 +110,7 @@ func TestDecodeRejects(t *testing.T) {
 	}{
 		{"empty", nil, ErrMalformed},
 		{"version only", []byte{Version}, ErrMalformed},
-		{"newer version", append([]byte{2}, valid[1:]...), ErrVersion},
+		{"newer version", append([]byte{Version + 1}, valid[1:]...), ErrVersion},
 		{"unknown type", []byte{Version, 99}, ErrType},
 		{"truncated", valid[:len(valid)-2], ErrMalformed},
 		{"trailing byte", append(bytes.Clone(valid), 0), ErrMalformed},
@@ -138,7 +138,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte{Version, typeVoteRequest, 0x80})
-	f.Add([]byte{2, typeOpinion})
+	f.Add([]byte{Version + 1, typeOpinion})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		msg, err := Decode(b)
 		if err != nil {

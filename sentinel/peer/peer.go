@@ -3,11 +3,14 @@
 package peer
 
 // Opinion is a sentinel's subjective view of one master: is it SDOWN there.
-// Broadcast when it changes and refreshed periodically.
+// Broadcast when it changes and refreshed periodically. Epoch is the
+// sender's current epoch, so an opinion from before a failover of the
+// master (replayed, or from a sentinel that missed it) can be told apart.
 type Opinion struct {
 	From   string // sender run id
 	Master string
 	Down   bool
+	Epoch  uint64
 }
 
 // VoteRequest asks for a vote for Candidate as failover leader of Master in
