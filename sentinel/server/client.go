@@ -34,8 +34,7 @@ type client struct {
 	tracking bool
 
 	// reader
-	batch           []byte // replies held back while more pipelined requests are buffered
-	pipelined       bool   // more requests are already buffered
+	batch           []byte // replies not yet written; flushed before the reader may block
 	authenticated   bool
 	replyOff        bool
 	skipReplies     int // CLIENT REPLY SKIP: replies still to drop, this one included

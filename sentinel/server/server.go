@@ -187,7 +187,7 @@ func (s *Server) clientList() []*client {
 
 func (s *Server) readLoop(c *client) {
 	defer s.drop(c)
-	rr := newRequestReader(c.nc)
+	rr := newRequestReader(flushingReader{s, c})
 	var counted int64
 	for {
 		args, err := rr.next(!s.authRequired(c))
@@ -200,7 +200,6 @@ func (s *Server) readLoop(c *client) {
 				r := reply{}
 				r.err("ERR " + pe.Error())
 				s.stats.errors.Add(1)
-				c.pipelined = false
 				s.send(c, r.b)
 			}
 			return
@@ -208,12 +207,26 @@ func (s *Server) readLoop(c *client) {
 		if args == nil {
 			continue
 		}
-		c.pipelined = rr.br.Buffered() > 0
 		s.exec(c, args)
 		if c.closeAfterReply {
 			return
 		}
 	}
+}
+
+// flushingReader writes the pending replies before every read from the
+// socket: the reader asks the socket only when no complete request is
+// buffered, so a reply never waits for bytes the client may never send
+// (an empty line after PING, half a pipelined frame), while replies to
+// requests that arrived together still leave in one write.
+type flushingReader struct {
+	s *Server
+	c *client
+}
+
+func (f flushingReader) Read(p []byte) (int, error) {
+	f.s.flush(f.c)
+	return f.c.nc.Read(p)
 }
 
 // drop unregisters a client whose reader ended. Pending output is still
