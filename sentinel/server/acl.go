@@ -199,7 +199,7 @@ func (a *acl) deleteUsers(names []string) (deleted []string, err error) {
 // user. On failure it writes Redis' WRONGPASS error.
 func (s *Server) authenticate(c *client, r *reply, name, pass string) bool {
 	if !s.acl.check(name, pass) {
-		s.log.Warn().Int64("client", c.id).Str("addr", c.addr).Str("user", name).Msg("authentication failed")
+		s.authFailed(c, name)
 		r.err("WRONGPASS invalid username-password pair or user is disabled.")
 		return false
 	}

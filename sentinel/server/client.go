@@ -24,6 +24,7 @@ type client struct {
 
 	resp3      atomic.Bool
 	lastActive atomic.Int64 // unix nanoseconds
+	inBuffered atomic.Int64 // request bytes read but not yet parsed (INFO)
 
 	mu       sync.Mutex
 	name     string

@@ -182,6 +182,7 @@ func (s *Server) flush(c *client) {
 	}
 	n, err := c.nc.Write(b)
 	s.stats.outBytes.Add(int64(n))
+	s.stats.writes.Add(1)
 	if err != nil {
 		c.out.kill()
 	}

@@ -64,7 +64,7 @@ func (r *reply) nullArray() {
 	r.b = append(r.b, "*-1\r\n"...)
 }
 
-// verbatim is how Redis returns INFO and CLIENT LIST text: "=" with a "txt:"
+// verbatim is how Redis returns CLIENT LIST and CLIENT INFO text: "=" with a "txt:"
 // prefix in RESP3, a bulk string in RESP2.
 func (r *reply) verbatim(s string) {
 	if !r.resp3 {

@@ -321,13 +321,13 @@ func TestInfo(t *testing.T) {
 		t.Error("run_id must not be the persisted myid")
 	}
 	want := "# Sentinel\r\nsentinel_masters:1\r\nsentinel_tilt:0\r\nsentinel_tilt_since_seconds:-1\r\n" +
-		"sentinel_running_scripts:0\r\nsentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n" +
+		"sentinel_total_tilt:0\r\nsentinel_running_scripts:0\r\nsentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n" +
 		"master0:name=mymaster,status=ok,address=127.0.0.1:6379,slaves=2,sentinels=3\r\n"
 	if got := c.do("INFO", "sentinel", "bogus"); got != "$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n" {
 		t.Fatalf("INFO sentinel:\n got %q\nwant %q", got, want)
 	}
 	c.do("HELLO", "3")
-	if got := c.do("INFO", "sentinel"); got != "="+strconv.Itoa(len(want)+4)+"\r\ntxt:"+want+"\r\n" {
+	if got := c.do("INFO", "sentinel"); got != "$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n" { // bulk, as Redis Sentinel
 		t.Fatalf("RESP3 INFO sentinel: %q", got)
 	}
 }
