@@ -59,8 +59,8 @@ func (f *fakeBackend) Reset(pattern string) int {
 }
 func (f *fakeBackend) Failover(name string) error { return f.record("failover %s", name) }
 func (f *fakeBackend) FlushConfig() error         { return f.record("flushconfig") }
-func (f *fakeBackend) ConfigSet(p, v string) error {
-	return f.record("config-set %s %s", p, v)
+func (f *fakeBackend) ConfigSet(pairs []string) error {
+	return f.record("config-set %s", strings.Join(pairs, " "))
 }
 func (f *fakeBackend) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
 	_ = f.record("is-down %s %d %d %s", ip, port, epoch, runid)

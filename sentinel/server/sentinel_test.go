@@ -201,12 +201,29 @@ func TestSentinelSubcommands(t *testing.T) {
 		{[]string{"SENTINEL", "MONITOR", "m2", "10.0.0.5", "x", "0"}, "-ERR Invalid port\r\n", ""},
 		{[]string{"SENTINEL", "MONITOR", "m2", "10.0.0.5", "6379", "0"}, "-ERR Quorum must be 1 or greater.\r\n", ""},
 		{[]string{"SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "6379", "7", "*"}, "*3\r\n:1\r\n$1\r\n*\r\n:7\r\n", "is-down 127.0.0.1 6379 7 *"},
+		{[]string{"SENTINEL", "IS-PRIMARY-DOWN-BY-ADDR", "127.0.0.1", "6379", "8", "*"}, "*3\r\n:1\r\n$1\r\n*\r\n:8\r\n", "is-down 127.0.0.1 6379 8 *"},
+		{[]string{"SENTINEL", "GET-PRIMARY-ADDR-BY-NAME", "mymaster"}, bulks("127.0.0.1", "6379"), ""},
 		{[]string{"SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "port", "7", "*"}, "-ERR value is not an integer or out of range\r\n", ""},
 		{[]string{"SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "6379", "x", "*"}, "-ERR value is not an integer or out of range\r\n", ""},
 		{[]string{"SENTINEL", "CONFIG", "GET", "ANNOUNCE-*"}, bulks("announce-hostnames", "no", "announce-ip", "10.0.0.1", "announce-port", "0"), ""},
 		{[]string{"SENTINEL", "CONFIG", "SET", "announce-port", "26400"}, "+OK\r\n", "config-set announce-port 26400"},
 		{[]string{"SENTINEL", "CONFIG", "GET"}, "-ERR wrong number of arguments for 'sentinel|config' command\r\n", ""},
-		{[]string{"SENTINEL", "CONFIG", "GET", "a", "b"}, "-ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.\r\n", ""},
+		// Redis 7.2's forms: several names or globs, several pairs at once.
+		{[]string{"SENTINEL", "CONFIG", "GET", "a", "b"}, "*0\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "GET", "announce-port", "*-hostnames", "ANNOUNCE-PORT"},
+			bulks("resolve-hostnames", "no", "announce-hostnames", "no", "announce-port", "0"), ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "10.1.1.1", "Announce-Hostnames", "YES"}, "+OK\r\n",
+			"config-set announce-ip 10.1.1.1 Announce-Hostnames YES"},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "10.1.1.1", "announce-port", "70000"},
+			"-ERR Invalid value '70000' to SENTINEL CONFIG SET 'announce-port'\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "10.1.1.1", "resolve-hostnames", "maybe"},
+			"-ERR Invalid value 'maybe' to SENTINEL CONFIG SET 'resolve-hostnames'\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "a", "ANNOUNCE-IP", "b"},
+			"-ERR Duplicate argument 'ANNOUNCE-IP' to SENTINEL CONFIG SET\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "a", "announce-port"}, "-ERR Missing argument 'announce-port' value\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "a", "bind", "x"}, "-ERR Invalid argument 'bind' to SENTINEL CONFIG SET\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip"},
+			"-ERR Only SENTINEL CONFIG GET <option> [<option> ...] / SET <option> <value> [<option> <value> ...] are supported.\r\n", ""},
 		{[]string{"SENTINEL", "SIMULATE-FAILURE", "help"}, bulks("crash-after-election", "crash-after-promotion"), ""},
 		{[]string{"SENTINEL", "SIMULATE-FAILURE", "bogus"}, "-ERR Unknown failure simulation specified\r\n", ""},
 		{[]string{"SENTINEL", "SIMULATE-FAILURE", "CRASH-AFTER-ELECTION"}, "+OK\r\n", "simulate crash-after-election"},
@@ -329,5 +346,28 @@ func TestInfo(t *testing.T) {
 	c.do("HELLO", "3")
 	if got := c.do("INFO", "sentinel"); got != "$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n" { // bulk, as Redis Sentinel
 		t.Fatalf("RESP3 INFO sentinel: %q", got)
+	}
+}
+
+// The PRIMARY names of Redis 7.2 and Valkey answer as the MASTER ones.
+func TestPrimaryAliases(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.dial(t)
+	for _, p := range [][2][]string{
+		{{"SENTINEL", "PRIMARY", "mymaster"}, {"SENTINEL", "MASTER", "mymaster"}},
+		{{"SENTINEL", "PRIMARIES"}, {"SENTINEL", "MASTERS"}},
+		{{"SENTINEL", "REPLICAS", "mymaster"}, {"SENTINEL", "SLAVES", "mymaster"}},
+	} {
+		// Ages in ms may tick between the two calls: compare the field names
+		// and the values that do not move.
+		a, b := flat(c.do(p[0]...)), flat(c.do(p[1]...))
+		if len(a) != len(b) || len(a) == 0 {
+			t.Fatalf("%v: %d values, %v: %d", p[0], len(a), p[1], len(b))
+		}
+		for i := 0; i < len(a); i += 2 {
+			if a[i] != b[i] || (!strings.HasPrefix(a[i], "last-") && !strings.HasSuffix(a[i], "-time") && a[i] != "info-refresh" && a[i+1] != b[i+1]) {
+				t.Errorf("%v field %d: %s=%s vs %s=%s", p[0], i/2, a[i], a[i+1], b[i], b[i+1])
+			}
+		}
 	}
 }

@@ -29,7 +29,7 @@ type Backend interface {
 	Reset(pattern string) int
 	Failover(name string) error
 	FlushConfig() error
-	ConfigSet(param, value string) error
+	ConfigSet(pairs []string) error // option value ..., each already checked, applied together
 	IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (down bool, leader string, leaderEpoch uint64)
 	SimulateFailure(flags []string) error // "crash-after-election" / "crash-after-promotion"
 	Debug(pairs []string) error           // SENTINEL DEBUG param value ...
