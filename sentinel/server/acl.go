@@ -306,7 +306,7 @@ func (s *Server) cmdACLGetUser(_ *client, r *reply, args []string) {
 	}
 	r.mapLen(6)
 	r.bulk("flags")
-	r.strings(flags)
+	r.set(flags)
 	r.bulk("passwords")
 	r.strings(u.passwords)
 	r.bulk("commands")

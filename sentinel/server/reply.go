@@ -38,6 +38,23 @@ func (r *reply) mapLen(n int) {
 	r.array(2 * n)
 }
 
+// setLen starts a set of n: ~n in RESP3, an array in RESP2.
+func (r *reply) setLen(n int) {
+	if r.resp3 {
+		r.b = appendHeader(r.b, '~', n)
+		return
+	}
+	r.array(n)
+}
+
+// set writes a set of bulk strings.
+func (r *reply) set(ss []string) {
+	r.setLen(len(ss))
+	for _, s := range ss {
+		r.bulk(s)
+	}
+}
+
 // push starts an out-of-band message: >n in RESP3, an array in RESP2.
 func (r *reply) push(n int) {
 	if r.resp3 {

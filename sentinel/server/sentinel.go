@@ -213,10 +213,6 @@ func configOption(name string) int {
 // several of each as Redis 7.2 takes them. SET checks every pair before the
 // Backend applies any, so a bad pair changes nothing.
 func (s *Server) cmdSentinelConfig(_ *client, r *reply, args []string) {
-	if len(args) < 4 {
-		r.err("ERR wrong number of arguments for 'sentinel|config' command")
-		return
-	}
 	switch op := strings.ToLower(args[2]); {
 	case op == "set" && len(args) >= 5:
 		seen := make([]bool, len(configOptions))
@@ -241,7 +237,7 @@ func (s *Server) cmdSentinelConfig(_ *client, r *reply, args []string) {
 			seen[o] = true
 		}
 		s.backendResult(r, s.opts.Backend.ConfigSet(pairs))
-	case op == "get":
+	case op == "get" && len(args) >= 4:
 		st := s.opts.Backend.Snapshot().Settings
 		var out []kv
 		for _, o := range configOptions {
@@ -326,7 +322,7 @@ func (s *Server) cmdInfoCache(_ *client, r *reply, args []string) {
 			r.nullBulk()
 			return
 		}
-		r.verbatim(in.InfoText)
+		r.bulk(in.InfoText) // a bulk string even under RESP3, as Redis
 	}
 	for _, m := range found {
 		r.bulk(m.Name)

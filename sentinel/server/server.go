@@ -234,7 +234,7 @@ func (s *Server) readLoop(c *client) {
 		args, err := rr.next(!s.authRequired(c))
 		s.stats.inBytes.Add(rr.bytes - counted)
 		counted = rr.bytes
-		c.inBuffered.Store(int64(rr.br.Buffered()))
+		c.bufferedIn(rr.br.Buffered())
 		if err != nil {
 			var pe protocolError
 			if errors.As(err, &pe) {

@@ -1,0 +1,469 @@
+package e2e
+
+import (
+	"fmt"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed877ff415/sentinel/internal/cluster"
+)
+
+// compatAllowed are the known, deliberate differences from Redis Sentinel
+// 7.0.15, each naming the steps it covers. An allowed step's differences are
+// logged, not failed; an entry none of whose steps differs any more fails,
+// so the list only shrinks.
+var compatAllowed = []struct {
+	steps []string
+	why   string
+}{
+	{[]string{"INFO", "INFO default", "INFO all", "INFO everything", "INFO sentinel", "INFO server sentinel replication", "INFO cpu all"},
+		"sentinel_total_tilt, from Redis 8 and Valkey 8.1, which exporters read"},
+	{[]string{"CLIENT LIST", "CLIENT INFO"},
+		"lib-name and lib-ver at the end of the line, from Redis 7.2: we take CLIENT SETINFO, which 7.2 clients send"},
+	{[]string{"SENTINEL CONFIG GET", "SENTINEL CONFIG FOO x"},
+		"usage error names Redis 7.2's forms with several options, which we take"},
+	{[]string{"SENTINEL HELP", "CLIENT HELP"}, "help texts: Redis' layout, our wording"},
+	{[]string{"COMMAND", "COMMAND INFO ping", "COMMAND INFO sentinel", "COMMAND DOCS ping", "COMMAND LIST", "ACL CAT connection"},
+		"TODO(lead): the command table has Redis' names, arities, groups and summaries, not its flags, ACL " +
+			"categories, tips, doc fields or its hash-table order"},
+}
+
+// allowedWhy returns why a step's differences are allowed, if they are.
+func allowedWhy(step string) (int, bool) {
+	for i, a := range compatAllowed {
+		if slices.Contains(a.steps, step) {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// cmpMode says how much of two replies must agree. Types always must, and
+// so must aggregate lengths and the names of fields.
+type cmpMode int
+
+const (
+	exact      cmpMode = iota // every value, after normalisation
+	fields                    // the values of the agree keys; the others by type
+	infoText                  // INFO text: sections and field names in order, agree values
+	clientText                // CLIENT LIST/INFO text: field names in order, agree values
+	unordered                 // fields, with the top-level elements in any order (Redis' hash order)
+)
+
+// compatStep is one request of the script, sent to both sentinels.
+type compatStep struct {
+	name  string   // defaults to the command line
+	args  []string // a command, or
+	raw   string   // bytes sent as they are, answered by n replies
+	n     int
+	mode  cmpMode
+	agree []string
+}
+
+func (st compatStep) label() string {
+	if st.name != "" {
+		return st.name
+	}
+	return strings.Join(st.args, " ")
+}
+
+// TestCompatWithRedisSentinel is the proof of "drop-in": one master and one
+// replica are watched by a Debian redis-sentinel and by ours (each sees the
+// other as its peer), and the same script of requests, over RESP2 and then
+// RESP3, must get the same replies from both: same types, same shapes, same
+// field names in the same order, and the same values wherever the two must
+// agree. Ports, run ids and ages, which legitimately differ, are normalised
+// or compared by type only.
+func TestCompatWithRedisSentinel(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("redis-sentinel"); err != nil {
+		t.Skipf("redis-sentinel not installed: %v", err)
+	}
+	o := cluster.Options{Replicas: 1, Sentinels: 2, Quorum: 2, DownAfter: 5 * time.Second, FailoverTimeout: 60 * time.Second}
+	g := startGroupWithConf(t, 90*time.Second, o, func(i int) string {
+		if i == 0 {
+			return cluster.DefaultSentinelCommand
+		}
+		return ""
+	}, nil)
+	theirs, ours := g.topo.Sentinels[0], g.topo.Sentinels[1]
+	norm := [2]*strings.Replacer{
+		normaliser(theirs.Port, g.ids[0], ours.Port, g.ids[1]),
+		normaliser(ours.Port, g.ids[1], theirs.Port, g.ids[0]),
+	}
+	script := compatScript(g.topo.Master.Port, g.topo.Replicas[0].Port)
+	used := map[int]bool{}
+	for _, proto := range []string{"2", "3"} {
+		conns := [2]*respConn{}
+		for i, s := range []*cluster.Sentinel{theirs, ours} {
+			c, err := dialRESP(s.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.close()
+			conns[i] = c
+			if _, err := c.roundTrip(encodeRESP("HELLO", proto), 1); err != nil {
+				t.Fatalf("HELLO %s: %v", proto, err)
+			}
+		}
+		for _, st := range script {
+			raw, n := st.raw, st.n
+			if st.args != nil {
+				raw, n = encodeRESP(st.args...), 1
+			}
+			var replies [2][]respValue
+			for i, c := range conns {
+				r, err := c.roundTrip(raw, n)
+				if err != nil {
+					t.Fatalf("RESP%s %s: sentinel %d: %v (got %v)", proto, st.label(), i, err, r)
+				}
+				replies[i] = normalise(r, norm[i])
+			}
+			var diffs []string
+			for k := range replies[0] {
+				diffs = append(diffs, diffReplies(fmt.Sprintf("reply %d", k), replies[0][k], replies[1][k], st)...)
+			}
+			entry, allowed := allowedWhy(st.label())
+			switch {
+			case len(diffs) > 0 && allowed:
+				used[entry] = true
+				t.Logf("RESP%s %s: allowed (%s): %s", proto, st.label(), compatAllowed[entry].why, strings.Join(diffs, "; "))
+			case len(diffs) > 0:
+				t.Errorf("RESP%s %s:\n  %s\n  redis-sentinel: %v\n  ours:           %v", proto, st.label(),
+					strings.Join(diffs, "\n  "), replies[0], replies[1])
+			}
+		}
+	}
+	for i, a := range compatAllowed {
+		if !used[i] {
+			t.Errorf("allow-list entry %q: no difference any more, remove it", a.why)
+		}
+	}
+}
+
+// normaliser rewrites one sentinel's own and its peer's port and id to
+// placeholders, so that the two sentinels' replies can be compared.
+func normaliser(selfPort int, selfID string, peerPort int, peerID string) *strings.Replacer {
+	sp, pp := strconv.Itoa(selfPort), strconv.Itoa(peerPort)
+	return strings.NewReplacer(selfID, "<self-id>", peerID, "<peer-id>",
+		":"+sp, ":<self-port>", ":"+pp, ":<peer-port>", "="+sp, "=<self-port>", "="+pp, "=<peer-port>")
+}
+
+func normalise(vs []respValue, r *strings.Replacer) []respValue {
+	out := make([]respValue, len(vs))
+	for i, v := range vs {
+		out[i] = normaliseValue(v, r)
+	}
+	return out
+}
+
+func normaliseValue(v respValue, r *strings.Replacer) respValue {
+	v.text = r.Replace(v.text)
+	if v.elems == nil {
+		return v
+	}
+	elems := make([]respValue, len(v.elems))
+	for i, e := range v.elems {
+		elems[i] = normaliseValue(e, r)
+	}
+	// A bare port is a whole value: replace it only as one.
+	for i := range elems {
+		if elems[i].elems == nil {
+			elems[i].text = wholePort(elems[i].text, r)
+		}
+	}
+	v.elems = elems
+	return v
+}
+
+// wholePort maps a value that is exactly a normalised port to its
+// placeholder (the replacer only knows ports after ':' or '=').
+func wholePort(s string, r *strings.Replacer) string {
+	if _, err := strconv.Atoi(s); err != nil {
+		return s
+	}
+	if p := r.Replace(":" + s); p != ":"+s {
+		return p[1:]
+	}
+	return s
+}
+
+// isPairs tells whether v is a field map: a RESP3 map, or in RESP2 a
+// non-empty flat array of bulk strings of even length whose keys look like
+// field names.
+func isPairs(v respValue) bool {
+	if v.typ == '%' {
+		return true
+	}
+	if v.typ != '*' || len(v.elems) == 0 || len(v.elems)%2 != 0 {
+		return false
+	}
+	for i, e := range v.elems {
+		if e.elems != nil || (i%2 == 0 && (e.typ != '$' || !looksLikeName(e.text))) {
+			return false
+		}
+	}
+	return true
+}
+
+func looksLikeName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func diffReplies(path string, a, b respValue, st compatStep) []string {
+	if st.mode == unordered && a.typ == b.typ && (a.typ == '~' || allAggregates(a.elems) || path == "reply 0") {
+		a.elems, b.elems = sortedElems(a.elems), sortedElems(b.elems)
+	}
+	if a.typ != b.typ {
+		return []string{fmt.Sprintf("%s: type %c vs %c (%v vs %v)", path, a.typ, b.typ, a, b)}
+	}
+	switch {
+	case a.elems != nil && st.mode == fields && isPairs(a) && isPairs(b):
+		return diffPairs(path, a, b, st)
+	case a.elems != nil:
+		if len(a.elems) != len(b.elems) {
+			return []string{fmt.Sprintf("%s: %d elements vs %d (%v vs %v)", path, len(a.elems), len(b.elems), a, b)}
+		}
+		var out []string
+		for i := range a.elems {
+			out = append(out, diffReplies(fmt.Sprintf("%s[%d]", path, i), a.elems[i], b.elems[i], st)...)
+		}
+		return out
+	case st.mode == infoText:
+		return diffText(path, a.text, b.text, "\r\n", ":", st)
+	case st.mode == clientText:
+		return diffText(path, a.text, b.text, "\n", "=", st)
+	case (st.mode == exact || st.mode == unordered) && a.text != b.text:
+		return []string{fmt.Sprintf("%s: %c%q vs %q", path, a.typ, a.text, b.text)}
+	}
+	return nil
+}
+
+func allAggregates(es []respValue) bool {
+	for _, e := range es {
+		if e.elems == nil {
+			return false
+		}
+	}
+	return len(es) > 0
+}
+
+// sortedElems orders elements by their name: an aggregate's first element
+// (a COMMAND entry) or the value itself.
+func sortedElems(es []respValue) []respValue {
+	key := func(v respValue) string {
+		if len(v.elems) > 0 {
+			return v.elems[0].text
+		}
+		return v.text
+	}
+	out := slices.Clone(es)
+	slices.SortFunc(out, func(x, y respValue) int { return strings.Compare(key(x), key(y)) })
+	return out
+}
+
+func diffPairs(path string, a, b respValue, st compatStep) []string {
+	keys := func(v respValue) []string {
+		var ks []string
+		for i := 0; i < len(v.elems); i += 2 {
+			ks = append(ks, v.elems[i].text)
+		}
+		return ks
+	}
+	ka, kb := keys(a), keys(b)
+	if !slices.Equal(ka, kb) {
+		return []string{fmt.Sprintf("%s: fields %v vs %v", path, ka, kb)}
+	}
+	var out []string
+	for i := 0; i < len(a.elems); i += 2 {
+		sub := st
+		if !slices.Contains(st.agree, ka[i/2]) {
+			sub.mode = fields
+		} else {
+			sub.mode = exact
+		}
+		va, vb := a.elems[i+1], b.elems[i+1]
+		if sub.mode == fields && va.elems == nil {
+			if va.typ != vb.typ {
+				out = append(out, fmt.Sprintf("%s.%s: type %c vs %c", path, ka[i/2], va.typ, vb.typ))
+			}
+			continue
+		}
+		out = append(out, diffReplies(path+"."+ka[i/2], va, vb, sub)...)
+	}
+	return out
+}
+
+// diffText compares INFO-like text: lines split by sep, "key<kv>value"
+// fields (CLIENT lines hold several, space-separated). Names must agree in
+// order; values only for the agree keys.
+func diffText(path, a, b, sep, kvSep string, st compatStep) []string {
+	parse := func(s string) (names []string, vals map[string]string) {
+		vals = map[string]string{}
+		for l := range strings.SplitSeq(s, sep) {
+			if l == "" {
+				continue
+			}
+			if strings.HasPrefix(l, "#") {
+				names = append(names, l)
+				continue
+			}
+			for f := range strings.FieldsSeq(l) {
+				k, v, _ := strings.Cut(f, kvSep)
+				if kvSep == ":" {
+					k, v, _ = strings.Cut(l, kvSep)
+				}
+				names = append(names, k)
+				vals[k] = v
+				if kvSep == ":" {
+					break
+				}
+			}
+			if kvSep == "=" {
+				break // CLIENT LIST: the first line stands for all
+			}
+		}
+		return names, vals
+	}
+	na, va := parse(a)
+	nb, vb := parse(b)
+	var out []string
+	if !slices.Equal(na, nb) {
+		out = append(out, fmt.Sprintf("%s: text fields differ:\n    only redis-sentinel: %v\n    only ours: %v\n    redis-sentinel: %v\n    ours:           %v",
+			path, minus(na, nb), minus(nb, na), na, nb))
+	}
+	for _, k := range st.agree {
+		if va[k] != vb[k] {
+			out = append(out, fmt.Sprintf("%s: %s=%q vs %q", path, k, va[k], vb[k]))
+		}
+	}
+	return out
+}
+
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var (
+	instanceAgree = []string{"name", "ip", "port", "runid", "flags", "role-reported", "config-epoch", "num-slaves",
+		"num-other-sentinels", "quorum", "failover-timeout", "parallel-syncs", "down-after-milliseconds",
+		"master-link-status", "master-host", "master-port", "slave-priority", "replica-announced", "voted-leader",
+		"voted-leader-epoch"}
+	infoAgree = []string{"redis_version", "redis_git_sha1", "redis_git_dirty", "redis_mode", "os", "arch_bits",
+		"monotonic_clock", "multiplexing_api", "process_supervised", "tcp_port", "configured_hz", "io_threads_active",
+		"cluster_connections", "maxclients", "blocked_clients", "tracking_clients", "clients_in_timeout_table",
+		"sentinel_masters", "sentinel_tilt", "sentinel_tilt_since_seconds", "sentinel_running_scripts",
+		"sentinel_scripts_queue_length", "sentinel_simulate_failure_flags", "master0", "master1"}
+	clientAgree = []string{"name", "db", "sub", "psub", "ssub", "multi", "cmd", "user", "redir", "resp"}
+)
+
+// compatScript covers every SENTINEL subcommand of Redis 7.0, INFO with
+// each section, ROLE, CLIENT, COMMAND, HELLO, ACL, CONFIG, inline and
+// pipelined framing, and the error paths. It never fails over or resets
+// the watched master, so both sentinels stay in the same state throughout.
+func compatScript(masterPort, replicaPort int) []compatStep {
+	mp, rp := strconv.Itoa(masterPort), strconv.Itoa(replicaPort)
+	cmd := func(args ...string) compatStep { return compatStep{args: args} }
+	withMode := func(m cmpMode, agree []string, args ...string) compatStep {
+		return compatStep{args: args, mode: m, agree: agree}
+	}
+	steps := []compatStep{
+		cmd("PING"), cmd("PING", "hello"), cmd("PING", "a", "b"),
+		{name: "inline PING", raw: "PING\r\n", n: 1},
+		{name: "inline PING + empty line", raw: "PING\r\n\n", n: 1},
+		{name: "inline LF only", raw: "PING x\n", n: 1},
+		{name: "pipelined mix", raw: encodeRESP("PING", "a") + "PING b\r\n" + encodeRESP("SENTINEL", "MYID") + "PING\n", n: 4, mode: fields},
+		{name: "empty multibulk", raw: "*0\r\n" + encodeRESP("PING"), n: 1},
+		cmd("GET", "foo"), cmd("CONFIG", "GET", "port"), cmd("ECHO", "x"), cmd("AUTH", "pw"), cmd("AUTH", "u", "p"),
+
+		withMode(fields, instanceAgree, "SENTINEL", "MASTERS"),
+		withMode(fields, instanceAgree, "SENTINEL", "MASTER", "mymaster"),
+		cmd("SENTINEL", "MASTER", "nope"), cmd("SENTINEL", "MASTER"),
+		withMode(fields, instanceAgree, "SENTINEL", "REPLICAS", "mymaster"),
+		withMode(fields, instanceAgree, "SENTINEL", "SLAVES", "mymaster"),
+		cmd("SENTINEL", "REPLICAS", "nope"),
+		withMode(fields, instanceAgree, "SENTINEL", "SENTINELS", "mymaster"),
+		cmd("SENTINEL", "SENTINELS", "nope"),
+		cmd("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"), cmd("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nope"),
+		cmd("SENTINEL", "CKQUORUM", "mymaster"), cmd("SENTINEL", "CKQUORUM", "nope"),
+		cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", mp, "0", "*"),
+		cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "port", "0", "*"),
+		cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", mp, "x", "*"),
+		cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", mp),
+		cmd("SENTINEL", "CONFIG", "GET", "*"), cmd("SENTINEL", "CONFIG", "GET", "announce-*"),
+		cmd("SENTINEL", "CONFIG", "GET", "nothing"),
+		cmd("SENTINEL", "CONFIG", "SET", "announce-port", "0"), cmd("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "no"),
+		cmd("SENTINEL", "CONFIG", "SET", "bogus", "1"), cmd("SENTINEL", "CONFIG", "SET", "announce-port", "x"),
+		cmd("SENTINEL", "CONFIG", "SET", "announce-hostnames", "maybe"),
+		cmd("SENTINEL", "CONFIG", "GET"), cmd("SENTINEL", "CONFIG", "FOO", "x"),
+		withMode(fields, nil, "SENTINEL", "DEBUG"),
+		cmd("SENTINEL", "DEBUG", "info-period", "10000"), cmd("SENTINEL", "DEBUG", "bogus", "1"),
+		cmd("SENTINEL", "DEBUG", "ping-period", "x"),
+		withMode(fields, nil, "SENTINEL", "INFO-CACHE", "mymaster"), cmd("SENTINEL", "INFO-CACHE", "nope"),
+		withMode(fields, nil, "SENTINEL", "MYID"),
+		cmd("SENTINEL", "PENDING-SCRIPTS"),
+		cmd("SENTINEL", "SET", "mymaster", "quorum", "2"), cmd("SENTINEL", "SET", "mymaster", "parallel-syncs", "1", "quorum", "2"),
+		cmd("SENTINEL", "SET", "nope", "quorum", "1"), cmd("SENTINEL", "SET", "mymaster", "bogus", "1"),
+		cmd("SENTINEL", "SET", "mymaster", "quorum", "x"), cmd("SENTINEL", "SET", "mymaster", "quorum"),
+		cmd("SENTINEL", "SET", "mymaster", "down-after-milliseconds", "-1"),
+		cmd("SENTINEL", "RESET", "nomatch*"), cmd("SENTINEL", "FLUSHCONFIG"),
+		cmd("SENTINEL", "FAILOVER", "nope"),
+		cmd("SENTINEL", "MONITOR", "m2", "127.0.0.1", rp, "1"), cmd("SENTINEL", "REMOVE", "m2"),
+		cmd("SENTINEL", "MONITOR", "mymaster", "127.0.0.1", mp, "1"),
+		cmd("SENTINEL", "MONITOR", "m3", "127.0.0.1", "port", "1"), cmd("SENTINEL", "MONITOR", "m3", "127.0.0.1", mp, "0"),
+		cmd("SENTINEL", "MONITOR", "m3", "127.0.0.1", mp, "q"), cmd("SENTINEL", "MONITOR", "m3"),
+		cmd("SENTINEL", "REMOVE", "nope"),
+		cmd("SENTINEL", "SIMULATE-FAILURE", "help"), cmd("SENTINEL", "SIMULATE-FAILURE", "bogus"),
+		withMode(fields, nil, "SENTINEL", "HELP"),
+		cmd("SENTINEL"), cmd("SENTINEL", "BOGUS"), cmd("SENTINEL", "MYID", "extra"),
+
+		withMode(infoText, infoAgree, "INFO"),
+	}
+	for _, sec := range [][]string{{"default"}, {"all"}, {"everything"}, {"server"}, {"clients"}, {"stats"}, {"cpu"},
+		{"sentinel"}, {"server", "sentinel", "replication"}, {"cpu", "all"}, {"keyspace"}, {"bogus"}} {
+		steps = append(steps, withMode(infoText, infoAgree, append([]string{"INFO"}, sec...)...))
+	}
+	steps = append(steps,
+		cmd("ROLE"), cmd("ROLE", "x"),
+
+		withMode(clientText, clientAgree, "CLIENT", "LIST"), withMode(clientText, clientAgree, "CLIENT", "INFO"),
+		withMode(fields, nil, "CLIENT", "ID"),
+		cmd("CLIENT", "GETNAME"), cmd("CLIENT", "SETNAME", "compat"), cmd("CLIENT", "GETNAME"),
+		cmd("CLIENT", "SETNAME", "a b"), cmd("CLIENT", "KILL", "1.2.3.4:5"), cmd("CLIENT", "KILL", "ID", "999999"),
+		cmd("CLIENT", "KILL", "bogus", "x"), cmd("CLIENT", "BOGUS"), cmd("CLIENT"),
+		withMode(fields, nil, "CLIENT", "HELP"),
+
+		cmd("COMMAND", "COUNT"), withMode(unordered, nil, "COMMAND", "INFO", "ping"), cmd("COMMAND", "INFO", "nope"),
+		withMode(unordered, nil, "COMMAND", "INFO", "sentinel"), cmd("COMMAND", "DOCS", "ping"), cmd("COMMAND", "BOGUS"),
+		withMode(unordered, nil, "COMMAND", "LIST"), cmd("COMMAND", "GETKEYS", "ping"),
+		cmd("COMMAND", "GETKEYS", "ping", "x"), cmd("COMMAND", "GETKEYS", "nope", "x"),
+		withMode(unordered, nil, "COMMAND"),
+
+		cmd("HELLO", "4"), cmd("HELLO", "x"), cmd("HELLO", "2", "bogus"),
+		cmd("ACL", "WHOAMI"), withMode(unordered, nil, "ACL", "CAT"), withMode(unordered, nil, "ACL", "CAT", "connection"), cmd("ACL", "USERS"),
+		cmd("ACL", "LIST"), cmd("ACL", "GETUSER", "default"), cmd("ACL", "GETUSER", "nope"), cmd("ACL", "BOGUS"),
+		cmd("ACL"),
+
+		cmd("PUBLISH", "foo", "bar"),
+		cmd("SUBSCRIBE", "compat-x"), cmd("PING"), cmd("UNSUBSCRIBE", "compat-x"),
+	)
+	return steps
+}
