@@ -378,6 +378,9 @@ func (s *Server) cmdACLCat(_ *client, r *reply, args []string) {
 
 // categoriesOf derives a command's ACL categories from its group.
 func categoriesOf(c *command) []string {
+	if m, ok := commandMeta[c.fullName()]; ok {
+		return m.categories
+	}
 	switch c.group {
 	case "pubsub":
 		return []string{"pubsub", "slow"}

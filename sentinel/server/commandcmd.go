@@ -122,12 +122,15 @@ func commandInfo(r *reply, c *command) {
 	r.array(10)
 	r.bulk(c.fullName())
 	r.int(int64(c.arity))
-	var flags []string
-	if c.flags&flagNoAuth != 0 {
-		flags = append(flags, "noauth")
-	}
-	if c.flags&flagPubsub != 0 {
-		flags = append(flags, "pubsub")
+	meta, known := commandMeta[c.fullName()]
+	flags := meta.flags
+	if !known {
+		if c.flags&flagNoAuth != 0 {
+			flags = append(flags, "noauth")
+		}
+		if c.flags&flagPubsub != 0 {
+			flags = append(flags, "pubsub")
+		}
 	}
 	r.setLen(len(flags))
 	for _, f := range flags {
@@ -141,7 +144,7 @@ func commandInfo(r *reply, c *command) {
 	for _, cat := range cats {
 		r.status("@" + cat)
 	}
-	r.setLen(0) // tips
+	r.set(meta.tips)
 	r.setLen(0) // key specs: a set in Redis 7.0, as are absent subcommands
 	var subs []*command
 	for _, sub := range c.subs {
