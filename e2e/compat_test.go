@@ -158,26 +158,26 @@ func dropTextFields(vs []respValue, names []string) ([]respValue, bool) {
 	dropped := false
 	out := slices.Clone(vs)
 	for i, v := range out {
-		if v.elems != nil {
+		if v.Elems != nil {
 			continue
 		}
 		for _, n := range names {
 			for _, pat := range []string{"\r\n" + n + ":", " " + n + "="} {
 				for {
-					at := strings.Index(v.text, pat)
+					at := strings.Index(v.Text, pat)
 					if at < 0 {
 						break
 					}
 					end := at + len(pat)
-					next := strings.IndexAny(v.text[end:], " \r\n")
+					next := strings.IndexAny(v.Text[end:], " \r\n")
 					if next < 0 {
-						next = len(v.text) - end
+						next = len(v.Text) - end
 					}
 					if pat[0] == '\r' {
 						next += 2 // the line's own CRLF, after the value
 						at += 2
 					}
-					v.text = v.text[:at] + v.text[min(end+next, len(v.text)):]
+					v.Text = v.Text[:at] + v.Text[min(end+next, len(v.Text)):]
 					dropped = true
 				}
 			}
@@ -204,21 +204,21 @@ func normalise(vs []respValue, r *strings.Replacer) []respValue {
 }
 
 func normaliseValue(v respValue, r *strings.Replacer) respValue {
-	v.text = r.Replace(v.text)
-	if v.elems == nil {
+	v.Text = r.Replace(v.Text)
+	if v.Elems == nil {
 		return v
 	}
-	elems := make([]respValue, len(v.elems))
-	for i, e := range v.elems {
+	elems := make([]respValue, len(v.Elems))
+	for i, e := range v.Elems {
 		elems[i] = normaliseValue(e, r)
 	}
 	// A bare port is a whole value: replace it only as one.
 	for i := range elems {
-		if elems[i].elems == nil {
-			elems[i].text = wholePort(elems[i].text, r)
+		if elems[i].Elems == nil {
+			elems[i].Text = wholePort(elems[i].Text, r)
 		}
 	}
-	v.elems = elems
+	v.Elems = elems
 	return v
 }
 
@@ -238,14 +238,14 @@ func wholePort(s string, r *strings.Replacer) string {
 // non-empty flat array of bulk strings of even length whose keys look like
 // field names.
 func isPairs(v respValue) bool {
-	if v.typ == '%' {
+	if v.Type == '%' {
 		return true
 	}
-	if v.typ != '*' || len(v.elems) == 0 || len(v.elems)%2 != 0 {
+	if v.Type != '*' || len(v.Elems) == 0 || len(v.Elems)%2 != 0 {
 		return false
 	}
-	for i, e := range v.elems {
-		if e.elems != nil || (i%2 == 0 && (e.typ != '$' || !looksLikeName(e.text))) {
+	for i, e := range v.Elems {
+		if e.Elems != nil || (i%2 == 0 && (e.Type != '$' || !looksLikeName(e.Text))) {
 			return false
 		}
 	}
@@ -265,37 +265,37 @@ func looksLikeName(s string) bool {
 }
 
 func diffReplies(path string, a, b respValue, st compatStep) []string {
-	if st.mode == unordered && a.typ == b.typ && (a.typ == '~' || allAggregates(a.elems) || path == "reply 0") {
-		a.elems, b.elems = sortedElems(a.elems), sortedElems(b.elems)
+	if st.mode == unordered && a.Type == b.Type && (a.Type == '~' || allAggregates(a.Elems) || path == "reply 0") {
+		a.Elems, b.Elems = sortedElems(a.Elems), sortedElems(b.Elems)
 	}
-	if a.typ != b.typ {
-		return []string{fmt.Sprintf("%s: type %c vs %c (%v vs %v)", path, a.typ, b.typ, a, b)}
+	if a.Type != b.Type {
+		return []string{fmt.Sprintf("%s: type %c vs %c (%v vs %v)", path, a.Type, b.Type, a, b)}
 	}
 	switch {
-	case a.elems != nil && st.mode == fields && isPairs(a) && isPairs(b):
+	case a.Elems != nil && st.mode == fields && isPairs(a) && isPairs(b):
 		return diffPairs(path, a, b, st)
-	case a.elems != nil:
-		if len(a.elems) != len(b.elems) {
-			return []string{fmt.Sprintf("%s: %d elements vs %d (%v vs %v)", path, len(a.elems), len(b.elems), a, b)}
+	case a.Elems != nil:
+		if len(a.Elems) != len(b.Elems) {
+			return []string{fmt.Sprintf("%s: %d elements vs %d (%v vs %v)", path, len(a.Elems), len(b.Elems), a, b)}
 		}
 		var out []string
-		for i := range a.elems {
-			out = append(out, diffReplies(fmt.Sprintf("%s[%d]", path, i), a.elems[i], b.elems[i], st)...)
+		for i := range a.Elems {
+			out = append(out, diffReplies(fmt.Sprintf("%s[%d]", path, i), a.Elems[i], b.Elems[i], st)...)
 		}
 		return out
 	case st.mode == infoText:
-		return diffText(path, a.text, b.text, "\r\n", ":", st)
+		return diffText(path, a.Text, b.Text, "\r\n", ":", st)
 	case st.mode == clientText:
-		return diffText(path, a.text, b.text, "\n", "=", st)
-	case (st.mode == exact || st.mode == unordered) && a.text != b.text:
-		return []string{fmt.Sprintf("%s: %c%q vs %q", path, a.typ, a.text, b.text)}
+		return diffText(path, a.Text, b.Text, "\n", "=", st)
+	case (st.mode == exact || st.mode == unordered) && a.Text != b.Text:
+		return []string{fmt.Sprintf("%s: %c%q vs %q", path, a.Type, a.Text, b.Text)}
 	}
 	return nil
 }
 
 func allAggregates(es []respValue) bool {
 	for _, e := range es {
-		if e.elems == nil {
+		if e.Elems == nil {
 			return false
 		}
 	}
@@ -306,10 +306,10 @@ func allAggregates(es []respValue) bool {
 // (a COMMAND entry) or the value itself.
 func sortedElems(es []respValue) []respValue {
 	key := func(v respValue) string {
-		if len(v.elems) > 0 {
-			return v.elems[0].text
+		if len(v.Elems) > 0 {
+			return v.Elems[0].Text
 		}
-		return v.text
+		return v.Text
 	}
 	out := slices.Clone(es)
 	slices.SortFunc(out, func(x, y respValue) int { return strings.Compare(key(x), key(y)) })
@@ -319,8 +319,8 @@ func sortedElems(es []respValue) []respValue {
 func diffPairs(path string, a, b respValue, st compatStep) []string {
 	keys := func(v respValue) []string {
 		var ks []string
-		for i := 0; i < len(v.elems); i += 2 {
-			ks = append(ks, v.elems[i].text)
+		for i := 0; i < len(v.Elems); i += 2 {
+			ks = append(ks, v.Elems[i].Text)
 		}
 		return ks
 	}
@@ -329,17 +329,17 @@ func diffPairs(path string, a, b respValue, st compatStep) []string {
 		return []string{fmt.Sprintf("%s: fields %v vs %v", path, ka, kb)}
 	}
 	var out []string
-	for i := 0; i < len(a.elems); i += 2 {
+	for i := 0; i < len(a.Elems); i += 2 {
 		sub := st
 		if !slices.Contains(st.agree, ka[i/2]) {
 			sub.mode = fields
 		} else {
 			sub.mode = exact
 		}
-		va, vb := a.elems[i+1], b.elems[i+1]
-		if sub.mode == fields && va.elems == nil {
-			if va.typ != vb.typ {
-				out = append(out, fmt.Sprintf("%s.%s: type %c vs %c", path, ka[i/2], va.typ, vb.typ))
+		va, vb := a.Elems[i+1], b.Elems[i+1]
+		if sub.mode == fields && va.Elems == nil {
+			if va.Type != vb.Type {
+				out = append(out, fmt.Sprintf("%s.%s: type %c vs %c", path, ka[i/2], va.Type, vb.Type))
 			}
 			continue
 		}
