@@ -162,7 +162,7 @@ func commandInfo(r *reply, c *command) {
 	}
 }
 
-// COMMAND DOCS [name ...]: summary and group, plus subcommands.
+// COMMAND DOCS [name ...]: Redis' documentation of each, subcommands included.
 func (s *Server) cmdCommandDocs(_ *client, r *reply, a []string) {
 	var cmds []*command
 	if len(a) == 2 {
@@ -182,6 +182,10 @@ func (s *Server) cmdCommandDocs(_ *client, r *reply, a []string) {
 }
 
 func commandDoc(r *reply, c *command) {
+	if d := commandDocs()[c.fullName()]; d != nil {
+		writeDoc(r, d)
+		return
+	}
 	var subs []*command
 	for _, sub := range c.subs {
 		if !sub.hidden {
