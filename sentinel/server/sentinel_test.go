@@ -311,7 +311,7 @@ func TestDispatcherErrors(t *testing.T) {
 	if got := c.do("COMMAND", "INFO", "ping", "nope"); !strings.HasPrefix(got, "*2\r\n*10\r\n$4\r\nping\r\n:-1\r\n") || !strings.HasSuffix(got, "$-1\r\n") {
 		t.Fatalf("COMMAND INFO: %q", got)
 	}
-	if got := c.do("COMMAND", "DOCS", "role"); got != "*2\r\n$4\r\nrole\r\n*8\r\n$7\r\nsummary\r\n$61\r\nReturn the role of the instance in the context of replication\r\n" +
+	if got := c.do("COMMAND", "DOCS", "role"); got != "*2\r\n$4\r\nrole\r\n*8\r\n$7\r\nsummary\r\n$61\r\nReturn the role of the instance in the context of replication\r\n"+
 		"$5\r\nsince\r\n$6\r\n2.8.12\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n" {
 		t.Fatalf("COMMAND DOCS: %q", got)
 	}
