@@ -455,6 +455,7 @@ var (
 		"cluster_connections", "maxclients", "blocked_clients", "tracking_clients", "clients_in_timeout_table",
 		"sentinel_masters", "sentinel_tilt", "sentinel_tilt_since_seconds", "sentinel_running_scripts",
 		"sentinel_scripts_queue_length", "sentinel_simulate_failure_flags", "master0", "master1"}
+	helloAgree  = []string{"server", "version", "proto", "mode", "role", "modules"}
 	clientAgree = []string{"name", "db", "sub", "psub", "ssub", "multi", "cmd", "user", "redir", "resp"}
 )
 
@@ -548,6 +549,10 @@ func compatScript(masterPort, replicaPort int) []compatStep {
 
 		cmd("PUBLISH", "foo", "bar"),
 		cmd("SUBSCRIBE", "compat-x"), cmd("PING"), cmd("UNSUBSCRIBE", "compat-x"),
+
+		// Last: they leave the connection in RESP2.
+		withMode(fields, helloAgree, "HELLO"), withMode(fields, helloAgree, "HELLO", "3"),
+		withMode(fields, helloAgree, "HELLO", "2", "SETNAME", "compat2"), cmd("CLIENT", "GETNAME"),
 	)
 	return steps
 }
