@@ -17,9 +17,9 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
-// infoSections are the sections sentinel mode has, in output order
-// (docs/compat.md): Redis Sentinel has no memory, persistence, replication,
-// keyspace or cluster section.
+// infoSections are the sections sentinel mode has, in output order: Redis
+// Sentinel has no memory, persistence, replication, keyspace or cluster
+// section.
 var infoSections = []string{"server", "clients", "stats", "cpu", "sentinel"}
 
 // INFO [section ...]: unknown sections are silently dropped; all, everything
