@@ -82,8 +82,16 @@ func (d *Daemon) FlushConfig() error {
 	return d.exec(true, func(time.Time) error { return nil })
 }
 
-func (d *Daemon) ConfigSet(param, value string) error {
-	return d.exec(true, func(now time.Time) error { return d.state.ConfigSet(now, param, value) })
+// ConfigSet applies pairs the server has checked, in one turn of the loop.
+func (d *Daemon) ConfigSet(pairs []string) error {
+	return d.exec(true, func(now time.Time) error {
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if err := d.state.ConfigSet(now, pairs[i], pairs[i+1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // IsMasterDownByAddr answers a peer; the vote is persisted (apply) before

@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -119,6 +120,10 @@ func Run(ctx context.Context, o Options) error {
 		d.log.Warn().Msg("daemonize yes is ignored: run under a supervisor (systemd) instead")
 	}
 
+	maxClients, err := fitMaxClients(cmp.Or(cfg.MaxClients, server.DefaultMaxClients), d.log)
+	if err != nil {
+		return err
+	}
 	bind := ""
 	if len(cfg.Bind) > 0 {
 		bind = cfg.Bind[0]
@@ -186,7 +191,7 @@ func Run(ctx context.Context, o Options) error {
 
 	d.srv = server.New(server.Options{
 		Listener: mux.Redis(), Backend: d, RequirePass: cfg.RequirePass, Version: Version,
-		ConfigFile: cfg.Path, Shutdown: stop, Log: d.log.With().Str("component", "server").Logger(),
+		ConfigFile: cfg.Path, MaxClients: maxClients, Shutdown: stop, Log: d.log.With().Str("component", "server").Logger(),
 	})
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- d.srv.Serve() }()

@@ -91,6 +91,7 @@ type Config struct {
 	DenyScriptsReconfig bool
 	SentinelUser        string
 	SentinelPass        string
+	MaxClients          int // 0 = Redis' default, 10000
 
 	GossipPort  int      // 0 = same as Port
 	GossipKeys  []string // base64; the first one encrypts

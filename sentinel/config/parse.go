@@ -212,8 +212,7 @@ func (p *parser) generic(line int, text, name string, args []string) {
 		}
 		*dst = v
 	}
-	switch name {
-	case "port":
+	intIn := func(lo, hi int64, msgRange string, dst *int) {
 		if !one() {
 			return
 		}
@@ -221,11 +220,17 @@ func (p *parser) generic(line int, text, name string, args []string) {
 		switch {
 		case err != nil && !errors.Is(err, strconv.ErrRange):
 			p.fail(line, text, name, msgNotInteger)
-		case err != nil || v < 0 || v > 65535:
-			p.fail(line, text, name, msgPortRange)
+		case err != nil || v < lo || v > hi:
+			p.fail(line, text, name, msgRange)
 		default:
-			c.Port = int(v)
+			*dst = int(v)
 		}
+	}
+	switch name {
+	case "port":
+		intIn(0, 65535, msgPortRange, &c.Port)
+	case "maxclients":
+		intIn(1, 1<<31-1, "argument must be between 1 and 2147483647 inclusive", &c.MaxClients)
 	case "bind":
 		if len(args) == 0 {
 			p.fail(line, text, name, msgWrongArgs)

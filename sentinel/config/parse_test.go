@@ -114,6 +114,8 @@ func TestParseMalformedLines(t *testing.T) {
 		{"sentinel notification-webhook mymaster ftp://example.com/x", "sentinel notification-webhook", "Invalid webhook URL: expected an http or https URL."},
 		{"port 70000", "port", "argument must be between 0 and 65535 inclusive"},
 		{"port abc", "port", "argument couldn't be parsed into an integer"},
+		{"maxclients 0", "maxclients", "argument must be between 1 and 2147483647 inclusive"},
+		{"maxclients many", "maxclients", "argument couldn't be parsed into an integer"},
 		{"port 1 2", "port", "wrong number of arguments"},
 		{"logfile", "logfile", "wrong number of arguments"},
 		{"daemonize maybe", "daemonize", "argument must be 'yes' or 'no'"},

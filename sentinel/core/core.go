@@ -81,6 +81,7 @@ type State struct {
 	lastTick  time.Time
 	tilt      bool
 	tiltSince time.Time
+	totalTilt int // times TILT was entered (INFO sentinel_total_tilt)
 	simFlags  int
 
 	gossipPeers map[string]bool // run id -> reachable over gossip

@@ -311,6 +311,9 @@ func TestTiltOnClockJump(t *testing.T) {
 	if out := s.Drain(); !hasEvent(out, "-tilt", "#tilt mode exited") {
 		t.Fatal("TILT never exited")
 	}
+	if n := s.Snapshot(func(string) int { return 0 }).TotalTilt; n != 1 {
+		t.Fatalf("TotalTilt %d after one TILT", n)
+	}
 }
 
 func TestEventsLevels(t *testing.T) {

@@ -17,6 +17,7 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		CurrentEpoch:         s.voter.CurrentEpoch(),
 		Tilt:                 s.tilt,
 		TiltSince:            s.tiltSince,
+		TotalTilt:            s.totalTilt,
 		Timers:               s.opts.Timers,
 		SimulateFailureFlags: s.simFlags,
 		Settings: view.Settings{

@@ -57,6 +57,7 @@ func (s *State) enterTilt() {
 	s.tiltSince = s.now
 	if !s.tilt {
 		s.tilt = true
+		s.totalTilt++
 		s.plainEvent(notify.LevelWarning, "+tilt", "#tilt mode entered", "")
 	}
 }

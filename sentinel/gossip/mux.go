@@ -228,3 +228,7 @@ func (c *peekedConn) Read(p []byte) (int, error) {
 	}
 	return c.Conn.Read(p)
 }
+
+// NetConn returns the underlying connection, as tls.Conn does (the Redis
+// server reports its descriptor in CLIENT LIST).
+func (c *peekedConn) NetConn() net.Conn { return c.Conn }

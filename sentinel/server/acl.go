@@ -199,7 +199,7 @@ func (a *acl) deleteUsers(names []string) (deleted []string, err error) {
 // user. On failure it writes Redis' WRONGPASS error.
 func (s *Server) authenticate(c *client, r *reply, name, pass string) bool {
 	if !s.acl.check(name, pass) {
-		s.log.Warn().Int64("client", c.id).Str("addr", c.addr).Str("user", name).Msg("authentication failed")
+		s.authFailed(c, name)
 		r.err("WRONGPASS invalid username-password pair or user is disabled.")
 		return false
 	}
@@ -306,7 +306,7 @@ func (s *Server) cmdACLGetUser(_ *client, r *reply, args []string) {
 	}
 	r.mapLen(6)
 	r.bulk("flags")
-	r.strings(flags)
+	r.set(flags)
 	r.bulk("passwords")
 	r.strings(u.passwords)
 	r.bulk("commands")
@@ -378,6 +378,9 @@ func (s *Server) cmdACLCat(_ *client, r *reply, args []string) {
 
 // categoriesOf derives a command's ACL categories from its group.
 func categoriesOf(c *command) []string {
+	if m, ok := commandMeta[c.fullName()]; ok {
+		return m.categories
+	}
 	switch c.group {
 	case "pubsub":
 		return []string{"pubsub", "slow"}

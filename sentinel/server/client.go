@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -21,9 +22,12 @@ type client struct {
 	laddr   string
 	created time.Time
 	out     *outbox
+	fd      int // the socket's descriptor, -1 if unknown (CLIENT LIST)
 
 	resp3      atomic.Bool
 	lastActive atomic.Int64 // unix nanoseconds
+	inBuffered atomic.Int64 // request bytes read but not yet parsed (INFO, CLIENT LIST qbuf)
+	inPeak     atomic.Int64 // most request bytes ever buffered (CLIENT LIST rbp)
 
 	mu       sync.Mutex
 	name     string
@@ -34,8 +38,7 @@ type client struct {
 	tracking bool
 
 	// reader
-	batch           []byte // replies held back while more pipelined requests are buffered
-	pipelined       bool   // more requests are already buffered
+	batch           []byte // replies not yet written; flushed before the reader may block
 	authenticated   bool
 	replyOff        bool
 	skipReplies     int // CLIENT REPLY SKIP: replies still to drop, this one included
@@ -51,11 +54,41 @@ func newClient(id int64, nc net.Conn, authenticated bool) *client {
 		laddr:         addrString(nc.LocalAddr()),
 		created:       now,
 		out:           newOutbox(),
+		fd:            connFD(nc),
 		user:          "default",
 		authenticated: authenticated,
 	}
 	c.lastActive.Store(now.UnixNano())
 	return c
+}
+
+// connFD finds the descriptor under nc and the wrappers that expose what
+// they wrap (NetConn, as tls.Conn and the gossip demultiplexer do).
+func connFD(nc net.Conn) int {
+	for {
+		if sc, ok := nc.(syscall.Conn); ok {
+			raw, err := sc.SyscallConn()
+			if err != nil {
+				return -1
+			}
+			fd := -1
+			_ = raw.Control(func(f uintptr) { fd = int(f) })
+			return fd
+		}
+		w, ok := nc.(interface{ NetConn() net.Conn })
+		if !ok {
+			return -1
+		}
+		nc = w.NetConn()
+	}
+}
+
+// bufferedIn records how many request bytes are buffered after a read.
+func (c *client) bufferedIn(n int) {
+	c.inBuffered.Store(int64(n))
+	if int64(n) > c.inPeak.Load() { // only the reader goroutine writes
+		c.inPeak.Store(int64(n))
+	}
 }
 
 func addrString(a net.Addr) string {
@@ -77,7 +110,7 @@ func (c *client) userName() string {
 }
 
 // describe renders one CLIENT LIST line (without the trailing newline), in
-// Redis 7 field order, omitting fields that have no meaning here.
+// Redis 7.0's fields in its order, then Redis 7.2's lib-name and lib-ver.
 func (c *client) describe(s *Server, now time.Time) string {
 	channels, patterns := s.ps.counts(c)
 	c.mu.Lock()
@@ -118,6 +151,7 @@ func (c *client) describe(s *Server, now time.Time) string {
 	field("id", strconv.FormatInt(c.id, 10))
 	field("addr", c.addr)
 	field("laddr", c.laddr)
+	field("fd", itoa(c.fd))
 	field("name", name)
 	field("age", itoa(int(now.Sub(c.created)/time.Second)))
 	field("idle", itoa(int(idle/time.Second)))
@@ -126,8 +160,26 @@ func (c *client) describe(s *Server, now time.Time) string {
 	field("sub", itoa(channels))
 	field("psub", itoa(patterns))
 	field("ssub", "0")
+	// Memory fields as Redis 7.0 has them: the request buffer is a fixed
+	// bufio.Reader (rbs), replies have no static buffer or list (obl, oll),
+	// and no argv or MULTI state is kept between commands.
+	qbuf, omem := int(c.inBuffered.Load()), c.out.pending()
+	events := "r"
+	if omem > 0 {
+		events = "rw"
+	}
 	field("multi", "-1")
-	field("omem", itoa(c.out.pending()))
+	field("qbuf", itoa(qbuf))
+	field("qbuf-free", itoa(readBufferSize-qbuf))
+	field("argv-mem", "0")
+	field("multi-mem", "0")
+	field("rbs", itoa(readBufferSize))
+	field("rbp", strconv.FormatInt(c.inPeak.Load(), 10))
+	field("obl", "0")
+	field("oll", "0")
+	field("omem", itoa(omem))
+	field("tot-mem", itoa(readBufferSize+omem))
+	field("events", events)
 	field("cmd", cmd)
 	field("user", user)
 	field("redir", itoa(redir))

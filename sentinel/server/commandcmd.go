@@ -12,8 +12,8 @@ func commandCommands() []*command {
 			r.int(int64(len(s.topLevel())))
 		}},
 		{name: "docs", arity: -2, summary: "Get documentary information about commands", run: (*Server).cmdCommandDocs},
-		{name: "getkeys", arity: -3, summary: "Extract keys given a full command", run: (*Server).cmdCommandGetKeys},
-		{name: "getkeysandflags", arity: -3, summary: "Extract keys and access flags given a full command", run: (*Server).cmdCommandGetKeys},
+		{name: "getkeys", arity: -4, summary: "Extract keys given a full command", run: (*Server).cmdCommandGetKeys},
+		{name: "getkeysandflags", arity: -4, summary: "Extract keys and access flags given a full command", run: (*Server).cmdCommandGetKeys},
 		{name: "help", arity: 2, summary: "Show helpful text about the different subcommands", run: func(_ *Server, _ *client, r *reply, _ []string) { helpReply(r, "COMMAND", commandHelp) }},
 		{name: "info", arity: -2, summary: "Get array of specific command details", run: (*Server).cmdCommandInfo},
 		{name: "list", arity: -2, summary: "Get an array of command names", run: (*Server).cmdCommandList},
@@ -111,7 +111,7 @@ func (s *Server) cmdCommandInfo(_ *client, r *reply, a []string) {
 		if c := s.findCommand(name); c != nil {
 			commandInfo(r, c)
 		} else {
-			r.nullArray()
+			r.nullBulk() // Redis' null for an unknown name
 		}
 	}
 }
@@ -122,14 +122,17 @@ func commandInfo(r *reply, c *command) {
 	r.array(10)
 	r.bulk(c.fullName())
 	r.int(int64(c.arity))
-	var flags []string
-	if c.flags&flagNoAuth != 0 {
-		flags = append(flags, "noauth")
+	meta, known := commandMeta[c.fullName()]
+	flags := meta.flags
+	if !known {
+		if c.flags&flagNoAuth != 0 {
+			flags = append(flags, "noauth")
+		}
+		if c.flags&flagPubsub != 0 {
+			flags = append(flags, "pubsub")
+		}
 	}
-	if c.flags&flagPubsub != 0 {
-		flags = append(flags, "pubsub")
-	}
-	r.array(len(flags))
+	r.setLen(len(flags))
 	for _, f := range flags {
 		r.status(f)
 	}
@@ -137,17 +140,21 @@ func commandInfo(r *reply, c *command) {
 	r.int(0)
 	r.int(0)
 	cats := categoriesOf(c)
-	r.array(len(cats))
+	r.setLen(len(cats))
 	for _, cat := range cats {
 		r.status("@" + cat)
 	}
-	r.array(0)
-	r.array(0)
+	r.set(meta.tips)
+	r.setLen(0) // key specs: a set in Redis 7.0, as are absent subcommands
 	var subs []*command
 	for _, sub := range c.subs {
 		if !sub.hidden {
 			subs = append(subs, sub)
 		}
+	}
+	if len(subs) == 0 {
+		r.setLen(0)
+		return
 	}
 	r.array(len(subs))
 	for _, sub := range subs {
@@ -155,7 +162,7 @@ func commandInfo(r *reply, c *command) {
 	}
 }
 
-// COMMAND DOCS [name ...]: summary and group, plus subcommands.
+// COMMAND DOCS [name ...]: Redis' documentation of each, subcommands included.
 func (s *Server) cmdCommandDocs(_ *client, r *reply, a []string) {
 	var cmds []*command
 	if len(a) == 2 {
@@ -175,6 +182,10 @@ func (s *Server) cmdCommandDocs(_ *client, r *reply, a []string) {
 }
 
 func commandDoc(r *reply, c *command) {
+	if d := commandDocs()[c.fullName()]; d != nil {
+		writeDoc(r, d)
+		return
+	}
 	var subs []*command
 	for _, sub := range c.subs {
 		if !sub.hidden {

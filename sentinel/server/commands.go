@@ -158,24 +158,31 @@ func (s *Server) exec(c *client, args []string) {
 	s.send(c, r.b)
 }
 
-// send writes a reply from the reader goroutine when nothing else is
-// pending (the common request/reply case), else queues it for the writer.
-// Replies to pipelined requests are gathered and written together.
+// send gathers a reply into the client's batch, written by flush before the
+// reader next waits for the socket. A subscriber's replies go out at once so
+// that they are not overtaken by messages published meanwhile.
 func (s *Server) send(c *client, b []byte) {
-	if c.pipelined && len(c.batch)+len(b) < 64<<10 {
-		c.batch = append(c.batch, b...)
+	c.batch = append(c.batch, b...)
+	if len(c.batch) >= 64<<10 || s.subscribed(c) {
+		s.flush(c)
+	}
+}
+
+// flush writes the batch from the reader goroutine when nothing else is
+// pending (the common request/reply case), else queues it for the writer.
+func (s *Server) flush(c *client) {
+	if len(c.batch) == 0 {
 		return
 	}
-	if len(c.batch) > 0 {
-		b = append(c.batch, b...)
-		c.batch = c.batch[:0]
-	}
+	b := c.batch
+	c.batch = b[:0] // both paths are done with b when they return
 	if !c.out.direct() {
 		c.out.reply(b)
 		return
 	}
 	n, err := c.nc.Write(b)
 	s.stats.outBytes.Add(int64(n))
+	s.stats.writes.Add(1)
 	if err != nil {
 		c.out.kill()
 	}

@@ -271,3 +271,54 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 		t.Fatalf("Publish after Close delivered %d", n)
 	}
 }
+
+// A reply never waits for bytes the client may never send: each case leaves
+// the connection with something (or nothing) still buffered and expects the
+// replies to the complete requests at once; rest then completes the frame.
+func TestRepliesNeverWaitForMoreInput(t *testing.T) {
+	ts := startServer(t, nil)
+	cases := []struct {
+		name, raw string
+		want      []string
+		rest      string
+		restWant  string
+	}{
+		{"inline then empty line", "PING\r\n\n", []string{"+PONG\r\n"}, "PING x\n", "$1\r\nx\r\n"},
+		{"LF only", "PING\n", []string{"+PONG\r\n"}, "\n\nPING x\n", "$1\r\nx\r\n"},
+		{"empty lines then PING", "\n\r\n\nPING\n", []string{"+PONG\r\n"}, "PING x\r\n", "$1\r\nx\r\n"},
+		{"multibulk then empty line", encodeCommand("PING") + "\r\n", []string{"+PONG\r\n"}, encodeCommand("PING", "x"), "$1\r\nx\r\n"},
+		{"pipelined mix", encodeCommand("PING", "a") + "PING b\r\n" + encodeCommand("PING"),
+			[]string{"$1\r\na\r\n", "$1\r\nb\r\n", "+PONG\r\n"}, "PING x\n", "$1\r\nx\r\n"},
+		{"complete then half a multibulk", encodeCommand("PING") + "*2\r\n$4\r\nPI", []string{"+PONG\r\n"}, "NG\r\n$1\r\nx\r\n", "$1\r\nx\r\n"},
+		{"complete then half an inline", "PING\r\nPING ", []string{"+PONG\r\n"}, "x\r\n", "$1\r\nx\r\n"},
+		{"complete then a header only", "PING\n*2\r\n", []string{"+PONG\r\n"}, "$4\r\nPING\r\n$1\r\nx\r\n", "$1\r\nx\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ts.dial(t)
+			c.send(tc.raw)
+			for _, w := range tc.want {
+				if got := c.read(); got != w {
+					t.Fatalf("got %q, want %q", got, w)
+				}
+			}
+			c.send(tc.rest)
+			if got := c.read(); got != tc.restWant {
+				t.Fatalf("after the rest: %q, want %q", got, tc.restWant)
+			}
+		})
+	}
+}
+
+// Replies to requests that arrived together leave in one write.
+func TestPipelinedRepliesShareOneWrite(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.dial(t)
+	c.send(strings.Repeat(encodeCommand("PING"), 50))
+	want := strings.Repeat("+PONG\r\n", 50)
+	buf := make([]byte, 2*len(want))
+	_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.nc.Read(buf); err != nil || string(buf[:n]) != want {
+		t.Fatalf("pipelined, one read: %q %v", buf[:n], err)
+	}
+}

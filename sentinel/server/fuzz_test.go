@@ -20,6 +20,9 @@ func FuzzServerInput(f *testing.F) {
 		"PSUBSCRIBE [\\\r\nPING \"a\\x\"\r\n",
 		"ACL SETUSER default >x\nCLIENT KILL SKIPME no\n",
 		"*2\r\n$4\r\nPING\r\n$3\r\nabcdef\r\n",
+		"PING\r\n\n",
+		"PING\r\n*2\r\n$4\r\nPI",
+		"*5\r\n$8\r\nSENTINEL\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$11\r\nannounce-ip\r\n$1\r\nx\r\nINFO everything\r\nCLIENT LIST\n",
 	} {
 		f.Add([]byte(seed))
 	}

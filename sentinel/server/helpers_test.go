@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/internal/testutil"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -59,8 +61,8 @@ func (f *fakeBackend) Reset(pattern string) int {
 }
 func (f *fakeBackend) Failover(name string) error { return f.record("failover %s", name) }
 func (f *fakeBackend) FlushConfig() error         { return f.record("flushconfig") }
-func (f *fakeBackend) ConfigSet(p, v string) error {
-	return f.record("config-set %s %s", p, v)
+func (f *fakeBackend) ConfigSet(pairs []string) error {
+	return f.record("config-set %s", strings.Join(pairs, " "))
 }
 func (f *fakeBackend) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
 	_ = f.record("is-down %s %d %d %s", ip, port, epoch, runid)
@@ -193,14 +195,7 @@ func (c *testConn) do(args ...string) string {
 	return c.read()
 }
 
-func encodeCommand(args ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	return b.String()
-}
+var encodeCommand = testutil.EncodeCommand
 
 func (c *testConn) read() string {
 	c.t.Helper()
@@ -226,46 +221,8 @@ func isReset(err error) bool {
 
 // readValue reads one RESP2/RESP3 value and returns its exact bytes.
 func readValue(br *bufio.Reader) (string, error) {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return line, err
-	}
-	if len(line) < 3 || line[len(line)-2] != '\r' {
-		return line, fmt.Errorf("bad line %q", line)
-	}
-	body := line[1 : len(line)-2]
-	switch line[0] {
-	case '+', '-', ':', '_', ',', '#', '(':
-		return line, nil
-	case '$', '=', '!':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return line, err
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return line, err
-		}
-		return line + string(buf), nil
-	case '*', '%', '>', '~':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return line, err
-		}
-		if line[0] == '%' {
-			n *= 2
-		}
-		out := line
-		for range n {
-			v, err := readValue(br)
-			out += v
-			if err != nil {
-				return out, err
-			}
-		}
-		return out, nil
-	}
-	return line, fmt.Errorf("unknown type %q", line[0])
+	v, err := testutil.ReadRESP(br)
+	return v.Raw, err
 }
 
 // flat splits a raw aggregate reply into its scalar elements (bulk bodies,
@@ -301,12 +258,6 @@ func flat(raw string) []string {
 	}
 }
 
-// bulks encodes the RESP2 reply a test expects: an array of bulk strings.
-func bulks(items ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(items))
-	for _, it := range items {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(it), it)
-	}
-	return b.String()
-}
+// bulks encodes the RESP2 reply a test expects: an array of bulk strings,
+// which is how a request is encoded too.
+func bulks(items ...string) string { return testutil.EncodeCommand(items...) }

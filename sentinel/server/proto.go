@@ -18,6 +18,7 @@ const (
 	maxLineBytes    = 64 << 10 // inline request or header line, as Redis
 	maxUnauthArgs   = 10       // Redis' limits before authentication
 	maxUnauthBulk   = 16 << 10
+	readBufferSize  = 16 << 10 // per connection, as Redis' initial query buffer
 )
 
 // protocolError is a malformed request: the client gets "-ERR Protocol
@@ -34,7 +35,7 @@ type requestReader struct {
 }
 
 func newRequestReader(r io.Reader) *requestReader {
-	return &requestReader{br: bufio.NewReaderSize(r, 16<<10)}
+	return &requestReader{br: bufio.NewReaderSize(r, readBufferSize)}
 }
 
 // next reads one request. It returns nil args for an empty request, which

@@ -38,6 +38,23 @@ func (r *reply) mapLen(n int) {
 	r.array(2 * n)
 }
 
+// setLen starts a set of n: ~n in RESP3, an array in RESP2.
+func (r *reply) setLen(n int) {
+	if r.resp3 {
+		r.b = appendHeader(r.b, '~', n)
+		return
+	}
+	r.array(n)
+}
+
+// set writes a set of bulk strings.
+func (r *reply) set(ss []string) {
+	r.setLen(len(ss))
+	for _, s := range ss {
+		r.bulk(s)
+	}
+}
+
 // push starts an out-of-band message: >n in RESP3, an array in RESP2.
 func (r *reply) push(n int) {
 	if r.resp3 {
@@ -64,7 +81,7 @@ func (r *reply) nullArray() {
 	r.b = append(r.b, "*-1\r\n"...)
 }
 
-// verbatim is how Redis returns INFO and CLIENT LIST text: "=" with a "txt:"
+// verbatim is how Redis returns CLIENT LIST and CLIENT INFO text: "=" with a "txt:"
 // prefix in RESP3, a bulk string in RESP2.
 func (r *reply) verbatim(s string) {
 	if !r.resp3 {

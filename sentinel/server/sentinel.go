@@ -77,9 +77,11 @@ func sentinelCommands() []*command {
 		{name: "set", arity: -5, summary: "Change a master's configuration", run: func(s *Server, _ *client, r *reply, a []string) { s.backendResult(r, s.opts.Backend.Set(a[2], a[3:])) }},
 		{name: "simulate-failure", arity: -3, summary: "Simulate a crash at a failover step", run: (*Server).cmdSimulateFailure},
 		{name: "slaves", arity: 3, summary: "List the replicas of a master (old name)", run: replicas},
-		// Valkey's names; Redis 7.0 does not list them.
+		// Valkey's and Redis 7.2's names; Redis 7.0 does not list them.
 		{name: "primary", arity: 3, hidden: true, summary: "Show the state of a master", run: master},
 		{name: "primaries", arity: 2, hidden: true, summary: "List the monitored masters", run: masters},
+		{name: "get-primary-addr-by-name", arity: 3, hidden: true, summary: "Get the current address of a master", run: (*Server).cmdGetMasterAddr},
+		{name: "is-primary-down-by-addr", arity: 6, hidden: true, summary: "Ask whether a master is down and request a vote", run: (*Server).cmdIsMasterDown},
 	}
 }
 
@@ -180,33 +182,75 @@ func (s *Server) cmdIsMasterDown(_ *client, r *reply, args []string) {
 	r.int(int64(leaderEpoch))
 }
 
-func (s *Server) cmdSentinelConfig(_ *client, r *reply, args []string) {
-	if len(args) < 4 {
-		r.err("ERR wrong number of arguments for 'sentinel|config' command")
-		return
-	}
-	switch op := strings.ToLower(args[2]); {
-	case op == "set" && len(args) == 5:
-		s.backendResult(r, s.opts.Backend.ConfigSet(args[3], args[4]))
-	case op == "get" && len(args) == 4:
-		st := s.opts.Backend.Snapshot().Settings
-		all := []kv{
-			{"resolve-hostnames", yesNo(st.ResolveHostnames)},
-			{"announce-hostnames", yesNo(st.AnnounceHostnames)},
-			{"announce-ip", st.AnnounceIP},
-			{"announce-port", strconv.Itoa(st.AnnouncePort)},
-			{"sentinel-user", st.SentinelUser},
-			{"sentinel-pass", st.SentinelPass},
+// configOptions are SENTINEL CONFIG's settings, in Redis' order, with the
+// check of a value SET applies before changing anything.
+var configOptions = []struct {
+	name  string
+	valid func(string) bool
+	get   func(view.Settings) string
+}{
+	{"resolve-hostnames", isYesNo, func(st view.Settings) string { return yesNo(st.ResolveHostnames) }},
+	{"announce-hostnames", isYesNo, func(st view.Settings) string { return yesNo(st.AnnounceHostnames) }},
+	{"announce-ip", anyValue, func(st view.Settings) string { return st.AnnounceIP }},
+	{"announce-port", func(v string) bool { p, ok := parseInt(v); return ok && p >= 0 && p <= 65535 },
+		func(st view.Settings) string { return strconv.Itoa(st.AnnouncePort) }},
+	{"sentinel-user", anyValue, func(st view.Settings) string { return st.SentinelUser }},
+	{"sentinel-pass", anyValue, func(st view.Settings) string { return st.SentinelPass }},
+}
+
+func isYesNo(v string) bool { return strings.EqualFold(v, "yes") || strings.EqualFold(v, "no") }
+func anyValue(string) bool  { return true }
+func configOption(name string) int {
+	for i, o := range configOptions {
+		if strings.EqualFold(o.name, name) {
+			return i
 		}
+	}
+	return -1
+}
+
+// SENTINEL CONFIG GET <pattern> [...] | SET <option> <value> [...], with
+// several of each as Redis 7.2 takes them. SET checks every pair before the
+// Backend applies any, so a bad pair changes nothing.
+func (s *Server) cmdSentinelConfig(_ *client, r *reply, args []string) {
+	switch op := strings.ToLower(args[2]); {
+	case op == "set" && len(args) >= 5:
+		seen := make([]bool, len(configOptions))
+		pairs := args[3:]
+		for i := 0; i < len(pairs); i += 2 {
+			name := pairs[i]
+			o := configOption(name)
+			switch {
+			case o < 0:
+				r.err(fmt.Sprintf("ERR Invalid argument '%s' to SENTINEL CONFIG SET", name))
+				return
+			case seen[o]:
+				r.err(fmt.Sprintf("ERR Duplicate argument '%s' to SENTINEL CONFIG SET", name))
+				return
+			case i+1 == len(pairs):
+				r.err(fmt.Sprintf("ERR Missing argument '%s' value", name))
+				return
+			case !configOptions[o].valid(pairs[i+1]):
+				r.err(fmt.Sprintf("ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", pairs[i+1], name))
+				return
+			}
+			seen[o] = true
+		}
+		s.backendResult(r, s.opts.Backend.ConfigSet(pairs))
+	case op == "get" && len(args) >= 4:
+		st := s.opts.Backend.Snapshot().Settings
 		var out []kv
-		for _, p := range all {
-			if glob.Match(args[3], p.k, true) {
-				out = append(out, p)
+		for _, o := range configOptions {
+			for _, pat := range args[3:] {
+				if glob.Match(pat, o.name, true) {
+					out = append(out, kv{o.name, o.get(st)})
+					break
+				}
 			}
 		}
 		r.pairs(out)
 	default:
-		r.err("ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
+		r.err("ERR Only SENTINEL CONFIG GET <option> [<option> ...] / SET <option> <value> [<option> <value> ...] are supported.")
 	}
 }
 
@@ -278,7 +322,7 @@ func (s *Server) cmdInfoCache(_ *client, r *reply, args []string) {
 			r.nullBulk()
 			return
 		}
-		r.verbatim(in.InfoText)
+		r.bulk(in.InfoText) // a bulk string even under RESP3, as Redis
 	}
 	for _, m := range found {
 		r.bulk(m.Name)

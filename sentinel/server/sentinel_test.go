@@ -201,12 +201,30 @@ func TestSentinelSubcommands(t *testing.T) {
 		{[]string{"SENTINEL", "MONITOR", "m2", "10.0.0.5", "x", "0"}, "-ERR Invalid port\r\n", ""},
 		{[]string{"SENTINEL", "MONITOR", "m2", "10.0.0.5", "6379", "0"}, "-ERR Quorum must be 1 or greater.\r\n", ""},
 		{[]string{"SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "6379", "7", "*"}, "*3\r\n:1\r\n$1\r\n*\r\n:7\r\n", "is-down 127.0.0.1 6379 7 *"},
+		{[]string{"SENTINEL", "IS-PRIMARY-DOWN-BY-ADDR", "127.0.0.1", "6379", "8", "*"}, "*3\r\n:1\r\n$1\r\n*\r\n:8\r\n", "is-down 127.0.0.1 6379 8 *"},
+		{[]string{"SENTINEL", "GET-PRIMARY-ADDR-BY-NAME", "mymaster"}, bulks("127.0.0.1", "6379"), ""},
 		{[]string{"SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "port", "7", "*"}, "-ERR value is not an integer or out of range\r\n", ""},
 		{[]string{"SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "6379", "x", "*"}, "-ERR value is not an integer or out of range\r\n", ""},
 		{[]string{"SENTINEL", "CONFIG", "GET", "ANNOUNCE-*"}, bulks("announce-hostnames", "no", "announce-ip", "10.0.0.1", "announce-port", "0"), ""},
 		{[]string{"SENTINEL", "CONFIG", "SET", "announce-port", "26400"}, "+OK\r\n", "config-set announce-port 26400"},
-		{[]string{"SENTINEL", "CONFIG", "GET"}, "-ERR wrong number of arguments for 'sentinel|config' command\r\n", ""},
-		{[]string{"SENTINEL", "CONFIG", "GET", "a", "b"}, "-ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "GET"},
+			"-ERR Only SENTINEL CONFIG GET <option> [<option> ...] / SET <option> <value> [<option> <value> ...] are supported.\r\n", ""},
+		// Redis 7.2's forms: several names or globs, several pairs at once.
+		{[]string{"SENTINEL", "CONFIG", "GET", "a", "b"}, "*0\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "GET", "announce-port", "*-hostnames", "ANNOUNCE-PORT"},
+			bulks("resolve-hostnames", "no", "announce-hostnames", "no", "announce-port", "0"), ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "10.1.1.1", "Announce-Hostnames", "YES"}, "+OK\r\n",
+			"config-set announce-ip 10.1.1.1 Announce-Hostnames YES"},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "10.1.1.1", "announce-port", "70000"},
+			"-ERR Invalid value '70000' to SENTINEL CONFIG SET 'announce-port'\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "10.1.1.1", "resolve-hostnames", "maybe"},
+			"-ERR Invalid value 'maybe' to SENTINEL CONFIG SET 'resolve-hostnames'\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "a", "ANNOUNCE-IP", "b"},
+			"-ERR Duplicate argument 'ANNOUNCE-IP' to SENTINEL CONFIG SET\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "a", "announce-port"}, "-ERR Missing argument 'announce-port' value\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip", "a", "bind", "x"}, "-ERR Invalid argument 'bind' to SENTINEL CONFIG SET\r\n", ""},
+		{[]string{"SENTINEL", "CONFIG", "SET", "announce-ip"},
+			"-ERR Only SENTINEL CONFIG GET <option> [<option> ...] / SET <option> <value> [<option> <value> ...] are supported.\r\n", ""},
 		{[]string{"SENTINEL", "SIMULATE-FAILURE", "help"}, bulks("crash-after-election", "crash-after-promotion"), ""},
 		{[]string{"SENTINEL", "SIMULATE-FAILURE", "bogus"}, "-ERR Unknown failure simulation specified\r\n", ""},
 		{[]string{"SENTINEL", "SIMULATE-FAILURE", "CRASH-AFTER-ELECTION"}, "+OK\r\n", "simulate crash-after-election"},
@@ -290,10 +308,11 @@ func TestDispatcherErrors(t *testing.T) {
 	if len(list) != 72 || !slices.Contains(list, "sentinel|get-master-addr-by-name") || !slices.Contains(list, "acl|whoami") {
 		t.Fatalf("COMMAND LIST has %d names: %v", len(list), list)
 	}
-	if got := c.do("COMMAND", "INFO", "ping", "nope"); !strings.HasPrefix(got, "*2\r\n*10\r\n$4\r\nping\r\n:-1\r\n") || !strings.HasSuffix(got, "*-1\r\n") {
+	if got := c.do("COMMAND", "INFO", "ping", "nope"); !strings.HasPrefix(got, "*2\r\n*10\r\n$4\r\nping\r\n:-1\r\n") || !strings.HasSuffix(got, "$-1\r\n") {
 		t.Fatalf("COMMAND INFO: %q", got)
 	}
-	if got := c.do("COMMAND", "DOCS", "role"); got != "*2\r\n$4\r\nrole\r\n*4\r\n$7\r\nsummary\r\n$61\r\nReturn the role of the instance in the context of replication\r\n$5\r\ngroup\r\n$6\r\nserver\r\n" {
+	if got := c.do("COMMAND", "DOCS", "role"); got != "*2\r\n$4\r\nrole\r\n*8\r\n$7\r\nsummary\r\n$61\r\nReturn the role of the instance in the context of replication\r\n"+
+		"$5\r\nsince\r\n$6\r\n2.8.12\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n" {
 		t.Fatalf("COMMAND DOCS: %q", got)
 	}
 }
@@ -321,13 +340,36 @@ func TestInfo(t *testing.T) {
 		t.Error("run_id must not be the persisted myid")
 	}
 	want := "# Sentinel\r\nsentinel_masters:1\r\nsentinel_tilt:0\r\nsentinel_tilt_since_seconds:-1\r\n" +
-		"sentinel_running_scripts:0\r\nsentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n" +
+		"sentinel_total_tilt:0\r\nsentinel_running_scripts:0\r\nsentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n" +
 		"master0:name=mymaster,status=ok,address=127.0.0.1:6379,slaves=2,sentinels=3\r\n"
 	if got := c.do("INFO", "sentinel", "bogus"); got != "$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n" {
 		t.Fatalf("INFO sentinel:\n got %q\nwant %q", got, want)
 	}
 	c.do("HELLO", "3")
-	if got := c.do("INFO", "sentinel"); got != "="+strconv.Itoa(len(want)+4)+"\r\ntxt:"+want+"\r\n" {
+	if got := c.do("INFO", "sentinel"); got != "$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n" { // bulk, as Redis Sentinel
 		t.Fatalf("RESP3 INFO sentinel: %q", got)
+	}
+}
+
+// The PRIMARY names of Redis 7.2 and Valkey answer as the MASTER ones.
+func TestPrimaryAliases(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.dial(t)
+	for _, p := range [][2][]string{
+		{{"SENTINEL", "PRIMARY", "mymaster"}, {"SENTINEL", "MASTER", "mymaster"}},
+		{{"SENTINEL", "PRIMARIES"}, {"SENTINEL", "MASTERS"}},
+		{{"SENTINEL", "REPLICAS", "mymaster"}, {"SENTINEL", "SLAVES", "mymaster"}},
+	} {
+		// Ages in ms may tick between the two calls: compare the field names
+		// and the values that do not move.
+		a, b := flat(c.do(p[0]...)), flat(c.do(p[1]...))
+		if len(a) != len(b) || len(a) == 0 {
+			t.Fatalf("%v: %d values, %v: %d", p[0], len(a), p[1], len(b))
+		}
+		for i := 0; i < len(a); i += 2 {
+			if a[i] != b[i] || (!strings.HasPrefix(a[i], "last-") && !strings.HasSuffix(a[i], "-time") && a[i] != "info-refresh" && a[i+1] != b[i+1]) {
+				t.Errorf("%v field %d: %s=%s vs %s=%s", p[0], i/2, a[i], a[i+1], b[i], b[i+1])
+			}
+		}
 	}
 }

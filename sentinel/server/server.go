@@ -29,7 +29,7 @@ type Backend interface {
 	Reset(pattern string) int
 	Failover(name string) error
 	FlushConfig() error
-	ConfigSet(param, value string) error
+	ConfigSet(pairs []string) error // option value ..., each already checked, applied together
 	IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (down bool, leader string, leaderEpoch uint64)
 	SimulateFailure(flags []string) error // "crash-after-election" / "crash-after-promotion"
 	Debug(pairs []string) error           // SENTINEL DEBUG param value ...
@@ -53,6 +53,7 @@ type Options struct {
 	RequirePass string // default user's password ("" = nopass)
 	Version     string // reported redis_version, e.g. "7.0.15"
 	ConfigFile  string // INFO server config_file
+	MaxClients  int    // connections beyond it are refused; 0 = DefaultMaxClients
 	Shutdown    func() // called by SHUTDOWN, on its own goroutine
 	Log         zerolog.Logger
 }
@@ -73,10 +74,30 @@ type Server struct {
 	clients map[int64]*client
 	closed  bool
 
+	maxClients int
+	rates      rates
+	authFails  authFailures
+
 	stats struct {
 		conns, commands, errors atomic.Int64
 		inBytes, outBytes       atomic.Int64
+		reads, writes           atomic.Int64 // socket reads and writes
+		rejected                atomic.Int64 // over maxclients
 	}
+}
+
+// DefaultMaxClients is Redis' default maxclients.
+const DefaultMaxClients = 10000
+
+// Stats are the server's counters for metrics.
+type Stats struct {
+	AuthFailures        int64 // failed AUTH and HELLO AUTH
+	RejectedConnections int64 // refused over maxclients
+}
+
+// Stats returns the current counters.
+func (s *Server) Stats() Stats {
+	return Stats{AuthFailures: s.authFails.total.Load(), RejectedConnections: s.stats.rejected.Load()}
 }
 
 // New builds a server; call Serve to start accepting.
@@ -91,6 +112,10 @@ func New(o Options) *Server {
 		acl:     newACL(o.RequirePass),
 		clients: make(map[int64]*client),
 		ps:      newPubsub(),
+	}
+	s.maxClients = o.MaxClients
+	if s.maxClients <= 0 {
+		s.maxClients = DefaultMaxClients
 	}
 	s.cmds = commandTable()
 	return s
@@ -120,19 +145,35 @@ func (s *Server) Serve() error {
 }
 
 func (s *Server) start(nc net.Conn) {
-	c := newClient(s.nextID.Add(1), nc, s.acl.defaultOpen())
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		_ = nc.Close()
 		return
 	}
+	if len(s.clients) >= s.maxClients {
+		s.mu.Unlock()
+		s.refuse(nc)
+		return
+	}
+	c := newClient(s.nextID.Add(1), nc, s.acl.defaultOpen())
 	s.clients[c.id] = c
 	s.wg.Go(func() { s.readLoop(c) })
 	s.wg.Go(func() { s.writeLoop(c) })
 	s.mu.Unlock()
 	s.stats.conns.Add(1)
 	s.log.Debug().Int64("client", c.id).Str("addr", c.addr).Msg("client connected")
+}
+
+// refuse answers a client over maxclients as Redis does and closes it. The
+// write goes to an empty socket buffer, so it does not block the accept
+// loop; the deadline covers a peer that already vanished.
+func (s *Server) refuse(nc net.Conn) {
+	s.stats.rejected.Add(1)
+	_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
+	_ = nc.Close()
+	s.log.Debug().Str("addr", addrString(nc.RemoteAddr())).Int("maxclients", s.maxClients).Msg("client refused: maxclients reached")
 }
 
 // Close closes the listener and every client connection, and waits for all
@@ -187,12 +228,13 @@ func (s *Server) clientList() []*client {
 
 func (s *Server) readLoop(c *client) {
 	defer s.drop(c)
-	rr := newRequestReader(c.nc)
+	rr := newRequestReader(flushingReader{s, c})
 	var counted int64
 	for {
 		args, err := rr.next(!s.authRequired(c))
 		s.stats.inBytes.Add(rr.bytes - counted)
 		counted = rr.bytes
+		c.bufferedIn(rr.br.Buffered())
 		if err != nil {
 			var pe protocolError
 			if errors.As(err, &pe) {
@@ -200,7 +242,6 @@ func (s *Server) readLoop(c *client) {
 				r := reply{}
 				r.err("ERR " + pe.Error())
 				s.stats.errors.Add(1)
-				c.pipelined = false
 				s.send(c, r.b)
 			}
 			return
@@ -208,12 +249,27 @@ func (s *Server) readLoop(c *client) {
 		if args == nil {
 			continue
 		}
-		c.pipelined = rr.br.Buffered() > 0
 		s.exec(c, args)
 		if c.closeAfterReply {
 			return
 		}
 	}
+}
+
+// flushingReader writes the pending replies before every read from the
+// socket: the reader asks the socket only when no complete request is
+// buffered, so a reply never waits for bytes the client may never send
+// (an empty line after PING, half a pipelined frame), while replies to
+// requests that arrived together still leave in one write.
+type flushingReader struct {
+	s *Server
+	c *client
+}
+
+func (f flushingReader) Read(p []byte) (int, error) {
+	f.s.flush(f.c)
+	f.s.stats.reads.Add(1)
+	return f.c.nc.Read(p)
 }
 
 // drop unregisters a client whose reader ended. Pending output is still
@@ -242,6 +298,7 @@ func (s *Server) writeLoop(c *client) {
 		}
 		n, err := c.nc.Write(data)
 		s.stats.outBytes.Add(int64(n))
+		s.stats.writes.Add(1)
 		c.out.written()
 		if err != nil {
 			c.out.kill()

@@ -145,6 +145,7 @@ type Snapshot struct {
 	CurrentEpoch uint64
 	Tilt         bool
 	TiltSince    time.Time // zero if never
+	TotalTilt    int       // times TILT was entered since start
 	Masters      []Master  // in configuration order
 	Timers       Timers
 	Settings     Settings
