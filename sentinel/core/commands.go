@@ -2,7 +2,7 @@ package core
 
 import (
 	"errors"
-	"net"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -30,10 +30,12 @@ func (s *State) Monitor(now time.Time, name, host string, port, quorum int) erro
 	switch {
 	case quorum <= 0:
 		return errors.New("ERR Quorum must be 1 or greater.")
-	case net.ParseIP(host) == nil && !s.opts.ResolveHostnames:
+	case !s.validHost(host):
 		return errors.New("ERR Invalid IP address or hostname specified")
-	case port < 0 || port > 65535:
+	case !validPort(port):
 		return errors.New("ERR Invalid port number.")
+	case !validName(name):
+		return errors.New("ERR Invalid master name.")
 	case s.master(name) != nil:
 		return errors.New("ERR Duplicate master name.")
 	}
@@ -238,6 +240,10 @@ func (s *State) ConfigSet(now time.Time, param, value string) error {
 	case "announce-hostnames":
 		err = yesNo(&s.opts.AnnounceHostnames)
 	case "announce-ip":
+		// Peers drop hellos whose address is not an IP or hostname.
+		if value != "" && !validIP(value) && !validHostname(value) {
+			return bad
+		}
 		s.opts.AnnounceIP = value
 	case "announce-port":
 		p, perr := strconv.Atoi(value)
@@ -277,6 +283,10 @@ func (s *State) IsMasterDownByAddr(now time.Time, ip string, port int, epoch uin
 	if runID == "*" {
 		runID = ""
 	}
+	if !validEpoch(epoch) || (runID != "" && !validRunID(runID)) {
+		s.reject(RejectVote, "is-master-down-by-addr epoch "+strconv.FormatUint(epoch, 10)+" run id "+quoteField(runID))
+		return m.inst.sdown() && !s.tilt, "", 0
+	}
 	return s.voteRequest(m, epoch, runID)
 }
 
@@ -315,8 +325,10 @@ func (s *State) Debug(pairs []string) error {
 		if !ok || j+1 >= len(pairs) {
 			return errors.New("ERR Unknown option or number of arguments for SENTINEL DEBUG '" + pairs[j] + "'")
 		}
+		// The value must fit a time.Duration in milliseconds, or it
+		// would wrap and read back negative.
 		n, err := strconv.ParseInt(pairs[j+1], 10, 64)
-		if err != nil || n <= 0 {
+		if err != nil || n <= 0 || n > math.MaxInt64/int64(time.Millisecond) {
 			return errors.New("ERR Invalid argument '" + pairs[j+1] + "' for SENTINEL DEBUG '" + pairs[j] + "'")
 		}
 		*dst = time.Duration(n) * time.Millisecond

@@ -66,6 +66,8 @@ type Output struct {
 	Join []string
 	// Exit asks the process to exit with this code (SIMULATE-FAILURE); 0 = no.
 	Exit int
+	// Rejected lists the network input dropped as invalid in this step.
+	Rejected []Rejection
 }
 
 // State is the whole sentinel state machine.
@@ -88,6 +90,7 @@ type State struct {
 	byLink      map[string][]*instance
 	out         Output
 	dirty       bool
+	rejected    map[string]uint64 // invalid inputs dropped, by source
 }
 
 const (

@@ -88,10 +88,16 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 	case monitor.ObsHello:
 		s.processHello(o.Payload, false)
 	case monitor.ObsAskReply:
-		if req, ok := o.Request.(monitor.AskMasterDown); ok && i.kind == view.KindSentinel &&
-			i.master.inst.host == req.IP && i.master.inst.port == req.Port {
-			s.recordReply(i, o.Ask.Down, o.Ask.Leader, o.Ask.LeaderEpoch)
+		req, ok := o.Request.(monitor.AskMasterDown)
+		if !ok || i.kind != view.KindSentinel || i.master.inst.host != req.IP || i.master.inst.port != req.Port {
+			return
 		}
+		if !validEpoch(o.Ask.LeaderEpoch) || (o.Ask.Leader != "" && !validRunID(o.Ask.Leader)) {
+			s.reject(RejectVote, "is-master-down-by-addr reply from "+i.runID+" with leader "+
+				quoteField(o.Ask.Leader)+" epoch "+strconv.FormatUint(o.Ask.LeaderEpoch, 10))
+			return
+		}
+		s.recordReply(i, o.Ask.Down, o.Ask.Leader, o.Ask.LeaderEpoch)
 	case monitor.ObsReply:
 		s.observeReply(i, o)
 	}
@@ -140,7 +146,9 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 	i.info = info
 	s.dirty = true
 
-	if info.RunID != "" && i.runID != info.RunID {
+	if info.RunID != "" && !validRunID(info.RunID) {
+		s.reject(RejectInfo, i.name+" run_id "+quoteField(info.RunID))
+	} else if info.RunID != "" && i.runID != info.RunID {
 		if i.runID != "" {
 			s.event(notify.LevelNotice, "+reboot", i, "")
 			if i.kind == view.KindMaster && m.rebootDownAfter > 0 {
@@ -152,6 +160,14 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 
 	if i.kind == view.KindMaster && info.Role == "master" {
 		for _, e := range info.Replicas {
+			if !s.validHost(e.IP) || !validPort(e.Port) {
+				s.reject(RejectInfo, i.name+" replica "+quoteField(e.IP)+" port "+strconv.Itoa(e.Port))
+				continue
+			}
+			if m.replica(e.IP, e.Port) == nil && len(m.replicas) >= MaxReplicas {
+				s.reject(RejectInfo, i.name+" lists more than "+strconv.Itoa(MaxReplicas)+" replicas")
+				break
+			}
 			if r, added := s.addReplica(m, e.IP, e.Port); added {
 				s.event(notify.LevelNotice, "+slave", r, "")
 				s.persist()
@@ -163,9 +179,16 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 	if info.Role == "slave" {
 		i.masterLinkDownTime = info.MasterLinkDownSince
 		i.masterLinkUp = info.MasterLinkUp
-		if info.MasterHost != i.slaveMasterHost || info.MasterPort != i.slaveMasterPort {
-			i.slaveMasterHost = info.MasterHost
-			i.slaveMasterPort = info.MasterPort
+		masterHost, masterPort := info.MasterHost, info.MasterPort
+		if masterHost != "" && (!s.validHost(masterHost) || !validPort(masterPort)) {
+			// Kept as unknown: the replica is then repaired, never followed.
+			s.reject(RejectInfo, i.name+" master_host "+quoteField(masterHost)+" master_port "+
+				strconv.Itoa(masterPort))
+			masterHost, masterPort = "", 0
+		}
+		if masterHost != i.slaveMasterHost || masterPort != i.slaveMasterPort {
+			i.slaveMasterHost = masterHost
+			i.slaveMasterPort = masterPort
 			i.slaveConfChange = now
 		}
 		i.priority = info.SlavePriority
@@ -263,19 +286,17 @@ func (s *State) noDownFor(i *instance, d time.Duration) bool {
 // its Redis links use, so it only updates sentinels already known and never
 // their address.
 func (s *State) processHello(payload string, viaGossip bool) {
-	t := strings.Split(payload, ",")
-	if len(t) != 8 {
+	h, reason := s.parseHello(payload)
+	if reason != "" {
+		s.reject(RejectHello, reason)
 		return
 	}
-	ip, runID, masterName, masterIP := t[0], t[2], t[4], t[5]
-	port, err1 := strconv.Atoi(t[1])
-	epoch, err2 := strconv.ParseUint(t[3], 10, 64)
-	masterPort, err3 := strconv.Atoi(t[6])
-	configEpoch, err4 := strconv.ParseUint(t[7], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || runID == s.opts.MyID {
+	ip, port, runID, epoch := h.ip, h.port, h.runID, h.epoch
+	masterIP, masterPort, configEpoch := h.masterHost, h.masterPort, h.configEpoch
+	if runID == s.opts.MyID {
 		return
 	}
-	m := s.master(masterName)
+	m := s.master(h.master)
 	if m == nil {
 		return
 	}
@@ -285,6 +306,10 @@ func (s *State) processHello(payload string, viaGossip bool) {
 		return
 	}
 	if !viaGossip && (si == nil || si.host != ip || si.port != port) {
+		if si == nil && len(m.sentinels) >= MaxSentinels {
+			s.reject(RejectHello, "more than "+strconv.Itoa(MaxSentinels)+" sentinels for master "+m.inst.name)
+			return
+		}
 		s.addHelloSentinel(m, runID, ip, port)
 		si = m.sentinelByID(runID)
 	}
@@ -353,40 +378,77 @@ func (s *State) recordReply(si *instance, down bool, leader string, leaderEpoch 
 		si.leader = leader
 		si.leaderEpoch = leaderEpoch
 	}
-	if c := si.master.candidacy; c != nil && leader != "" {
+	// A reply for an older epoch answers an earlier request: it says
+	// nothing about this candidacy.
+	if c := si.master.candidacy; c != nil && leader != "" && leaderEpoch >= c.Epoch() {
 		c.Record(si.runID, voteOf(leader, leaderEpoch))
 	}
 }
 
-// HandlePeer feeds a message from a gossiping peer sentinel.
+// HandlePeer feeds a message from a gossiping peer sentinel. Only messages
+// from a sentinel known for that master count; a vote reply or opinion
+// answer counts only if this sentinel asked that peer (askedRecently).
 func (s *State) HandlePeer(now time.Time, msg any) {
 	s.now = now
 	switch p := msg.(type) {
 	case peer.Opinion:
-		if m := s.master(p.Master); m != nil {
-			if si := m.sentinelByID(p.From); si != nil {
-				si.masterDown = p.Down
-				si.masterDownReply = now
-				s.dirty = true
-			}
+		if si := s.peerSender(p.Master, p.From); si != nil {
+			si.masterDown = p.Down
+			si.masterDownReply = now
+			s.dirty = true
 		}
 	case peer.VoteRequest:
-		m := s.master(p.Master)
-		if m == nil {
+		si := s.peerSender(p.Master, p.From)
+		switch {
+		case si == nil:
+			return
+		case !validEpoch(p.Epoch):
+			s.reject(RejectPeer, "vote request epoch "+strconv.FormatUint(p.Epoch, 10))
+			return
+		case p.Candidate != "" && p.Candidate != p.From:
+			s.reject(RejectPeer, "vote request from "+p.From+" for another candidate")
 			return
 		}
-		down, leader, epoch := s.voteRequest(m, p.Epoch, p.Candidate)
-		s.out.Peers = append(s.out.Peers, PeerSend{To: p.From, Msg: peer.VoteReply{
-			From: s.opts.MyID, Master: p.Master, Down: down, Leader: leader, LeaderEpoch: epoch}})
-	case peer.VoteReply:
-		if m := s.master(p.Master); m != nil {
-			if si := m.sentinelByID(p.From); si != nil {
-				s.recordReply(si, p.Down, p.Leader, p.LeaderEpoch)
-			}
+		m := si.master
+		reply := peer.VoteReply{From: s.opts.MyID, Master: p.Master}
+		// Like IS-MASTER-DOWN-BY-ADDR, the question is about the master at
+		// that address: a peer that still asks about an old address gets
+		// no vote.
+		if p.MasterIP == m.inst.host && p.MasterPort == m.inst.port {
+			reply.Down, reply.Leader, reply.LeaderEpoch = s.voteRequest(m, p.Epoch, p.Candidate)
 		}
+		s.out.Peers = append(s.out.Peers, PeerSend{To: p.From, Msg: reply})
+	case peer.VoteReply:
+		si := s.peerSender(p.Master, p.From)
+		switch {
+		case si == nil:
+			return
+		case !validEpoch(p.LeaderEpoch) || (p.Leader != "" && !validRunID(p.Leader)):
+			s.reject(RejectPeer, "vote reply from "+p.From+" with leader "+quoteField(p.Leader)+
+				" epoch "+strconv.FormatUint(p.LeaderEpoch, 10))
+			return
+		case !s.askedRecently(si):
+			s.reject(RejectPeer, "vote reply from "+p.From+" that was not asked")
+			return
+		}
+		s.recordReply(si, p.Down, p.Leader, p.LeaderEpoch)
 	case peer.Hello:
 		s.processHello(p.Payload, true)
 	}
+}
+
+// peerSender is the known sentinel runID of master name, or nil. A sender
+// that is not even a well-formed run id is counted as invalid input.
+func (s *State) peerSender(name, runID string) *instance {
+	if !validRunID(runID) || !validName(name) {
+		s.reject(RejectPeer, "sender "+quoteField(runID)+" master "+quoteField(name))
+		return nil
+	}
+	m := s.master(name)
+	if m == nil {
+		return nil
+	}
+	return m.sentinelByID(runID)
 }
 
 // SetPeerGossip records whether a peer sentinel is reachable over gossip.

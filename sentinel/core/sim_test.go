@@ -103,8 +103,9 @@ func newWorld(t *testing.T, seed int64, sentinels, replicas, quorum int) *world 
 	return w
 }
 
+// runID is a valid (hex) run id: the prefix letters in hex, then i.
 func runID(prefix string, i int) string {
-	s := fmt.Sprintf("%s%d", prefix, i)
+	s := fmt.Sprintf("%x%d", prefix, i)
 	return s + strings.Repeat("0", 40-len(s))
 }
 
