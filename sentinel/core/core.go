@@ -91,6 +91,10 @@ type State struct {
 	out         Output
 	dirty       bool
 	rejected    map[string]uint64 // invalid inputs dropped, by source
+
+	saveErr         string // last save error; "" while saves succeed
+	saveFailedSince time.Time
+	saveFailures    uint64
 }
 
 const (

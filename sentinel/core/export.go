@@ -19,6 +19,10 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		TiltSince:            s.tiltSince,
 		Timers:               s.opts.Timers,
 		SimulateFailureFlags: s.simFlags,
+		SaveError:            s.saveErr,
+		SaveFailedSince:      s.saveFailedSince,
+		SaveFailures:         s.saveFailures,
+		Rejected:             s.rejectedCounts(),
 		Settings: view.Settings{
 			ResolveHostnames:  s.opts.ResolveHostnames,
 			AnnounceHostnames: s.opts.AnnounceHostnames,
