@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options) error {
 		ResolveHostnames: cfg.ResolveHostnames, AnnounceHostnames: cfg.AnnounceHostnames,
 		DenyScriptsReconfig: cfg.DenyScriptsReconfig, SentinelUser: cfg.SentinelUser,
 		SentinelPass: cfg.SentinelPass, RequirePass: cfg.RequirePass, SelfIP: selfIP,
-		Timers: timers, Seed: time.Now().UnixNano(), Desync: 50 * time.Millisecond,
+		Timers: timers, Seed: time.Now().UnixNano(), Desync: core.CandidacyDelay,
 		Executable: func(p string) bool { return unix.Access(p, unix.X_OK) == nil },
 	}, cfg, time.Now())
 

@@ -33,12 +33,35 @@ func voteOf(leader string, epoch uint64) election.Vote {
 	return election.Vote{Leader: leader, Epoch: epoch}
 }
 
-// maybeStartFailover: the start gate of spec §3.5, plus a short random
-// desync before standing as a candidate so that sentinels which reach ODOWN
-// together rarely split the vote.
+// CandidacyDelay is the default Options.Desync: sentinels that see ODOWN
+// together stand at random moments in [0, CandidacyDelay), so one's vote
+// request usually reaches the others before they stand. 150 ms makes two
+// candidates within a few ms of each other rare with 5 sentinels, and a
+// split vote costs only a retry (retryBackoff).
+const CandidacyDelay = 150 * time.Millisecond
+
+// retryWindow is the first randomized back-off before a candidate whose
+// election got no majority stands again in a new epoch, as in Raft; it
+// doubles with every further failed round (up to retryMaxDoublings), so a
+// candidate cut off from the majority does not raise the epoch fast.
+const (
+	retryWindow       = 150 * time.Millisecond
+	retryMaxDoublings = 5
+)
+
+// electionRound is how long a candidate waits for the votes it misses
+// (re-asked every voteRetry) before it gives up on the epoch.
+const electionRound = 300 * time.Millisecond
+
+// maybeStartFailover: the start gate of docs/behaviour.md (failover start),
+// plus a short random delay before standing as a candidate so that
+// sentinels which reach ODOWN together rarely split the vote.
 func (s *State) maybeStartFailover(m *master) {
 	if !m.inst.odown() || m.failoverState != foNone {
 		m.candidateAt = time.Time{}
+		if !m.inst.odown() {
+			m.electionFails = 0
+		}
 		return
 	}
 	if !m.failoverStartTime.IsZero() && s.now.Sub(m.failoverStartTime) < 2*m.failoverTimeout {
@@ -58,10 +81,13 @@ func (s *State) maybeStartFailover(m *master) {
 }
 
 func (s *State) startFailover(m *master) {
+	c, d := s.voter.StartCandidacy(m.inst.name, s.opts.MyID)
+	if c == nil {
+		return // the epoch is at its cap: no election can start
+	}
 	m.candidateAt = time.Time{}
 	m.failoverState = foWaitStart
 	m.failoverStateChange = s.now
-	c, d := s.voter.StartCandidacy(m.inst.name, s.opts.MyID)
 	m.candidacy = c
 	m.failoverEpoch = c.Epoch()
 	s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(c.Epoch(), 10), "")
@@ -69,6 +95,13 @@ func (s *State) startFailover(m *master) {
 	s.applyDecision(d)
 	m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
 	s.askPeers(m, true)
+}
+
+// retryBackoff is the random wait before standing again after the
+// fails-th election in a row that got no majority.
+func (s *State) retryBackoff(fails int) time.Duration {
+	window := retryWindow << min(max(fails-1, 0), retryMaxDoublings)
+	return time.Duration(s.rng.Int63n(int64(window)))
 }
 
 // applyDecision emits the events of a voting step and persists it.
@@ -94,8 +127,16 @@ func (s *State) voteRequest(m *master, epoch uint64, candidate string) (down boo
 	}
 	s.applyDecision(d)
 	if d.Voted && d.Vote.Leader != s.opts.MyID {
-		// We voted for another: do not start our own failover for a while.
+		// We voted for another: do not start our own failover for a while,
+		// and stop standing in an older epoch, as a Raft candidate steps
+		// down on a higher term: two leaders of different epochs would
+		// both fail over.
 		m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
+		m.candidateAt = time.Time{}
+		if m.failoverState == foWaitStart && !m.force {
+			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+			s.abortFailover(m)
+		}
 	}
 	return down, d.Vote.Leader, d.Vote.Epoch
 }
@@ -124,16 +165,30 @@ func (s *State) setFailoverState(m *master, st foState) {
 	s.dirty = true
 }
 
+// failoverWaitStart counts the votes. A split vote, or a round in which
+// the missing votes never came, is retried in a new epoch after a short
+// random back-off; Redis' guard of 2 × failover-timeout between attempts
+// stays only for a master another sentinel won (or this one promoted).
 func (s *State) failoverWaitStart(m *master) {
 	leader, ok := m.candidacy.Leader(m.known(), m.quorum)
 	if !(ok && leader == s.opts.MyID) && !m.force {
-		timeout := min(s.opts.Timers.ElectionTimeout, m.failoverTimeout)
-		if s.now.Sub(m.failoverStartTime) > timeout {
+		if ok {
+			// Another sentinel has the majority: it fails over.
 			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
 			s.abortFailover(m)
+			return
+		}
+		round := min(s.opts.Timers.ElectionTimeout, m.failoverTimeout, electionRound)
+		if m.candidacy.Lost(s.opts.MyID, m.known(), m.quorum) || s.now.Sub(m.failoverStateChange) > round {
+			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+			s.abortFailover(m)
+			m.electionFails++
+			m.failoverStartTime = time.Time{}
+			m.candidateAt = s.now.Add(s.retryBackoff(m.electionFails))
 		}
 		return
 	}
+	m.electionFails = 0
 	s.event(notify.LevelWarning, "+elected-leader", m.inst, "")
 	if s.simFlags&simCrashAfterElection != 0 {
 		s.out.Exit = 99

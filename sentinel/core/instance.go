@@ -195,6 +195,7 @@ type master struct {
 	promoted            *instance
 	candidacy           *election.Candidacy
 	candidateAt         time.Time // ODOWN seen; candidacy starts after a random desync
+	electionFails       int       // elections in a row that got no majority
 	lastOpinion         time.Time // last SDOWN opinion broadcast
 	switchAt            time.Time // when the last +switch-master happened (repair safety)
 }
