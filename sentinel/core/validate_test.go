@@ -284,7 +284,9 @@ func TestSimHostileInputNeverSaved(t *testing.T) {
 		func(_, known string) any {
 			return peer.Hello{Payload: "not-an-ip,26379," + known + ",1,mymaster,10.6.6.6,6379,999"}
 		},
-		func(_, known string) any { return peer.Hello{Payload: "," + "26379," + known + ",1,mymaster,,6379,999"} },
+		func(_, known string) any {
+			return peer.Hello{Payload: "," + "26379," + known + ",1,mymaster,,6379,999"}
+		},
 		func(_, known string) any {
 			return peer.VoteRequest{From: known, Master: "mymaster", MasterIP: "10.0.0.1", MasterPort: 6379,
 				Epoch: math.MaxUint64, Candidate: known}
