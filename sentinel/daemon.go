@@ -157,6 +157,7 @@ func Run(ctx context.Context, o Options) error {
 		SentinelPass: cfg.SentinelPass, RequirePass: cfg.RequirePass, SelfIP: selfIP,
 		Timers: timers, Seed: time.Now().UnixNano(), Desync: core.CandidacyDelay,
 		Executable: func(p string) bool { return unix.Access(p, unix.X_OK) == nil },
+		Resolve:    resolveHost,
 	}, cfg, time.Now())
 
 	if firstStart {
@@ -496,6 +497,24 @@ func advertiseIP(announce, bind string) string {
 		return ip
 	}
 	return "127.0.0.1"
+}
+
+// resolveHost looks a hostname up for the state machine, which reports
+// IPs unless announce-hostnames is on. Like Redis it blocks the loop, once
+// per new address, so the wait is short; an IPv4 address is preferred.
+func resolveHost(host string) (string, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return "", false
+	}
+	for _, a := range addrs {
+		if ip4 := a.IP.To4(); ip4 != nil {
+			return ip4.String(), true
+		}
+	}
+	return addrs[0].IP.String(), true
 }
 
 func orDefault(s, def string) string {

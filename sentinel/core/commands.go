@@ -272,7 +272,7 @@ func (s *State) IsMasterDownByAddr(now time.Time, ip string, port int, epoch uin
 	s.now = now
 	var m *master
 	for _, x := range s.masters {
-		if x.inst.host == ip && x.inst.port == port {
+		if x.inst.isAt(ip, port) {
 			m = x
 			break
 		}

@@ -225,7 +225,7 @@ func (s *State) failoverSendSlaveofNoone(m *master) {
 	if m.force && m.inst.connected && !m.inst.sdown() {
 		// Coordinated switchover: the master pauses writes until the
 		// chosen replica caught up, then swaps roles with it.
-		s.send(m.inst, monitor.Failover{Host: r.host, Port: r.port, Timeout: m.failoverTimeout})
+		s.send(m.inst, monitor.Failover{Host: s.shown(r), Port: r.port, Timeout: m.failoverTimeout})
 	} else {
 		s.send(r, monitor.SlaveOf{})
 	}
@@ -243,7 +243,7 @@ func (s *State) promoted(m *master, r *instance) {
 		s.out.Exit = 99
 	}
 	s.event(notify.LevelWarning, "+failover-state-reconf-slaves", m.inst, "")
-	if argv := reconfigArgv(m, "leader", m.inst.host, m.inst.port, r.host, r.port); argv != nil {
+	if argv := reconfigArgv(m, "leader", s.shown(m.inst), m.inst.port, s.shown(r), r.port); argv != nil {
 		s.out.Scripts = append(s.out.Scripts, argv)
 	}
 	s.announceConfig(m)
@@ -251,7 +251,7 @@ func (s *State) promoted(m *master, r *instance) {
 		// A reachable old master (manual failover) is made a replica now,
 		// not after the switch, and its clients are disconnected so they
 		// rediscover the master instead of writing into a replica.
-		s.send(m.inst, monitor.SlaveOf{Host: r.host, Port: r.port})
+		s.send(m.inst, monitor.SlaveOf{Host: s.shown(r), Port: r.port})
 	}
 	s.failoverReconfSlaves(m)
 }
@@ -287,7 +287,7 @@ func (s *State) failoverReconfSlaves(m *master) {
 		if r.promoted || r.reconfDone || r.reconfSent || r.reconfInprog || !r.connected {
 			continue
 		}
-		s.send(r, monitor.SlaveOf{Host: p.host, Port: p.port})
+		s.send(r, monitor.SlaveOf{Host: s.shown(p), Port: p.port})
 		r.reconfSent = true
 		r.reconfSentTime = now
 		s.event(notify.LevelNotice, "+slave-reconf-sent", r, "")
@@ -321,7 +321,7 @@ func (s *State) detectFailoverEnd(m *master) {
 			if r.promoted || r.reconfDone || r.reconfSent || !r.connected {
 				continue
 			}
-			s.send(r, monitor.SlaveOf{Host: p.host, Port: p.port})
+			s.send(r, monitor.SlaveOf{Host: s.shown(p), Port: p.port})
 			r.reconfSent = true
 			s.event(notify.LevelNotice, "+slave-reconf-sent-be", r, "")
 		}
@@ -347,9 +347,7 @@ func (s *State) abortFailover(m *master) {
 // switchMaster publishes +switch-master and resets the group around the new
 // master address (spec §4.4).
 func (s *State) switchMaster(m *master, host string, port int) {
-	oldHost, oldPort := m.inst.host, m.inst.port
-	s.plainEvent(notify.LevelWarning, "+switch-master",
-		m.inst.name+" "+oldHost+" "+strconv.Itoa(oldPort)+" "+host+" "+strconv.Itoa(port), m.inst.name)
+	oldHost, oldPort, oldShown := m.inst.host, m.inst.port, s.shown(m.inst)
 	var keep [][2]string
 	for _, r := range m.replicas {
 		if r.host == host && r.port == port {
@@ -361,6 +359,9 @@ func (s *State) switchMaster(m *master, host string, port int) {
 		keep = append(keep, [2]string{oldHost, strconv.Itoa(oldPort)})
 	}
 	m.inst.host, m.inst.port = host, port
+	s.resolve(m.inst)
+	s.plainEvent(notify.LevelWarning, "+switch-master",
+		m.inst.name+" "+oldShown+" "+strconv.Itoa(oldPort)+" "+s.shown(m.inst)+" "+strconv.Itoa(port), m.inst.name)
 	s.resetMaster(m, false)
 	for _, k := range keep {
 		p, _ := strconv.Atoi(k[1])

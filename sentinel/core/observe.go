@@ -89,7 +89,7 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 		s.processHello(o.Payload, false)
 	case monitor.ObsAskReply:
 		req, ok := o.Request.(monitor.AskMasterDown)
-		if !ok || i.kind != view.KindSentinel || i.master.inst.host != req.IP || i.master.inst.port != req.Port {
+		if !ok || i.kind != view.KindSentinel || !i.master.inst.isAt(req.IP, req.Port) {
 			return
 		}
 		if !validEpoch(o.Ask.LeaderEpoch) || (o.Ask.Leader != "" && !validRunID(o.Ask.Leader)) {
@@ -233,7 +233,7 @@ func (s *State) replicaReportsMaster(i *instance) {
 	// milliseconds, so a short grace period is enough.
 	wait := s.convertGrace()
 	if !i.promoted && s.masterLooksSane(m) && !i.sdown() && s.now.Sub(i.roleReportedTime) > wait {
-		s.send(i, monitor.SlaveOf{Host: m.inst.host, Port: m.inst.port})
+		s.send(i, monitor.SlaveOf{Host: s.shown(m.inst), Port: m.inst.port})
 		s.event(notify.LevelNotice, "+convert-to-slave", i, "")
 	}
 }
@@ -242,11 +242,11 @@ func (s *State) convertGrace() time.Duration { return s.opts.Timers.PingPeriod }
 
 func (s *State) replicaReportsReplica(i *instance) {
 	m := i.master
-	if !i.promoted && (i.slaveMasterPort != m.inst.port || i.slaveMasterHost != m.inst.host) {
+	if !i.promoted && !m.inst.isAt(i.slaveMasterHost, i.slaveMasterPort) {
 		wait := m.failoverTimeout
 		if s.masterLooksSane(m) && s.noDownFor(i, wait) && s.now.Sub(i.slaveConfChange) > wait &&
 			m.failoverState == foNone {
-			s.send(i, monitor.SlaveOf{Host: m.inst.host, Port: m.inst.port})
+			s.send(i, monitor.SlaveOf{Host: s.shown(m.inst), Port: m.inst.port})
 			s.event(notify.LevelNotice, "+fix-slave-config", i, "")
 		}
 	}
@@ -254,7 +254,7 @@ func (s *State) replicaReportsReplica(i *instance) {
 	if p == nil || m.failoverState != foReconfSlaves {
 		return
 	}
-	if i.reconfSent && i.slaveMasterHost == p.host && i.slaveMasterPort == p.port {
+	if i.reconfSent && p.isAt(i.slaveMasterHost, i.slaveMasterPort) {
 		i.reconfSent = false
 		i.reconfInprog = true
 		s.event(notify.LevelNotice, "+slave-reconf-inprog", i, "")
@@ -320,9 +320,9 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	if configEpoch > m.configEpoch {
 		m.configEpoch = configEpoch
 		s.persist()
-		if masterIP != m.inst.host || masterPort != m.inst.port {
+		if !m.inst.isAt(masterIP, masterPort) {
 			s.event(notify.LevelWarning, "+config-update-from", si, "")
-			oldHost, oldPort := m.inst.host, m.inst.port
+			oldHost, oldPort := s.shown(m.inst), m.inst.port
 			s.switchMaster(m, masterIP, masterPort)
 			if argv := reconfigArgv(m, "observer", oldHost, oldPort, masterIP, masterPort); argv != nil {
 				s.out.Scripts = append(s.out.Scripts, argv)
@@ -414,7 +414,7 @@ func (s *State) HandlePeer(now time.Time, msg any) {
 		// Like IS-MASTER-DOWN-BY-ADDR, the question is about the master at
 		// that address: a peer that still asks about an old address gets
 		// no vote.
-		if p.MasterIP == m.inst.host && p.MasterPort == m.inst.port {
+		if m.inst.isAt(p.MasterIP, p.MasterPort) {
 			reply.Down, reply.Leader, reply.LeaderEpoch = s.voteRequest(m, p.Epoch, p.Candidate)
 		}
 		s.out.Peers = append(s.out.Peers, PeerSend{To: p.From, Msg: reply})
