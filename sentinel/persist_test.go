@@ -24,15 +24,17 @@ const candidate = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
 // startDaemon runs one sentinel in-process with its config in dir,
 // monitoring a master that does not exist (votes do not need it), and
-// stops it at the end of the test.
-func startDaemon(t *testing.T, dir string) (*redis.Client, string) {
+// stops it at the end of the test. The master is at host; extra lines go
+// before the monitor line.
+func startDaemon(t *testing.T, dir, host string, extra ...string) (*redis.Client, string) {
 	t.Helper()
 	port, err := cluster.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "sentinel.conf")
-	conf := "port " + strconv.Itoa(port) + "\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 1 2\n"
+	conf := "port " + strconv.Itoa(port) + "\nbind 127.0.0.1\n" + strings.Join(append(extra, ""), "\n") +
+		"sentinel monitor mymaster " + host + " 1 2\n"
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestFailedSaveLetsNoVoteLeave(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c, path := startDaemon(t, dir)
+	c, path := startDaemon(t, dir, "127.0.0.1")
 	var saved []byte
 	checkNoVoteLeavesUnsaved(t, c, path, func() {
 		var err error
@@ -159,7 +161,7 @@ func TestFullDiskLetsNoVoteLeave(t *testing.T) {
 			t.Errorf("umount %s: %v: %s", dir, err, out)
 		}
 	})
-	c, path := startDaemon(t, dir)
+	c, path := startDaemon(t, dir, "127.0.0.1")
 	filler := filepath.Join(dir, "filler")
 	checkNoVoteLeavesUnsaved(t, c, path, func() { fill(t, filler) }, func() {
 		if err := os.Remove(filler); err != nil {
