@@ -53,7 +53,7 @@ const (
 // (re-asked every voteRetry) before it gives up on the epoch.
 const electionRound = 300 * time.Millisecond
 
-// maybeStartFailover: the start gate of docs/behaviour.md (failover start),
+// maybeStartFailover: Redis' start gate (docs/elections.md),
 // plus a short random delay before standing as a candidate so that
 // sentinels which reach ODOWN together rarely split the vote.
 func (s *State) maybeStartFailover(m *master) {

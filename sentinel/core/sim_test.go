@@ -614,7 +614,7 @@ func TestSimLostVotesAreAskedAgain(t *testing.T) {
 // epoch after a short back-off instead of 2 × failover-timeout.
 func TestSimElectionsNeverStall(t *testing.T) {
 	// SENTINEL_SIM_SEEDS=1000 for the full proof (about a minute).
-	seeds := int64(200)
+	seeds := int64(100)
 	if v, err := strconv.ParseInt(os.Getenv("SENTINEL_SIM_SEEDS"), 10, 64); err == nil && v > 0 {
 		seeds = v
 	}
