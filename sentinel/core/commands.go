@@ -12,6 +12,9 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/glob"
 )
 
+// maxMillis is the largest number of milliseconds a time.Duration holds.
+const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+
 // Errors carry Redis' full error text without the leading '-'.
 var (
 	ErrNoSuchMaster = errors.New("ERR No such master with that name")
@@ -30,6 +33,8 @@ func (s *State) Monitor(now time.Time, name, host string, port, quorum int) erro
 	switch {
 	case quorum <= 0:
 		return errors.New("ERR Quorum must be 1 or greater.")
+	case quorum > math.MaxInt32:
+		return errors.New("ERR Invalid quorum")
 	case !s.validHost(host):
 		return errors.New("ERR Invalid IP address or hostname specified")
 	case !validPort(port):
@@ -107,16 +112,18 @@ func (s *State) Set(now time.Time, name string, args []string) error {
 
 func (s *State) setOption(m *master, opt string, v []string) error {
 	invalid := errors.New("ERR Invalid argument '" + v[0] + "' for SENTINEL SET '" + opt + "'")
+	// Bounded so that the saved config loads again: milliseconds must fit
+	// a duration, counts a 32-bit int as in Redis.
 	ms := func(allowZero bool) (time.Duration, error) {
 		n, err := strconv.ParseInt(v[0], 10, 64)
-		if err != nil || n < 0 || (n == 0 && !allowZero) {
+		if err != nil || n < 0 || (n == 0 && !allowZero) || n > maxMillis {
 			return 0, invalid
 		}
 		return time.Duration(n) * time.Millisecond, nil
 	}
 	positive := func() (int, error) {
 		n, err := strconv.Atoi(v[0])
-		if err != nil || n <= 0 {
+		if err != nil || n <= 0 || n > math.MaxInt32 {
 			return 0, invalid
 		}
 		return n, nil
@@ -328,7 +335,7 @@ func (s *State) Debug(pairs []string) error {
 		// The value must fit a time.Duration in milliseconds, or it
 		// would wrap and read back negative.
 		n, err := strconv.ParseInt(pairs[j+1], 10, 64)
-		if err != nil || n <= 0 || n > math.MaxInt64/int64(time.Millisecond) {
+		if err != nil || n <= 0 || n > maxMillis {
 			return errors.New("ERR Invalid argument '" + pairs[j+1] + "' for SENTINEL DEBUG '" + pairs[j] + "'")
 		}
 		*dst = time.Duration(n) * time.Millisecond

@@ -330,3 +330,29 @@ func indexOf(w *world, n *simNode) int {
 	}
 	return -1
 }
+
+// TestSetValuesThatWouldNotLoadAreRefused: SENTINEL SET values that overflow
+// a duration or a 32-bit count are refused, so the saved config loads.
+func TestSetValuesThatWouldNotLoadAreRefused(t *testing.T) {
+	s := newTestState(t)
+	for _, args := range [][]string{
+		{"down-after-milliseconds", "9223372036854775807"},
+		{"failover-timeout", "9223372036855"},
+		{"master-reboot-down-after-period", "9223372036854775807"},
+		{"quorum", "2147483648"},
+		{"parallel-syncs", "9223372036854775807"},
+	} {
+		if err := s.Set(t0, "mymaster", args); err == nil {
+			t.Errorf("SET %v accepted", args)
+		}
+	}
+	if err := s.Set(t0, "mymaster", []string{"down-after-milliseconds", "9223372036854", "quorum", "2147483647"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Monitor(t0, "big", "10.0.0.1", 6379, math.MaxInt32+1); err == nil {
+		t.Error("MONITOR with a quorum beyond 32 bits accepted")
+	}
+	if c := reloads(t, s); c.Masters[0].DownAfter != 9223372036854*time.Millisecond || c.Masters[0].Quorum != math.MaxInt32 {
+		t.Fatalf("reloaded %v %d", c.Masters[0].DownAfter, c.Masters[0].Quorum)
+	}
+}
