@@ -50,7 +50,7 @@ func startDaemon(t *testing.T, dir, host string, extra ...string) (*redis.Client
 		cancel()
 		t.Fatalf("sentinel did not start: %v", err)
 	}
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1, Protocol: 2})
 	t.Cleanup(func() {
 		c.Close()
 		cancel()
