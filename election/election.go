@@ -177,14 +177,37 @@ func (c *Candidacy) Leader(known, quorum int) (leader string, ok bool) {
 // in, so the candidate can retry in a new epoch at once instead of waiting
 // for a timeout.
 func (c *Candidacy) Lost(self string, known, quorum int) bool {
-	mine := 0
+	return !c.mayWin(self, known, quorum)
+}
+
+// OtherMayWin reports whether a sentinel other than self may have been
+// elected in this epoch, for all this candidacy knows: its votes here plus
+// those of the sentinels that have not answered reach the majority. A
+// candidate that retries while another may be failing over could start a
+// second failover, so it waits longer.
+func (c *Candidacy) OtherMayWin(self string, known, quorum int) bool {
+	if c.mayWin("", known, quorum) {
+		return true // the unanswered alone could elect someone
+	}
 	for _, vote := range c.votes {
-		if vote.Epoch == c.epoch && vote.Leader == self {
-			mine++
+		if vote.Epoch == c.epoch && vote.Leader != self && vote.Leader != "" && c.mayWin(vote.Leader, known, quorum) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayWin: candidate's votes in this epoch plus every unanswered sentinel
+// reach Required.
+func (c *Candidacy) mayWin(candidate string, known, quorum int) bool {
+	n := 0
+	for _, vote := range c.votes {
+		if candidate != "" && vote.Epoch == c.epoch && vote.Leader == candidate {
+			n++
 		}
 	}
 	unanswered := max(known-len(c.votes), 0)
-	return mine+unanswered < Required(known, quorum)
+	return n+unanswered >= Required(known, quorum)
 }
 
 // Required is the number of votes a leader needs: a majority of the known

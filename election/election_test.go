@@ -335,3 +335,27 @@ func TestEpochsNeverWrap(t *testing.T) {
 		t.Fatalf("candidacy past the cap: %v %+v epoch %d", c, d, v.CurrentEpoch())
 	}
 }
+
+// TestOtherMayWin: a candidate that lost an epoch waits longer before the
+// next one when the votes it misses could have elected another sentinel.
+func TestOtherMayWin(t *testing.T) {
+	tests := []struct {
+		name          string
+		known, quorum int
+		votes         map[string]Vote
+		want          bool
+	}{
+		{"three-way split: nobody", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}, "c": {"c", 10}}, false},
+		{"b may have c's vote", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}}, true},
+		{"b has won", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}, "c": {"b", 10}}, true},
+		{"nobody answered, 5 known", 5, 3, map[string]Vote{"a": {"a", 10}}, true},
+		{"2-2 with one missing", 5, 3, map[string]Vote{"a": {"a", 10}, "b": {"a", 10}, "c": {"c", 10}, "d": {"c", 10}}, true},
+		{"2-1-1 with one missing", 5, 3, map[string]Vote{"a": {"a", 10}, "b": {"a", 10}, "c": {"c", 10}, "d": {"d", 10}}, false},
+		{"votes for older epochs do not count", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 9}, "c": {"c", 10}}, false},
+	}
+	for _, tt := range tests {
+		if got := tally(tt.votes).OtherMayWin("a", tt.known, tt.quorum); got != tt.want {
+			t.Errorf("%s: OtherMayWin = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -49,6 +49,11 @@ const (
 	retryMaxDoublings = 5
 )
 
+// otherLeaderGrace is added to the back-off when another sentinel may have
+// won the lost epoch: about the time a leader needs to promote a replica
+// (INFO is polled every 100 ms then) and announce it.
+const otherLeaderGrace = 400 * time.Millisecond
+
 // electionRound is how long a candidate waits for the votes it misses
 // (re-asked every voteRetry) before it gives up on the epoch.
 const electionRound = 300 * time.Millisecond
@@ -121,6 +126,13 @@ func (s *State) voteRequest(m *master, epoch uint64, candidate string) (down boo
 	if candidate == "" {
 		return down, "", 0
 	}
+	if m.failoverState >= foSelectSlave && candidate != s.opts.MyID {
+		// This sentinel was elected and is failing the master over: a
+		// candidate that missed the result must not start a second
+		// failover in a newer epoch. It gets the stored vote.
+		v := s.voter.VoteOf(m.inst.name)
+		return down, v.Leader, v.Epoch
+	}
 	d := s.voter.HandleRequest(m.inst.name, epoch, candidate)
 	if d.EpochRaised {
 		s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(s.voter.CurrentEpoch(), 10), "")
@@ -179,13 +191,21 @@ func (s *State) failoverWaitStart(m *master) {
 			return
 		}
 		round := min(s.opts.Timers.ElectionTimeout, m.failoverTimeout, electionRound)
-		if m.candidacy.Lost(s.opts.MyID, m.known(), m.quorum) || s.now.Sub(m.failoverStateChange) > round {
-			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
-			s.abortFailover(m)
-			m.electionFails++
-			m.failoverStartTime = time.Time{}
-			m.candidateAt = s.now.Add(s.retryBackoff(m.electionFails))
+		c := m.candidacy
+		if !c.Lost(s.opts.MyID, m.known(), m.quorum) && s.now.Sub(m.failoverStateChange) <= round {
+			return
 		}
+		wait := s.retryBackoff(m.electionFails + 1)
+		if c.OtherMayWin(s.opts.MyID, m.known(), m.quorum) {
+			// Votes are missing that could have elected another: give it
+			// the time to promote and announce before a newer epoch.
+			wait += otherLeaderGrace
+		}
+		s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+		s.abortFailover(m)
+		m.electionFails++
+		m.failoverStartTime = time.Time{}
+		m.candidateAt = s.now.Add(wait)
 		return
 	}
 	m.electionFails = 0

@@ -386,8 +386,8 @@ func (s *State) recordReply(si *instance, down bool, leader string, leaderEpoch 
 }
 
 // HandlePeer feeds a message from a gossiping peer sentinel. Only messages
-// from a sentinel known for that master count; a vote reply or opinion
-// answer counts only if this sentinel asked that peer (askedRecently).
+// from a sentinel known for that master count, and a vote reply only if
+// this sentinel asked that peer (askedRecently).
 func (s *State) HandlePeer(now time.Time, msg any) {
 	s.now = now
 	switch p := msg.(type) {
