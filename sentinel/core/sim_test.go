@@ -331,7 +331,14 @@ func (w *world) step(d time.Duration) {
 		if !n.alive {
 			continue
 		}
-		for k, sp := range n.links {
+		// In key order: the run must reproduce from its seed.
+		keys := make([]string, 0, len(n.links))
+		for k := range n.links {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			sp := n.links[k]
 			up := w.reachable(n, sp)
 			if up != n.up[k] {
 				n.up[k] = up
@@ -651,6 +658,9 @@ func TestSimElectionsNeverStall(t *testing.T) {
 			}
 			if epoch > 1 {
 				splits++ // the first epoch elected nobody
+			}
+			if d > simDownAfter+500*time.Millisecond {
+				t.Logf("%d sentinels, seed %d: elected in epoch %d, %v after the kill", n, seed, epoch, d)
 			}
 		}
 		t.Logf("%d sentinels: %d seeds, %d needed a second epoch, %d elected a second leader, slowest election %v after the kill",
