@@ -316,6 +316,12 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	if s.voter.ObserveEpoch(epoch) {
 		s.persist()
 		s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(epoch, 10), "")
+		// A peer raised the epoch while this sentinel waits to stand: it
+		// is most likely a candidate whose vote request is on its way.
+		// Standing now, in the next epoch, would compete with it.
+		if !m.candidateAt.IsZero() {
+			m.candidateAt = maxTime(m.candidateAt, s.now.Add(electionRound))
+		}
 	}
 	if configEpoch > m.configEpoch {
 		m.configEpoch = configEpoch
@@ -358,6 +364,13 @@ func (s *State) addHelloSentinel(m *master, runID, ip string, port int) {
 	s.out.Join = append(s.out.Join, addr(ip, port))
 	s.persist()
 	s.linksChanged()
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (s *State) removeSentinelEverywhere(runID string) {
