@@ -1,5 +1,11 @@
 package election
 
+// MaxEpoch is the highest epoch a sentinel adopts. Epochs never wrap: a
+// request or hello beyond it is refused, so a forged epoch of 2^64-1 can
+// neither be saved nor make the next epoch 0. The cap is 2^63-1 so that an
+// epoch fits every signed 64-bit reader (config files, Redis' long long).
+const MaxEpoch uint64 = 1<<63 - 1
+
 // Vote is a sentinel's vote for a master's failover leader.
 type Vote struct {
 	Leader string // run id voted for; "" = none, or forgotten by a restart or reset
@@ -63,9 +69,15 @@ func (d Decision) Persist() bool { return d.EpochRaised || d.Voted }
 //
 // candidate "" asks for the down-state opinion only (runid "*" on the wire):
 // nothing changes and the reply is the zero Vote, as Redis replies "*" 0.
+//
+// A request for an epoch beyond MaxEpoch changes nothing and gets the stored
+// vote.
 func (v *Voter) HandleRequest(master string, epoch uint64, candidate string) Decision {
 	if candidate == "" {
 		return Decision{}
+	}
+	if epoch > MaxEpoch {
+		return Decision{Vote: v.votes[master]}
 	}
 	return v.vote(master, epoch, candidate)
 }
@@ -84,9 +96,10 @@ func (v *Voter) vote(master string, epoch uint64, candidate string) Decision {
 
 // ObserveEpoch adopts epoch if it is higher than the current one, as when a
 // hello carries it (spec §3.3). It reports whether the epoch was raised; if
-// so the caller persists and emits +new-epoch.
+// so the caller persists and emits +new-epoch. Epochs beyond MaxEpoch are
+// ignored.
 func (v *Voter) ObserveEpoch(epoch uint64) bool {
-	if epoch <= v.currentEpoch {
+	if epoch <= v.currentEpoch || epoch > MaxEpoch {
 		return false
 	}
 	v.currentEpoch = epoch
@@ -113,8 +126,12 @@ type Candidacy struct {
 // already has a vote in that epoch (a leader epoch ahead of the current
 // epoch, which only a hand-edited config produces); the Decision says so.
 // self must be this sentinel's run id. The caller persists per the Decision
-// and asks every known sentinel for its vote in c.Epoch().
+// and asks every known sentinel for its vote in c.Epoch(). At MaxEpoch no
+// new epoch exists: the candidacy is nil and nothing changes.
 func (v *Voter) StartCandidacy(master, self string) (*Candidacy, Decision) {
+	if v.currentEpoch >= MaxEpoch {
+		return nil, Decision{}
+	}
 	c := &Candidacy{epoch: v.currentEpoch + 1, votes: make(map[string]Vote)}
 	d := v.vote(master, c.epoch, self)
 	c.Record(self, d.Vote)
@@ -152,6 +169,45 @@ func (c *Candidacy) Leader(known, quorum int) (leader string, ok bool) {
 		return "", false
 	}
 	return leader, true
+}
+
+// Lost reports whether self can no longer win this candidacy: even if every
+// known sentinel that has not answered yet voted for it, it would stay below
+// Required(known, quorum). A split vote is lost as soon as the replies are
+// in, so the candidate can retry in a new epoch at once instead of waiting
+// for a timeout.
+func (c *Candidacy) Lost(self string, known, quorum int) bool {
+	return !c.mayWin(self, known, quorum)
+}
+
+// OtherMayWin reports whether a sentinel other than self may have been
+// elected in this epoch, for all this candidacy knows: its votes here plus
+// those of the sentinels that have not answered reach the majority. A
+// candidate that retries while another may be failing over could start a
+// second failover, so it waits longer.
+func (c *Candidacy) OtherMayWin(self string, known, quorum int) bool {
+	if c.mayWin("", known, quorum) {
+		return true // the unanswered alone could elect someone
+	}
+	for _, vote := range c.votes {
+		if vote.Epoch == c.epoch && vote.Leader != self && vote.Leader != "" && c.mayWin(vote.Leader, known, quorum) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayWin: candidate's votes in this epoch plus every unanswered sentinel
+// reach Required.
+func (c *Candidacy) mayWin(candidate string, known, quorum int) bool {
+	n := 0
+	for _, vote := range c.votes {
+		if candidate != "" && vote.Epoch == c.epoch && vote.Leader == candidate {
+			n++
+		}
+	}
+	unanswered := max(known-len(c.votes), 0)
+	return n+unanswered >= Required(known, quorum)
 }
 
 // Required is the number of votes a leader needs: a majority of the known

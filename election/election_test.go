@@ -284,3 +284,78 @@ func TestDecisionPersist(t *testing.T) {
 		}
 	}
 }
+
+// TestLostAsSoonAsTheRepliesSplit: a candidate knows it lost once the votes
+// it still misses could not lift it to a majority, so a split vote is
+// retried at once rather than after a timeout.
+func TestLostAsSoonAsTheRepliesSplit(t *testing.T) {
+	tests := []struct {
+		name          string
+		known, quorum int
+		votes         map[string]Vote
+		lost          bool
+	}{
+		{"alone, nothing answered", 3, 2, map[string]Vote{"a": {"a", 10}}, false},
+		{"one for another, one missing", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}}, false},
+		{"three-way split", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}, "c": {"c", 10}}, true},
+		{"another won", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"c", 10}, "c": {"c", 10}}, true},
+		{"a voter ahead of us counts as answered", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 11}, "c": {"c", 10}}, true},
+		{"won", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"a", 10}}, false},
+		{"5: 2-2 with one missing", 5, 3, map[string]Vote{"a": {"a", 10}, "b": {"a", 10}, "c": {"c", 10}, "d": {"c", 10}}, false},
+		{"5: 2-2-1", 5, 3, map[string]Vote{"a": {"a", 10}, "b": {"a", 10}, "c": {"c", 10}, "d": {"c", 10}, "e": {"e", 10}}, true},
+		{"quorum above the majority", 5, 5, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}}, true},
+	}
+	for _, tt := range tests {
+		if got := tally(tt.votes).Lost("a", tt.known, tt.quorum); got != tt.lost {
+			t.Errorf("%s: Lost = %v, want %v", tt.name, got, tt.lost)
+		}
+	}
+}
+
+// TestEpochsNeverWrap: an epoch beyond MaxEpoch is neither adopted nor
+// voted in, and at MaxEpoch no candidacy starts, so the epoch can not wrap
+// to 0.
+func TestEpochsNeverWrap(t *testing.T) {
+	v := NewVoter(7, map[string]uint64{"m": 7})
+	for _, e := range []uint64{MaxEpoch + 1, ^uint64(0)} {
+		if v.ObserveEpoch(e) {
+			t.Fatalf("epoch %d adopted", e)
+		}
+		if d := v.HandleRequest("m", e, "b"); d.Persist() || d.Vote != (Vote{Epoch: 7}) {
+			t.Fatalf("request in epoch %d: %+v", e, d)
+		}
+	}
+	if v.CurrentEpoch() != 7 {
+		t.Fatalf("epoch %d", v.CurrentEpoch())
+	}
+	if !v.ObserveEpoch(MaxEpoch) {
+		t.Fatal("MaxEpoch itself refused")
+	}
+	if c, d := v.StartCandidacy("m", "a"); c != nil || d.Persist() || v.CurrentEpoch() != MaxEpoch {
+		t.Fatalf("candidacy past the cap: %v %+v epoch %d", c, d, v.CurrentEpoch())
+	}
+}
+
+// TestOtherMayWin: a candidate that lost an epoch waits longer before the
+// next one when the votes it misses could have elected another sentinel.
+func TestOtherMayWin(t *testing.T) {
+	tests := []struct {
+		name          string
+		known, quorum int
+		votes         map[string]Vote
+		want          bool
+	}{
+		{"three-way split: nobody", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}, "c": {"c", 10}}, false},
+		{"b may have c's vote", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}}, true},
+		{"b has won", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 10}, "c": {"b", 10}}, true},
+		{"nobody answered, 5 known", 5, 3, map[string]Vote{"a": {"a", 10}}, true},
+		{"2-2 with one missing", 5, 3, map[string]Vote{"a": {"a", 10}, "b": {"a", 10}, "c": {"c", 10}, "d": {"c", 10}}, true},
+		{"2-1-1 with one missing", 5, 3, map[string]Vote{"a": {"a", 10}, "b": {"a", 10}, "c": {"c", 10}, "d": {"d", 10}}, false},
+		{"votes for older epochs do not count", 3, 2, map[string]Vote{"a": {"a", 10}, "b": {"b", 9}, "c": {"c", 10}}, false},
+	}
+	for _, tt := range tests {
+		if got := tally(tt.votes).OtherMayWin("a", tt.known, tt.quorum); got != tt.want {
+			t.Errorf("%s: OtherMayWin = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

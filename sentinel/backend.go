@@ -95,14 +95,17 @@ func (d *Daemon) ConfigSet(pairs []string) error {
 }
 
 // IsMasterDownByAddr answers a peer; the vote is persisted (apply) before
-// the reply is returned to the server.
+// the reply is returned to the server, and withheld if that save failed.
 func (d *Daemon) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
 	var down bool
 	var leader string
 	var leaderEpoch uint64
-	_ = d.exec(false, func(now time.Time) error {
-		down, leader, leaderEpoch = d.state.IsMasterDownByAddr(now, ip, port, epoch, runid)
-		return nil
+	d.call(func() {
+		down, leader, leaderEpoch = d.state.IsMasterDownByAddr(time.Now(), ip, port, epoch, runid)
+		d.apply(d.state.Drain())
+		if d.unsaved {
+			leader, leaderEpoch = "", 0
+		}
 	})
 	return down, leader, leaderEpoch
 }

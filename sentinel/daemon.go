@@ -71,7 +71,28 @@ type Daemon struct {
 	saveErr  error
 	exitCode int
 	warnedRO bool
+
+	// Persist before send: while unsaved, nothing carrying the unsaved
+	// state leaves (core.Output.Withhold); the save is retried with back-off.
+	unsaved     bool
+	saveRetryAt time.Time
+	saveBackoff time.Duration
+	rejectLog   map[string]*rejectLogState
 }
+
+// rejectLogState rate-limits the log of invalid input per source.
+type rejectLogState struct {
+	next       time.Time
+	suppressed int
+}
+
+const (
+	saveRetryMin = 100 * time.Millisecond
+	saveRetryMax = 5 * time.Second
+	// rejectLogEvery is how often invalid input of one source is logged;
+	// the rest is counted (Snapshot.Rejected) and summed into the next line.
+	rejectLogEvery = 10 * time.Second
+)
 
 type membership struct {
 	name  string
@@ -145,8 +166,9 @@ func Run(ctx context.Context, o Options) error {
 		ResolveHostnames: cfg.ResolveHostnames, AnnounceHostnames: cfg.AnnounceHostnames,
 		DenyScriptsReconfig: cfg.DenyScriptsReconfig, SentinelUser: cfg.SentinelUser,
 		SentinelPass: cfg.SentinelPass, RequirePass: cfg.RequirePass, SelfIP: selfIP,
-		Timers: timers, Seed: time.Now().UnixNano(), Desync: 50 * time.Millisecond,
+		Timers: timers, Seed: time.Now().UnixNano(), Desync: core.CandidacyDelay,
 		Executable: func(p string) bool { return unix.Access(p, unix.X_OK) == nil },
+		Resolve:    resolveHost,
 	}, cfg, time.Now())
 
 	if firstStart {
@@ -285,12 +307,32 @@ func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
 	}
 }
 
-// apply carries out what the state machine asked for; persisting first so a
-// vote is on disk before its reply leaves.
+// apply carries out what the state machine asked for. The state is on disk
+// before anything that reflects it leaves: when the save fails, votes and
+// announcements are withheld until a retry succeeds.
 func (d *Daemon) apply(out core.Output) {
+	now := time.Now()
 	if out.Persist {
-		d.save()
+		d.unsaved = true
 	}
+	if d.unsaved && (out.Persist || !now.Before(d.saveRetryAt)) {
+		d.save()
+		if d.saveErr == nil {
+			d.unsaved, d.saveBackoff = false, 0
+		} else {
+			d.saveBackoff = min(max(2*d.saveBackoff, saveRetryMin), saveRetryMax)
+			d.saveRetryAt = now.Add(d.saveBackoff)
+		}
+		// Saved's events and re-announcements go out with this step.
+		more := d.state.Drain()
+		out.Events = append(out.Events, more.Events...)
+		out.Peers = append(out.Peers, more.Peers...)
+		out.Requests = append(out.Requests, more.Requests...)
+	}
+	if d.unsaved {
+		out.Withhold()
+	}
+	d.logRejected(now, out.Rejected)
 	if out.LinksChanged {
 		d.links.Reconcile(d.state.Links("sentinel-" + d.cfg.MyID[:8]))
 	}
@@ -356,17 +398,40 @@ func (d *Daemon) emit(e notify.Event) {
 	}
 }
 
+// save writes the state and reports the outcome to the state machine.
 func (d *Daemon) save() {
 	stateFile, err := config.Save(d.state.Config())
 	d.saveErr = err
+	d.state.Saved(time.Now(), err)
 	if err != nil {
-		d.log.Error().Err(err).Str("config", d.cfg.Path).Msg("cannot save configuration")
+		d.log.Error().Err(err).Str("config", d.cfg.Path).Msg("cannot save configuration: votes and announcements withheld")
 		return
 	}
 	if stateFile && !d.warnedRO {
 		d.warnedRO = true
 		d.log.Warn().Str("config", d.cfg.Path).Str("dir", d.cfg.Dir).
 			Msg("config file is not writable: state is kept in " + config.StateFileName + " in dir")
+	}
+}
+
+// logRejected logs invalid network input, one line per source and
+// rejectLogEvery at most, so a flood cannot flood the log.
+func (d *Daemon) logRejected(now time.Time, rs []core.Rejection) {
+	for _, r := range rs {
+		if d.rejectLog == nil {
+			d.rejectLog = map[string]*rejectLogState{}
+		}
+		st := d.rejectLog[r.Source]
+		if st == nil {
+			st = &rejectLogState{}
+			d.rejectLog[r.Source] = st
+		}
+		if now.Before(st.next) {
+			st.suppressed++
+			continue
+		}
+		d.log.Warn().Str("source", r.Source).Int("suppressed", st.suppressed).Msg("invalid input dropped: " + r.Reason)
+		st.next, st.suppressed = now.Add(rejectLogEvery), 0
 	}
 }
 
@@ -499,6 +564,24 @@ func sourceIP(host string, port int) string {
 		return a.IP.String()
 	}
 	return ""
+}
+
+// resolveHost looks a hostname up for the state machine, which reports
+// IPs unless announce-hostnames is on. Like Redis it blocks the loop, once
+// per new address, so the wait is short; an IPv4 address is preferred.
+func resolveHost(host string) (string, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return "", false
+	}
+	for _, a := range addrs {
+		if ip4 := a.IP.To4(); ip4 != nil {
+			return ip4.String(), true
+		}
+	}
+	return addrs[0].IP.String(), true
 }
 
 func orDefault(s, def string) string {

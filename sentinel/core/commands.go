@@ -2,7 +2,7 @@ package core
 
 import (
 	"errors"
-	"net"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +11,9 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/glob"
 )
+
+// maxMillis is the largest number of milliseconds a time.Duration holds.
+const maxMillis = math.MaxInt64 / int64(time.Millisecond)
 
 // Errors carry Redis' full error text without the leading '-'.
 var (
@@ -30,10 +33,14 @@ func (s *State) Monitor(now time.Time, name, host string, port, quorum int) erro
 	switch {
 	case quorum <= 0:
 		return errors.New("ERR Quorum must be 1 or greater.")
-	case net.ParseIP(host) == nil && !s.opts.ResolveHostnames:
+	case quorum > math.MaxInt32:
+		return errors.New("ERR Invalid quorum")
+	case !s.validHost(host):
 		return errors.New("ERR Invalid IP address or hostname specified")
-	case port < 0 || port > 65535:
+	case !validPort(port):
 		return errors.New("ERR Invalid port number.")
+	case !validName(name):
+		return errors.New("ERR Invalid master name.")
 	case s.master(name) != nil:
 		return errors.New("ERR Duplicate master name.")
 	}
@@ -105,16 +112,18 @@ func (s *State) Set(now time.Time, name string, args []string) error {
 
 func (s *State) setOption(m *master, opt string, v []string) error {
 	invalid := errors.New("ERR Invalid argument '" + v[0] + "' for SENTINEL SET '" + opt + "'")
+	// Bounded so that the saved config loads again: milliseconds must fit
+	// a duration, counts a 32-bit int as in Redis.
 	ms := func(allowZero bool) (time.Duration, error) {
 		n, err := strconv.ParseInt(v[0], 10, 64)
-		if err != nil || n < 0 || (n == 0 && !allowZero) {
+		if err != nil || n < 0 || (n == 0 && !allowZero) || n > maxMillis {
 			return 0, invalid
 		}
 		return time.Duration(n) * time.Millisecond, nil
 	}
 	positive := func() (int, error) {
 		n, err := strconv.Atoi(v[0])
-		if err != nil || n <= 0 {
+		if err != nil || n <= 0 || n > math.MaxInt32 {
 			return 0, invalid
 		}
 		return n, nil
@@ -238,6 +247,10 @@ func (s *State) ConfigSet(now time.Time, param, value string) error {
 	case "announce-hostnames":
 		err = yesNo(&s.opts.AnnounceHostnames)
 	case "announce-ip":
+		// Peers drop hellos whose address is not an IP or hostname.
+		if value != "" && !validIP(value) && !validHostname(value) {
+			return bad
+		}
 		s.opts.AnnounceIP = value
 	case "announce-port":
 		p, perr := strconv.Atoi(value)
@@ -266,7 +279,7 @@ func (s *State) IsMasterDownByAddr(now time.Time, ip string, port int, epoch uin
 	s.now = now
 	var m *master
 	for _, x := range s.masters {
-		if x.inst.host == ip && x.inst.port == port {
+		if x.inst.isAt(ip, port) {
 			m = x
 			break
 		}
@@ -276,6 +289,10 @@ func (s *State) IsMasterDownByAddr(now time.Time, ip string, port int, epoch uin
 	}
 	if runID == "*" {
 		runID = ""
+	}
+	if !validEpoch(epoch) || (runID != "" && !validRunID(runID)) {
+		s.reject(RejectVote, "is-master-down-by-addr epoch "+strconv.FormatUint(epoch, 10)+" run id "+quoteField(runID))
+		return m.inst.sdown() && !s.tilt, "", 0
 	}
 	return s.voteRequest(m, epoch, runID)
 }
@@ -315,8 +332,10 @@ func (s *State) Debug(pairs []string) error {
 		if !ok || j+1 >= len(pairs) {
 			return errors.New("ERR Unknown option or number of arguments for SENTINEL DEBUG '" + pairs[j] + "'")
 		}
+		// The value must fit a time.Duration in milliseconds, or it
+		// would wrap and read back negative.
 		n, err := strconv.ParseInt(pairs[j+1], 10, 64)
-		if err != nil || n <= 0 {
+		if err != nil || n <= 0 || n > maxMillis {
 			return errors.New("ERR Invalid argument '" + pairs[j+1] + "' for SENTINEL DEBUG '" + pairs[j] + "'")
 		}
 		*dst = time.Duration(n) * time.Millisecond

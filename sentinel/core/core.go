@@ -30,7 +30,10 @@ type Options struct {
 	SelfIP string
 	// Executable checks a script path for SENTINEL SET (access X_OK).
 	Executable func(path string) bool
-	Timers     view.Timers
+	// Resolve looks a hostname up (resolve-hostnames), once per new
+	// address as Redis does; nil or a failure leaves the IP unknown.
+	Resolve func(host string) (ip string, ok bool)
+	Timers  view.Timers
 	// Seed makes the randomized failover desynchronisation reproducible.
 	Seed int64
 	// Desync is the largest random delay before this sentinel starts a
@@ -66,6 +69,8 @@ type Output struct {
 	Join []string
 	// Exit asks the process to exit with this code (SIMULATE-FAILURE); 0 = no.
 	Exit int
+	// Rejected lists the network input dropped as invalid in this step.
+	Rejected []Rejection
 }
 
 // State is the whole sentinel state machine.
@@ -89,6 +94,11 @@ type State struct {
 	byLink      map[string][]*instance
 	out         Output
 	dirty       bool
+	rejected    map[string]uint64 // invalid inputs dropped, by source
+
+	saveErr         string // last save error; "" while saves succeed
+	saveFailedSince time.Time
+	saveFailures    uint64
 }
 
 const (
@@ -152,6 +162,7 @@ func (s *State) addMaster(mc *config.Master) *master {
 		m.parallelSyncs = 1
 	}
 	m.inst.master = m
+	s.resolve(m.inst)
 	m.inst.link = s.newLink("master/" + mc.Name)
 	m.inst.priority = defaultPriority
 	m.inst.lastAvail = s.now
@@ -212,7 +223,7 @@ func (s *State) send(i *instance, req monitor.Request) {
 func (s *State) event(level notify.Level, typ string, i *instance, extra string) {
 	msg := extra
 	if i != nil {
-		msg = i.describe()
+		msg = i.describe(s.opts.AnnounceHostnames)
 		if extra != "" {
 			msg += " " + extra
 		}
@@ -238,6 +249,22 @@ func (s *State) plainEvent(level notify.Level, typ, msg, masterName string) {
 
 func addr(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 
+// resolve sets i.ip from i.host.
+func (s *State) resolve(i *instance) {
+	i.ip = ""
+	switch {
+	case validIP(i.host):
+		i.ip = i.host
+	case s.opts.Resolve != nil:
+		if ip, ok := s.opts.Resolve(i.host); ok && validIP(ip) {
+			i.ip = ip
+		}
+	}
+}
+
+// shown is the address reported for i: see instance.announced.
+func (s *State) shown(i *instance) string { return i.announced(s.opts.AnnounceHostnames) }
+
 func (s *State) newLink(prefix string) string {
 	s.serial++
 	return prefix + "#" + strconv.FormatUint(s.serial, 10)
@@ -246,6 +273,7 @@ func (s *State) newLink(prefix string) string {
 func (s *State) addReplica(m *master, host string, port int) (*instance, bool) {
 	r, added := m.addReplica(host, port, s.now, "")
 	if added {
+		s.resolve(r)
 		r.link = s.newLink("replica/" + m.inst.name + "/" + r.name)
 		s.linksChanged()
 	}
@@ -256,6 +284,7 @@ func (s *State) addReplica(m *master, host string, port int) (*instance, bool) {
 // shares that group's link and what it knows about the link.
 func (s *State) addSentinel(m *master, runID, host string, port int) *instance {
 	si := m.addSentinel(runID, host, port, s.now, "")
+	s.resolve(si)
 	for _, mm := range s.masters {
 		if o := mm.sentinelByID(runID); o != nil && o != si && o.host == host && o.port == port {
 			si.link = o.link

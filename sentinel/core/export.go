@@ -20,6 +20,10 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		TotalTilt:            s.totalTilt,
 		Timers:               s.opts.Timers,
 		SimulateFailureFlags: s.simFlags,
+		SaveError:            s.saveErr,
+		SaveFailedSince:      s.saveFailedSince,
+		SaveFailures:         s.saveFailures,
+		Rejected:             s.rejectedCounts(),
 		Settings: view.Settings{
 			ResolveHostnames:  s.opts.ResolveHostnames,
 			AnnounceHostnames: s.opts.AnnounceHostnames,
@@ -36,8 +40,8 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		// Every answer names the same master: the promoted replica from
 		// the moment it reported role:master.
 		c := m.current()
-		vm.AddrHost, vm.AddrPort = c.host, c.port
-		vm.IP, vm.Port = c.host, c.port
+		vm.AddrHost, vm.AddrPort = s.shown(c), c.port
+		vm.IP, vm.Port = vm.AddrHost, c.port
 		switch {
 		case m.inst.odown():
 			vm.Status = "odown"
@@ -64,7 +68,7 @@ func (s *State) viewInstance(i *instance, pending func(string) int) view.Instanc
 	v := view.Instance{
 		Kind:                i.kind,
 		Name:                i.name,
-		IP:                  i.host,
+		IP:                  s.shown(i),
 		Port:                i.port,
 		RunID:               i.runID,
 		Flags:               i.flags(),

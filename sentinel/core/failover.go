@@ -33,12 +33,40 @@ func voteOf(leader string, epoch uint64) election.Vote {
 	return election.Vote{Leader: leader, Epoch: epoch}
 }
 
-// maybeStartFailover: the start gate of spec §3.5, plus a short random
-// desync before standing as a candidate so that sentinels which reach ODOWN
-// together rarely split the vote.
+// CandidacyDelay is the default Options.Desync: sentinels that see ODOWN
+// together stand at random moments in [0, CandidacyDelay), so one's vote
+// request usually reaches the others before they stand. 150 ms makes two
+// candidates within a few ms of each other rare with 5 sentinels, and a
+// split vote costs only a retry (retryBackoff).
+const CandidacyDelay = 150 * time.Millisecond
+
+// retryWindow is the first randomized back-off before a candidate whose
+// election got no majority stands again in a new epoch, as in Raft; it
+// doubles with every further failed round (up to retryMaxDoublings), so a
+// candidate cut off from the majority does not raise the epoch fast.
+const (
+	retryWindow       = 150 * time.Millisecond
+	retryMaxDoublings = 5
+)
+
+// otherLeaderGrace is added to the back-off when another sentinel may have
+// won the lost epoch: about the time a leader needs to promote a replica
+// (INFO is polled every 100 ms then) and announce it.
+const otherLeaderGrace = 400 * time.Millisecond
+
+// electionRound is how long a candidate waits for the votes it misses
+// (re-asked every voteRetry) before it gives up on the epoch.
+const electionRound = 300 * time.Millisecond
+
+// maybeStartFailover: Redis' start gate (docs/elections.md),
+// plus a short random delay before standing as a candidate so that
+// sentinels which reach ODOWN together rarely split the vote.
 func (s *State) maybeStartFailover(m *master) {
 	if !m.inst.odown() || m.failoverState != foNone {
 		m.candidateAt = time.Time{}
+		if !m.inst.odown() {
+			m.electionFails = 0
+		}
 		return
 	}
 	if !m.failoverStartTime.IsZero() && s.now.Sub(m.failoverStartTime) < 2*m.failoverTimeout {
@@ -58,10 +86,13 @@ func (s *State) maybeStartFailover(m *master) {
 }
 
 func (s *State) startFailover(m *master) {
+	c, d := s.voter.StartCandidacy(m.inst.name, s.opts.MyID)
+	if c == nil {
+		return // the epoch is at its cap: no election can start
+	}
 	m.candidateAt = time.Time{}
 	m.failoverState = foWaitStart
 	m.failoverStateChange = s.now
-	c, d := s.voter.StartCandidacy(m.inst.name, s.opts.MyID)
 	m.candidacy = c
 	m.failoverEpoch = c.Epoch()
 	s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(c.Epoch(), 10), "")
@@ -69,6 +100,13 @@ func (s *State) startFailover(m *master) {
 	s.applyDecision(d)
 	m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
 	s.askPeers(m, true)
+}
+
+// retryBackoff is the random wait before standing again after the
+// fails-th election in a row that got no majority.
+func (s *State) retryBackoff(fails int) time.Duration {
+	window := retryWindow << min(max(fails-1, 0), retryMaxDoublings)
+	return time.Duration(s.rng.Int63n(int64(window)))
 }
 
 // applyDecision emits the events of a voting step and persists it.
@@ -88,14 +126,29 @@ func (s *State) voteRequest(m *master, epoch uint64, candidate string) (down boo
 	if candidate == "" {
 		return down, "", 0
 	}
+	if m.failoverState >= foSelectSlave && candidate != s.opts.MyID {
+		// This sentinel was elected and is failing the master over: a
+		// candidate that missed the result must not start a second
+		// failover in a newer epoch. It gets the stored vote.
+		v := s.voter.VoteOf(m.inst.name)
+		return down, v.Leader, v.Epoch
+	}
 	d := s.voter.HandleRequest(m.inst.name, epoch, candidate)
 	if d.EpochRaised {
 		s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(s.voter.CurrentEpoch(), 10), "")
 	}
 	s.applyDecision(d)
 	if d.Voted && d.Vote.Leader != s.opts.MyID {
-		// We voted for another: do not start our own failover for a while.
+		// We voted for another: do not start our own failover for a while,
+		// and stop standing in an older epoch, as a Raft candidate steps
+		// down on a higher term: two leaders of different epochs would
+		// both fail over.
 		m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
+		m.candidateAt = time.Time{}
+		if m.failoverState == foWaitStart && !m.force {
+			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+			s.abortFailover(m)
+		}
 	}
 	return down, d.Vote.Leader, d.Vote.Epoch
 }
@@ -124,16 +177,38 @@ func (s *State) setFailoverState(m *master, st foState) {
 	s.dirty = true
 }
 
+// failoverWaitStart counts the votes. A split vote, or a round in which
+// the missing votes never came, is retried in a new epoch after a short
+// random back-off; Redis' guard of 2 × failover-timeout between attempts
+// stays only for a master another sentinel won (or this one promoted).
 func (s *State) failoverWaitStart(m *master) {
 	leader, ok := m.candidacy.Leader(m.known(), m.quorum)
 	if !(ok && leader == s.opts.MyID) && !m.force {
-		timeout := min(s.opts.Timers.ElectionTimeout, m.failoverTimeout)
-		if s.now.Sub(m.failoverStartTime) > timeout {
+		if ok {
+			// Another sentinel has the majority: it fails over.
 			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
 			s.abortFailover(m)
+			return
 		}
+		round := min(s.opts.Timers.ElectionTimeout, m.failoverTimeout, electionRound)
+		c := m.candidacy
+		if !c.Lost(s.opts.MyID, m.known(), m.quorum) && s.now.Sub(m.failoverStateChange) <= round {
+			return
+		}
+		wait := s.retryBackoff(m.electionFails + 1)
+		if c.OtherMayWin(s.opts.MyID, m.known(), m.quorum) {
+			// Votes are missing that could have elected another: give it
+			// the time to promote and announce before a newer epoch.
+			wait += otherLeaderGrace
+		}
+		s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+		s.abortFailover(m)
+		m.electionFails++
+		m.failoverStartTime = time.Time{}
+		m.candidateAt = s.now.Add(wait)
 		return
 	}
+	m.electionFails = 0
 	s.event(notify.LevelWarning, "+elected-leader", m.inst, "")
 	if s.simFlags&simCrashAfterElection != 0 {
 		s.out.Exit = 99
@@ -170,7 +245,7 @@ func (s *State) failoverSendSlaveofNoone(m *master) {
 	if m.force && m.inst.connected && !m.inst.sdown() {
 		// Coordinated switchover: the master pauses writes until the
 		// chosen replica caught up, then swaps roles with it.
-		s.send(m.inst, monitor.Failover{Host: r.host, Port: r.port, Timeout: m.failoverTimeout})
+		s.send(m.inst, monitor.Failover{Host: s.shown(r), Port: r.port, Timeout: m.failoverTimeout})
 	} else {
 		s.send(r, monitor.SlaveOf{})
 	}
@@ -188,7 +263,7 @@ func (s *State) promoted(m *master, r *instance) {
 		s.out.Exit = 99
 	}
 	s.event(notify.LevelWarning, "+failover-state-reconf-slaves", m.inst, "")
-	if argv := reconfigArgv(m, "leader", m.inst.host, m.inst.port, r.host, r.port); argv != nil {
+	if argv := reconfigArgv(m, "leader", s.shown(m.inst), m.inst.port, s.shown(r), r.port); argv != nil {
 		s.out.Scripts = append(s.out.Scripts, argv)
 	}
 	s.announceConfig(m)
@@ -196,7 +271,7 @@ func (s *State) promoted(m *master, r *instance) {
 		// A reachable old master (manual failover) is made a replica now,
 		// not after the switch, and its clients are disconnected so they
 		// rediscover the master instead of writing into a replica.
-		s.send(m.inst, monitor.SlaveOf{Host: r.host, Port: r.port})
+		s.send(m.inst, monitor.SlaveOf{Host: s.shown(r), Port: r.port})
 	}
 	s.failoverReconfSlaves(m)
 }
@@ -232,7 +307,7 @@ func (s *State) failoverReconfSlaves(m *master) {
 		if r.promoted || r.reconfDone || r.reconfSent || r.reconfInprog || !r.connected {
 			continue
 		}
-		s.send(r, monitor.SlaveOf{Host: p.host, Port: p.port})
+		s.send(r, monitor.SlaveOf{Host: s.shown(p), Port: p.port})
 		r.reconfSent = true
 		r.reconfSentTime = now
 		s.event(notify.LevelNotice, "+slave-reconf-sent", r, "")
@@ -266,7 +341,7 @@ func (s *State) detectFailoverEnd(m *master) {
 			if r.promoted || r.reconfDone || r.reconfSent || !r.connected {
 				continue
 			}
-			s.send(r, monitor.SlaveOf{Host: p.host, Port: p.port})
+			s.send(r, monitor.SlaveOf{Host: s.shown(p), Port: p.port})
 			r.reconfSent = true
 			s.event(notify.LevelNotice, "+slave-reconf-sent-be", r, "")
 		}
@@ -292,9 +367,7 @@ func (s *State) abortFailover(m *master) {
 // switchMaster publishes +switch-master and resets the group around the new
 // master address (spec §4.4).
 func (s *State) switchMaster(m *master, host string, port int) {
-	oldHost, oldPort := m.inst.host, m.inst.port
-	s.plainEvent(notify.LevelWarning, "+switch-master",
-		m.inst.name+" "+oldHost+" "+strconv.Itoa(oldPort)+" "+host+" "+strconv.Itoa(port), m.inst.name)
+	oldHost, oldPort, oldShown := m.inst.host, m.inst.port, s.shown(m.inst)
 	var keep [][2]string
 	for _, r := range m.replicas {
 		if r.host == host && r.port == port {
@@ -306,6 +379,9 @@ func (s *State) switchMaster(m *master, host string, port int) {
 		keep = append(keep, [2]string{oldHost, strconv.Itoa(oldPort)})
 	}
 	m.inst.host, m.inst.port = host, port
+	s.resolve(m.inst)
+	s.plainEvent(notify.LevelWarning, "+switch-master",
+		m.inst.name+" "+oldShown+" "+strconv.Itoa(oldPort)+" "+s.shown(m.inst)+" "+strconv.Itoa(port), m.inst.name)
 	s.resetMaster(m, false)
 	for _, k := range keep {
 		p, _ := strconv.Atoi(k[1])

@@ -17,7 +17,8 @@ type instance struct {
 	kind   view.Kind
 	link   string // link key, see linkKey
 	name   string // master name, replica "ip:port", sentinel run id
-	host   string
+	host   string // as configured or learned: an IP, or a hostname
+	ip     string // host resolved ("" if it could not be); host when host is an IP
 	port   int
 	runID  string
 	master *master // owning master group (itself for a master)
@@ -75,6 +76,21 @@ type instance struct {
 
 func (i *instance) addr() string { return addr(i.host, i.port) }
 
+// announced is the address this sentinel reports for i, as Redis'
+// announceSentinelAddr: the hostname with announce-hostnames, else the IP.
+// An address whose name did not resolve is reported as it was given.
+func (i *instance) announced(hostnames bool) string {
+	if hostnames || i.ip == "" {
+		return i.host
+	}
+	return i.ip
+}
+
+// isAt reports whether host:port names i, by its hostname or its IP.
+func (i *instance) isAt(host string, port int) bool {
+	return port == i.port && (host == i.host || (i.ip != "" && host == i.ip))
+}
+
 // linkKey names the link that serves this instance. Keys are unique per
 // incarnation of an instance, so a reset or re-added instance gets a fresh
 // link (and its connected observation) instead of a silent old one.
@@ -82,25 +98,27 @@ func (i *instance) addr() string { return addr(i.host, i.port) }
 func (i *instance) linkKey() string { return i.link }
 
 // describe is the %@ of Redis' event messages.
-func (i *instance) describe() string {
+func (i *instance) describe(hostnames bool) string {
 	var b strings.Builder
 	b.WriteString(i.kind.String())
 	b.WriteByte(' ')
 	b.WriteString(i.name)
 	b.WriteByte(' ')
-	b.WriteString(i.eventAddr())
+	b.WriteString(i.eventAddr(hostnames))
 	if i.kind != view.KindMaster {
 		m := i.master.inst
 		b.WriteString(" @ ")
 		b.WriteString(m.name)
 		b.WriteByte(' ')
-		b.WriteString(m.eventAddr())
+		b.WriteString(m.eventAddr(hostnames))
 	}
 	return b.String()
 }
 
 // eventAddr is "host port" as events print it.
-func (i *instance) eventAddr() string { return i.host + " " + strconv.Itoa(i.port) }
+func (i *instance) eventAddr(hostnames bool) string {
+	return i.announced(hostnames) + " " + strconv.Itoa(i.port)
+}
 
 func (i *instance) sdown() bool { return !i.sdownSince.IsZero() }
 func (i *instance) odown() bool { return !i.odownSince.IsZero() }
@@ -195,9 +213,10 @@ type master struct {
 	promoted            *instance
 	candidacy           *election.Candidacy
 	candidateAt         time.Time // ODOWN seen; candidacy starts after a random desync
+	electionFails       int       // elections in a row that got no majority
 	lastOpinion         time.Time // last SDOWN opinion broadcast
 	switchAt            time.Time // when the last +switch-master happened (repair safety)
-	// Ignoring what is over monitor.MaxReplicas or MaxSentinels: warned once.
+	// Ignoring what is over monitor.MaxReplicas or monitor.MaxSentinels: warned once.
 	replicasCapped, sentinelsCapped bool
 }
 

@@ -91,10 +91,16 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 	case monitor.ObsHello:
 		s.processHello(o.Payload, false)
 	case monitor.ObsAskReply:
-		if req, ok := o.Request.(monitor.AskMasterDown); ok && i.kind == view.KindSentinel &&
-			i.master.inst.host == req.IP && i.master.inst.port == req.Port {
-			s.recordReply(i, o.Ask.Down, o.Ask.Leader, o.Ask.LeaderEpoch)
+		req, ok := o.Request.(monitor.AskMasterDown)
+		if !ok || i.kind != view.KindSentinel || !i.master.inst.isAt(req.IP, req.Port) {
+			return
 		}
+		if !validEpoch(o.Ask.LeaderEpoch) || (o.Ask.Leader != "" && !validRunID(o.Ask.Leader)) {
+			s.reject(RejectVote, "is-master-down-by-addr reply from "+i.runID+" with leader "+
+				quoteField(o.Ask.Leader)+" epoch "+strconv.FormatUint(o.Ask.LeaderEpoch, 10))
+			return
+		}
+		s.recordReply(i, o.Ask.Down, o.Ask.Leader, o.Ask.LeaderEpoch)
 	case monitor.ObsReply:
 		s.observeReply(i, o)
 	}
@@ -143,7 +149,9 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 	i.info = info
 	s.dirty = true
 
-	if info.RunID != "" && i.runID != info.RunID {
+	if info.RunID != "" && !validRunID(info.RunID) {
+		s.reject(RejectInfo, i.name+" run_id "+quoteField(info.RunID))
+	} else if info.RunID != "" && i.runID != info.RunID {
 		if i.runID != "" {
 			s.event(notify.LevelNotice, "+reboot", i, "")
 			if i.kind == view.KindMaster && m.rebootDownAfter > 0 {
@@ -156,6 +164,10 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 	if i.kind == view.KindMaster && info.Role == "master" {
 		over := info.ReplicasOmitted
 		for _, e := range info.Replicas {
+			if !s.validHost(e.IP) || !validPort(e.Port) {
+				s.reject(RejectInfo, i.name+" replica "+quoteField(e.IP)+" port "+strconv.Itoa(e.Port))
+				continue
+			}
 			if len(m.replicas) >= monitor.MaxReplicas && m.replica(e.IP, e.Port) == nil {
 				over++
 				continue
@@ -172,9 +184,16 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 	if info.Role == "slave" {
 		i.masterLinkDownTime = info.MasterLinkDownSince
 		i.masterLinkUp = info.MasterLinkUp
-		if info.MasterHost != i.slaveMasterHost || info.MasterPort != i.slaveMasterPort {
-			i.slaveMasterHost = info.MasterHost
-			i.slaveMasterPort = info.MasterPort
+		masterHost, masterPort := info.MasterHost, info.MasterPort
+		if masterHost != "" && (!s.validHost(masterHost) || !validPort(masterPort)) {
+			// Kept as unknown: the replica is then repaired, never followed.
+			s.reject(RejectInfo, i.name+" master_host "+quoteField(masterHost)+" master_port "+
+				strconv.Itoa(masterPort))
+			masterHost, masterPort = "", 0
+		}
+		if masterHost != i.slaveMasterHost || masterPort != i.slaveMasterPort {
+			i.slaveMasterHost = masterHost
+			i.slaveMasterPort = masterPort
 			i.slaveConfChange = now
 		}
 		i.priority = info.SlavePriority
@@ -219,7 +238,7 @@ func (s *State) replicaReportsMaster(i *instance) {
 	// milliseconds, so a short grace period is enough.
 	wait := s.convertGrace()
 	if !i.promoted && s.masterLooksSane(m) && !i.sdown() && s.now.Sub(i.roleReportedTime) > wait {
-		s.send(i, monitor.SlaveOf{Host: m.inst.host, Port: m.inst.port})
+		s.send(i, monitor.SlaveOf{Host: s.shown(m.inst), Port: m.inst.port})
 		s.event(notify.LevelNotice, "+convert-to-slave", i, "")
 	}
 }
@@ -228,11 +247,11 @@ func (s *State) convertGrace() time.Duration { return s.opts.Timers.PingPeriod }
 
 func (s *State) replicaReportsReplica(i *instance) {
 	m := i.master
-	if !i.promoted && (i.slaveMasterPort != m.inst.port || i.slaveMasterHost != m.inst.host) {
+	if !i.promoted && !m.inst.isAt(i.slaveMasterHost, i.slaveMasterPort) {
 		wait := m.failoverTimeout
 		if s.masterLooksSane(m) && s.noDownFor(i, wait) && s.now.Sub(i.slaveConfChange) > wait &&
 			m.failoverState == foNone {
-			s.send(i, monitor.SlaveOf{Host: m.inst.host, Port: m.inst.port})
+			s.send(i, monitor.SlaveOf{Host: s.shown(m.inst), Port: m.inst.port})
 			s.event(notify.LevelNotice, "+fix-slave-config", i, "")
 		}
 	}
@@ -240,7 +259,7 @@ func (s *State) replicaReportsReplica(i *instance) {
 	if p == nil || m.failoverState != foReconfSlaves {
 		return
 	}
-	if i.reconfSent && i.slaveMasterHost == p.host && i.slaveMasterPort == p.port {
+	if i.reconfSent && p.isAt(i.slaveMasterHost, i.slaveMasterPort) {
 		i.reconfSent = false
 		i.reconfInprog = true
 		s.event(notify.LevelNotice, "+slave-reconf-inprog", i, "")
@@ -272,19 +291,17 @@ func (s *State) noDownFor(i *instance, d time.Duration) bool {
 // its Redis links use, so it only updates sentinels already known and never
 // their address.
 func (s *State) processHello(payload string, viaGossip bool) {
-	t := strings.Split(payload, ",")
-	if len(t) != 8 {
+	h, reason := s.parseHello(payload)
+	if reason != "" {
+		s.reject(RejectHello, reason)
 		return
 	}
-	ip, runID, masterName, masterIP := t[0], t[2], t[4], t[5]
-	port, err1 := strconv.Atoi(t[1])
-	epoch, err2 := strconv.ParseUint(t[3], 10, 64)
-	masterPort, err3 := strconv.Atoi(t[6])
-	configEpoch, err4 := strconv.ParseUint(t[7], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || runID == s.opts.MyID {
+	ip, port, runID, epoch := h.ip, h.port, h.runID, h.epoch
+	masterIP, masterPort, configEpoch := h.masterHost, h.masterPort, h.configEpoch
+	if runID == s.opts.MyID {
 		return
 	}
-	m := s.master(masterName)
+	m := s.master(h.master)
 	if m == nil {
 		return
 	}
@@ -304,13 +321,19 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	if s.voter.ObserveEpoch(epoch) {
 		s.persist()
 		s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(epoch, 10), "")
+		// A peer raised the epoch while this sentinel waits to stand: it
+		// is most likely a candidate whose vote request is on its way.
+		// Standing now, in the next epoch, would compete with it.
+		if !m.candidateAt.IsZero() {
+			m.candidateAt = maxTime(m.candidateAt, s.now.Add(electionRound))
+		}
 	}
 	if configEpoch > m.configEpoch {
 		m.configEpoch = configEpoch
 		s.persist()
-		if masterIP != m.inst.host || masterPort != m.inst.port {
+		if !m.inst.isAt(masterIP, masterPort) {
 			s.event(notify.LevelWarning, "+config-update-from", si, "")
-			oldHost, oldPort := m.inst.host, m.inst.port
+			oldHost, oldPort := s.shown(m.inst), m.inst.port
 			s.switchMaster(m, masterIP, masterPort)
 			if argv := reconfigArgv(m, "observer", oldHost, oldPort, masterIP, masterPort); argv != nil {
 				s.out.Scripts = append(s.out.Scripts, argv)
@@ -357,6 +380,13 @@ func (s *State) addHelloSentinel(m *master, runID, ip string, port int) {
 	s.linksChanged()
 }
 
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 func (s *State) removeSentinelEverywhere(runID string) {
 	for _, mm := range s.masters {
 		if x := mm.sentinelByID(runID); x != nil {
@@ -375,42 +405,79 @@ func (s *State) recordReply(si *instance, down bool, leader string, leaderEpoch 
 		si.leader = leader
 		si.leaderEpoch = leaderEpoch
 	}
-	if c := si.master.candidacy; c != nil && leader != "" {
+	// A reply for an older epoch answers an earlier request: it says
+	// nothing about this candidacy.
+	if c := si.master.candidacy; c != nil && leader != "" && leaderEpoch >= c.Epoch() {
 		c.Record(si.runID, voteOf(leader, leaderEpoch))
 	}
 }
 
-// HandlePeer feeds a message from a gossiping peer sentinel.
+// HandlePeer feeds a message from a gossiping peer sentinel. Only messages
+// from a sentinel known for that master count, and a vote reply only if
+// this sentinel asked that peer (askedRecently).
 func (s *State) HandlePeer(now time.Time, msg any) {
 	s.now = now
 	switch p := msg.(type) {
 	case peer.Opinion:
 		// A sender whose epoch predates the master's last failover speaks
 		// of the old master, or is a replay from before it.
-		if m := s.master(p.Master); m != nil && p.Epoch >= m.configEpoch {
-			if si := m.sentinelByID(p.From); si != nil {
-				si.masterDown = p.Down
-				si.masterDownReply = now
-				s.dirty = true
-			}
+		if si := s.peerSender(p.Master, p.From); si != nil && p.Epoch >= si.master.configEpoch {
+			si.masterDown = p.Down
+			si.masterDownReply = now
+			s.dirty = true
 		}
 	case peer.VoteRequest:
-		m := s.master(p.Master)
-		if m == nil {
+		si := s.peerSender(p.Master, p.From)
+		switch {
+		case si == nil:
+			return
+		case !validEpoch(p.Epoch):
+			s.reject(RejectPeer, "vote request epoch "+strconv.FormatUint(p.Epoch, 10))
+			return
+		case p.Candidate != "" && p.Candidate != p.From:
+			s.reject(RejectPeer, "vote request from "+p.From+" for another candidate")
 			return
 		}
-		down, leader, epoch := s.voteRequest(m, p.Epoch, p.Candidate)
-		s.out.Peers = append(s.out.Peers, PeerSend{To: p.From, Msg: peer.VoteReply{
-			From: s.opts.MyID, Master: p.Master, Down: down, Leader: leader, LeaderEpoch: epoch}})
-	case peer.VoteReply:
-		if m := s.master(p.Master); m != nil {
-			if si := m.sentinelByID(p.From); si != nil {
-				s.recordReply(si, p.Down, p.Leader, p.LeaderEpoch)
-			}
+		m := si.master
+		reply := peer.VoteReply{From: s.opts.MyID, Master: p.Master}
+		// Like IS-MASTER-DOWN-BY-ADDR, the question is about the master at
+		// that address: a peer that still asks about an old address gets
+		// no vote.
+		if m.inst.isAt(p.MasterIP, p.MasterPort) {
+			reply.Down, reply.Leader, reply.LeaderEpoch = s.voteRequest(m, p.Epoch, p.Candidate)
 		}
+		s.out.Peers = append(s.out.Peers, PeerSend{To: p.From, Msg: reply})
+	case peer.VoteReply:
+		si := s.peerSender(p.Master, p.From)
+		switch {
+		case si == nil:
+			return
+		case !validEpoch(p.LeaderEpoch) || (p.Leader != "" && !validRunID(p.Leader)):
+			s.reject(RejectPeer, "vote reply from "+p.From+" with leader "+quoteField(p.Leader)+
+				" epoch "+strconv.FormatUint(p.LeaderEpoch, 10))
+			return
+		case !s.askedRecently(si):
+			s.reject(RejectPeer, "vote reply from "+p.From+" that was not asked")
+			return
+		}
+		s.recordReply(si, p.Down, p.Leader, p.LeaderEpoch)
 	case peer.Hello:
 		s.processHello(p.Payload, true)
 	}
+}
+
+// peerSender is the known sentinel runID of master name, or nil. A sender
+// that is not even a well-formed run id is counted as invalid input.
+func (s *State) peerSender(name, runID string) *instance {
+	if !validRunID(runID) || !validName(name) {
+		s.reject(RejectPeer, "sender "+quoteField(runID)+" master "+quoteField(name))
+		return nil
+	}
+	m := s.master(name)
+	if m == nil {
+		return nil
+	}
+	return m.sentinelByID(runID)
 }
 
 // SetPeerGossip records whether a peer sentinel is reachable over gossip.

@@ -114,7 +114,7 @@ func (s *State) helloPayload(m *master, ip string) string {
 	}
 	return ip + "," + strconv.Itoa(port) + "," + s.opts.MyID + "," +
 		strconv.FormatUint(s.voter.CurrentEpoch(), 10) + "," + m.inst.name + "," +
-		c.host + "," + strconv.Itoa(c.port) + "," + strconv.FormatUint(m.configEpoch, 10)
+		s.shown(c) + "," + strconv.Itoa(c.port) + "," + strconv.FormatUint(m.configEpoch, 10)
 }
 
 func (s *State) sendHello(i *instance) {
@@ -249,7 +249,7 @@ func (s *State) askPeers(m *master, force bool) {
 			}
 			si.lastAsk = now
 			s.out.Peers = append(s.out.Peers, PeerSend{To: si.runID, Msg: peer.VoteRequest{
-				From: s.opts.MyID, Master: m.inst.name, MasterIP: m.inst.host, MasterPort: m.inst.port,
+				From: s.opts.MyID, Master: m.inst.name, MasterIP: s.shown(m.inst), MasterPort: m.inst.port,
 				Epoch: s.voter.CurrentEpoch(), Candidate: candidate}})
 			continue
 		}
@@ -257,7 +257,7 @@ func (s *State) askPeers(m *master, force bool) {
 			continue
 		}
 		si.lastAsk = now
-		s.send(si, monitor.AskMasterDown{IP: m.inst.host, Port: m.inst.port, Epoch: s.voter.CurrentEpoch(), RunID: candidate})
+		s.send(si, monitor.AskMasterDown{IP: s.shown(m.inst), Port: m.inst.port, Epoch: s.voter.CurrentEpoch(), RunID: candidate})
 	}
 }
 

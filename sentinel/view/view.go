@@ -151,6 +151,15 @@ type Snapshot struct {
 	Settings     Settings
 
 	SimulateFailureFlags int
+
+	// SaveError is why the last save of the config failed, "" when it
+	// succeeded; votes and announcements are withheld meanwhile.
+	SaveError       string
+	SaveFailedSince time.Time // zero unless SaveError is set
+	SaveFailures    uint64    // failed saves since start
+	// Rejected counts network input dropped as invalid, by source (hello,
+	// peer, info, vote).
+	Rejected map[string]uint64
 }
 
 // Master returns the master group with that name, or nil.
