@@ -2,203 +2,125 @@ package server
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
 
-// acl holds the password users. Every enabled user may run every command:
-// the sentinel has no keys, and per-command rules are refused rather than
-// silently ignored.
-type acl struct {
+// userTable holds the ACL users. A stored *acl.User is never mutated:
+// SETUSER stores a changed copy, so readers need the lock only to look up.
+type userTable struct {
 	mu    sync.RWMutex
-	users map[string]*user
+	users map[string]*acl.User
+
+	authFailures atomic.Int64
 }
 
-// user is replaced, never mutated, once stored in acl.users.
-type user struct {
-	name      string
-	enabled   bool
-	nopass    bool
-	passwords []string // sha256 hex, in insertion order
-}
-
-func newACL(requirePass string) *acl {
-	def := &user{name: "default", enabled: true, nopass: requirePass == ""}
+// newUserTable starts from the default user Redis creates (on, all keys,
+// channels and commands; nopass unless requirepass is set), then the
+// configured users, which may replace it.
+func newUserTable(requirePass string, configured []*acl.User) *userTable {
+	pass := "nopass"
 	if requirePass != "" {
-		def.passwords = []string{hashPassword(requirePass)}
+		pass = ">" + requirePass
 	}
-	return &acl{users: map[string]*user{"default": def}}
-}
-
-func hashPassword(p string) string {
-	sum := sha256.Sum256([]byte(p))
-	return hex.EncodeToString(sum[:])
+	def, _, _ := acl.NewUser("default").SetRules([]string{"on", pass, "~*", "&*", "+@all"})
+	t := &userTable{users: map[string]*acl.User{"default": def}}
+	for _, u := range configured {
+		t.users[u.Name] = u
+	}
+	return t
 }
 
 // defaultOpen reports whether connections start authenticated (the default
 // user is enabled and has nopass).
-func (a *acl) defaultOpen() bool {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	d := a.users["default"]
-	return d != nil && d.enabled && d.nopass
+func (t *userTable) defaultOpen() bool {
+	d := t.get("default")
+	return d != nil && d.Enabled() && d.NoPass()
 }
 
-func (a *acl) check(name, pass string) bool {
-	a.mu.RLock()
-	u := a.users[name]
-	a.mu.RUnlock()
-	if u == nil || !u.enabled {
-		return false
-	}
-	if u.nopass {
-		return true
-	}
-	h := hashPassword(pass)
-	for _, p := range u.passwords {
-		if subtle.ConstantTimeCompare([]byte(p), []byte(h)) == 1 {
-			return true
-		}
-	}
-	return false
+func (t *userTable) check(name, pass string) bool {
+	u := t.get(name)
+	return u != nil && u.CheckPassword(pass)
 }
 
-func (a *acl) get(name string) *user {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return a.users[name]
+func (t *userTable) get(name string) *acl.User {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.users[name]
 }
 
-func (a *acl) names() []string {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	names := make([]string, 0, len(a.users))
-	for n := range a.users {
-		names = append(names, n)
+// all returns the users sorted by name.
+func (t *userTable) all() []*acl.User {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]*acl.User, 0, len(t.users))
+	for _, u := range t.users {
+		out = append(out, u)
 	}
-	slices.Sort(names)
+	slices.SortFunc(out, func(a, b *acl.User) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (t *userTable) names() []string {
+	var names []string
+	for _, u := range t.all() {
+		names = append(names, u.Name)
+	}
 	return names
 }
 
 // setUser applies rules to a copy and stores it only if all are valid.
-func (a *acl) setUser(name string, rules []string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := &user{name: name}
-	if old := a.users[name]; old != nil {
-		cp := *old
-		cp.passwords = slices.Clone(old.passwords)
-		u = &cp
+func (t *userTable) setUser(name string, rules []string) error {
+	if err := acl.ValidName(name); err != nil {
+		return fmt.Errorf("ERR %w", err)
 	}
-	for _, rule := range rules {
-		if err := u.apply(rule); err != nil {
-			return fmt.Errorf("ERR Error in ACL SETUSER modifier '%s': %s", rule, err.Error())
-		}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u := t.users[name]
+	if u == nil {
+		u = acl.NewUser(name)
 	}
-	a.users[name] = u
+	nu, bad, err := u.SetRules(rules)
+	if err != nil {
+		return fmt.Errorf("ERR Error in ACL SETUSER modifier '%s': %w", bad, err)
+	}
+	t.users[name] = nu
 	return nil
 }
 
-func (u *user) apply(rule string) error {
-	switch lr := strings.ToLower(rule); {
-	case lr == "on":
-		u.enabled = true
-	case lr == "off":
-		u.enabled = false
-	case lr == "nopass":
-		u.nopass, u.passwords = true, nil
-	case lr == "resetpass":
-		u.nopass, u.passwords = false, nil
-	case lr == "reset":
-		u.enabled, u.nopass, u.passwords = false, false, nil
-	case strings.HasPrefix(rule, ">"):
-		u.addHash(hashPassword(rule[1:]))
-	case strings.HasPrefix(rule, "#"):
-		if !validHash(rule[1:]) {
-			return errString("The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters")
-		}
-		u.addHash(rule[1:])
-	case strings.HasPrefix(rule, "<"), strings.HasPrefix(rule, "!"):
-		h := rule[1:]
-		if rule[0] == '<' {
-			h = hashPassword(h)
-		}
-		i := slices.Index(u.passwords, h)
-		if i < 0 {
-			return errString("The password you are trying to remove from the user does not exist")
-		}
-		u.passwords = slices.Delete(u.passwords, i, i+1)
-	case slices.Contains([]string{"~*", "allkeys", "%rw~*", "&*", "allchannels", "+@all", "allcommands",
-		"resetkeys", "resetchannels", "sanitize-payload", "skip-sanitize-payload"}, lr):
-		// Full access is all we grant; key and channel rules have nothing to restrict here.
-	default:
-		return errString("Syntax error")
-	}
-	return nil
-}
-
-func (u *user) addHash(h string) {
-	u.nopass = false
-	if !slices.Contains(u.passwords, h) {
-		u.passwords = append(u.passwords, h)
-	}
-}
-
-func validHash(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for _, c := range h {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
-
-// describe renders an ACL LIST line.
-func (u *user) describe() string {
-	parts := []string{"user", u.name, "off"}
-	if u.enabled {
-		parts[2] = "on"
-	}
-	if u.nopass {
-		parts = append(parts, "nopass")
-	}
-	for _, p := range u.passwords {
-		parts = append(parts, "#"+p)
-	}
-	return strings.Join(append(parts, "~*", "&*", "+@all"), " ")
-}
-
-func (a *acl) deleteUsers(names []string) (deleted []string, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func (t *userTable) deleteUsers(names []string) (deleted []string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if slices.Contains(names, "default") {
 		return nil, errString("ERR The 'default' user cannot be removed")
 	}
 	for _, n := range names {
-		if a.users[n] != nil {
-			delete(a.users, n)
+		if t.users[n] != nil {
+			delete(t.users, n)
 			deleted = append(deleted, n)
 		}
 	}
 	return deleted, nil
 }
 
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+// AuthFailures counts AUTH and HELLO AUTH attempts refused since start.
+func (s *Server) AuthFailures() int64 { return s.acl.authFailures.Load() }
+
 // authenticate checks credentials and, on success, marks the client as that
 // user. On failure it writes Redis' WRONGPASS error.
 func (s *Server) authenticate(c *client, r *reply, name, pass string) bool {
 	if !s.acl.check(name, pass) {
+		s.acl.authFailures.Add(1)
 		s.log.Warn().Int64("client", c.id).Str("addr", c.addr).Str("user", name).Msg("authentication failed")
 		r.err("WRONGPASS invalid username-password pair or user is disabled.")
 		return false
@@ -210,10 +132,41 @@ func (s *Server) authenticate(c *client, r *reply, name, pass string) bool {
 	return true
 }
 
+// permitted applies the client's user's command and channel rules, writing
+// Redis' NOPERM error when they refuse. AUTH and HELLO always pass, as in
+// Redis, so that a restricted connection can switch users.
+func (s *Server) permitted(c *client, r *reply, cmd *command, args []string) bool {
+	if cmd.flags&flagNoAuth != 0 {
+		return true
+	}
+	u := s.acl.get(c.userName())
+	if u == nil || !u.CanRun(cmd.fullName()) {
+		r.err(fmt.Sprintf("NOPERM this user has no permissions to run the '%s' command", cmd.fullName()))
+		return false
+	}
+	var channels []string
+	pattern := false
+	switch cmd.fullName() {
+	case "subscribe":
+		channels = args[1:]
+	case "psubscribe":
+		channels, pattern = args[1:], true
+	case "publish":
+		channels = args[1:2]
+	}
+	for _, ch := range channels {
+		if !u.CanUseChannel(ch, pattern) {
+			r.err("NOPERM this user has no permissions to access one of the channels used as arguments")
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) cmdAuth(c *client, r *reply, args []string) {
 	switch len(args) {
 	case 2:
-		if d := s.acl.get("default"); d == nil || d.nopass {
+		if d := s.acl.get("default"); d == nil || d.NoPass() {
 			r.err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -256,7 +209,19 @@ func (s *Server) cmdACLSetUser(_ *client, r *reply, args []string) {
 		r.err(err.Error())
 		return
 	}
+	s.saveUsers()
 	r.ok()
+}
+
+// saveUsers hands the users to the config rewrite. The change is live
+// either way, as in Redis, whose ACL SETUSER never fails on a save.
+func (s *Server) saveUsers() {
+	if s.opts.SaveUsers == nil {
+		return
+	}
+	if err := s.opts.SaveUsers(s.acl.all()); err != nil {
+		s.log.Error().Err(err).Msg("cannot save ACL users to the config file")
+	}
 }
 
 // DELUSER disconnects the clients authenticated as the removed users, as
@@ -276,18 +241,17 @@ func (s *Server) cmdACLDelUser(c *client, r *reply, args []string) {
 			other.kill()
 		}
 	}
+	if len(deleted) > 0 {
+		s.saveUsers()
+	}
 	r.int(int64(len(deleted)))
 }
 
 func (s *Server) cmdACLList(_ *client, r *reply, _ []string) {
-	names := s.acl.names()
-	r.array(len(names))
-	for _, n := range names {
-		if u := s.acl.get(n); u != nil {
-			r.bulk(u.describe())
-		} else {
-			r.bulk("user " + n + " off")
-		}
+	users := s.acl.all()
+	r.array(len(users))
+	for _, u := range users {
+		r.bulk(u.Describe())
 	}
 }
 
@@ -297,30 +261,24 @@ func (s *Server) cmdACLGetUser(_ *client, r *reply, args []string) {
 		r.nullBulk()
 		return
 	}
-	flags := []string{"off"}
-	if u.enabled {
-		flags[0] = "on"
-	}
-	if u.nopass {
-		flags = append(flags, "nopass")
-	}
 	r.mapLen(6)
 	r.bulk("flags")
-	r.strings(flags)
+	r.strings(u.Flags())
 	r.bulk("passwords")
-	r.strings(u.passwords)
+	r.strings(u.Passwords())
 	r.bulk("commands")
-	r.bulk("+@all")
+	r.bulk(strings.Join(u.CommandRules(), " "))
 	r.bulk("keys")
-	r.bulk("~*")
+	r.bulk(strings.Join(u.KeyRules(), " "))
 	r.bulk("channels")
-	r.bulk("&*")
+	r.bulk(strings.Join(u.ChannelRules(), " "))
 	r.bulk("selectors")
 	r.array(0)
 }
 
 func (s *Server) cmdACLDryRun(_ *client, r *reply, args []string) {
-	if s.acl.get(args[2]) == nil {
+	u := s.acl.get(args[2])
+	if u == nil {
 		r.err(fmt.Sprintf("ERR User '%s' not found", args[2]))
 		return
 	}
@@ -331,6 +289,10 @@ func (s *Server) cmdACLDryRun(_ *client, r *reply, args []string) {
 	}
 	if !cmd.arityOK(len(args) - 3) {
 		r.err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.fullName()))
+		return
+	}
+	if cmd.flags&flagNoAuth == 0 && !u.CanRun(cmd.fullName()) {
+		r.bulk(fmt.Sprintf("This user has no permissions to run the '%s' command", cmd.fullName()))
 		return
 	}
 	r.ok()
@@ -352,18 +314,15 @@ func (s *Server) cmdACLGenPass(_ *client, r *reply, args []string) {
 	r.bulk(hex.EncodeToString(buf)[:chars])
 }
 
-// aclCategories are Redis' categories; commands of this server by category.
-var aclCategories = []string{"keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
-	"hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
-	"transaction", "scripting"}
-
+// ACL CAT [category]: the commands listed are those this server lists, in
+// its table order (Redis' order is its hash table's).
 func (s *Server) cmdACLCat(_ *client, r *reply, args []string) {
 	if len(args) == 2 {
-		r.strings(aclCategories)
+		r.strings(acl.Categories)
 		return
 	}
-	cat := strings.ToLower(strings.TrimPrefix(args[2], "@"))
-	if !slices.Contains(aclCategories, cat) {
+	cat := strings.ToLower(args[2])
+	if _, ok := acl.CommandsIn(cat); !ok {
 		r.err(fmt.Sprintf("ERR Unknown category '%s'", args[2]))
 		return
 	}
@@ -376,13 +335,17 @@ func (s *Server) cmdACLCat(_ *client, r *reply, args []string) {
 	r.strings(names)
 }
 
-// categoriesOf derives a command's ACL categories from its group.
+// categoriesOf returns Redis Sentinel's categories of a command; one the
+// ACL catalog lacks gets those its group suggests.
 func categoriesOf(c *command) []string {
+	if cats := acl.CategoriesOf(c.fullName()); cats != nil {
+		return cats
+	}
 	switch c.group {
 	case "pubsub":
 		return []string{"pubsub", "slow"}
 	case "connection":
-		return []string{"connection", "fast"}
+		return []string{"slow", "connection"}
 	default:
 		return []string{"admin", "slow", "dangerous"}
 	}

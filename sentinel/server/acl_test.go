@@ -1,0 +1,124 @@
+package server
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
+)
+
+func users(t *testing.T, lines ...string) []*acl.User {
+	t.Helper()
+	var out []*acl.User
+	for _, l := range lines {
+		f := strings.Fields(l)
+		u, bad, err := acl.NewUser(f[0]).SetRules(f[1:])
+		if err != nil {
+			t.Fatalf("%s: %q: %v", l, bad, err)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// TestDefaultOffClosesThePort: `user default off` plus an admin user, as
+// issue 8 found ignored: NOAUTH until AUTH admin.
+func TestDefaultOffClosesThePort(t *testing.T) {
+	ts := startServer(t, func(o *Options) {
+		o.Users = users(t, "default off", "admin on >secret ~* &* +@all")
+	})
+	c := ts.dial(t)
+	if got := c.do("SENTINEL", "MASTERS"); got != "-NOAUTH Authentication required.\r\n" {
+		t.Fatalf("unauthenticated: %q", got)
+	}
+	if got := c.do("AUTH", "default", ""); !strings.HasPrefix(got, "-WRONGPASS") {
+		t.Fatalf("AUTH as the disabled default user: %q", got)
+	}
+	if got := c.do("AUTH", "admin", "wrong"); !strings.HasPrefix(got, "-WRONGPASS") {
+		t.Fatalf("wrong password: %q", got)
+	}
+	if got := c.do("AUTH", "admin", "secret"); got != "+OK\r\n" {
+		t.Fatalf("AUTH admin: %q", got)
+	}
+	if got := c.do("ACL", "WHOAMI"); got != "$5\r\nadmin\r\n" {
+		t.Fatalf("whoami: %q", got)
+	}
+	if n := ts.AuthFailures(); n != 2 {
+		t.Fatalf("auth failures counted: %d", n)
+	}
+}
+
+func TestNoPermission(t *testing.T) {
+	ts := startServer(t, func(o *Options) {
+		o.Users = users(t, "app on >pw resetchannels &+switch-* -@all +@connection +sentinel|get-master-addr-by-name +subscribe +psubscribe")
+	})
+	c := ts.dial(t)
+	if got := c.do("AUTH", "app", "pw"); got != "+OK\r\n" {
+		t.Fatalf("auth: %q", got)
+	}
+	if got := c.do("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"); strings.HasPrefix(got, "-") {
+		t.Fatalf("allowed subcommand: %q", got)
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"SENTINEL MASTERS", "-NOPERM this user has no permissions to run the 'sentinel|masters' command\r\n"},
+		{"ROLE", "-NOPERM this user has no permissions to run the 'role' command\r\n"},
+		{"SUBSCRIBE +sdown", "-NOPERM this user has no permissions to access one of the channels used as arguments\r\n"},
+		{"PSUBSCRIBE +switch-m*", "-NOPERM this user has no permissions to access one of the channels used as arguments\r\n"},
+	} {
+		if got := c.do(strings.Fields(tc.args)...); got != tc.want {
+			t.Errorf("%s: %q", tc.args, got)
+		}
+	}
+	if got := c.do("ACL", "DRYRUN", "app", "ROLE"); got == "+OK\r\n" {
+		t.Errorf("dryrun role: %q", got)
+	}
+	if got := c.do("SUBSCRIBE", "+switch-master"); !strings.Contains(got, "+switch-master") {
+		t.Fatalf("allowed channel: %q", got)
+	}
+}
+
+func TestSetUserIsSavedAndShown(t *testing.T) {
+	var mu sync.Mutex
+	var saved []string
+	ts := startServer(t, func(o *Options) {
+		o.SaveUsers = func(us []*acl.User) error {
+			mu.Lock()
+			defer mu.Unlock()
+			saved = saved[:0]
+			for _, u := range us {
+				saved = append(saved, u.Describe())
+			}
+			return nil
+		}
+	})
+	c := ts.dial(t)
+	if got := c.do("ACL", "SETUSER", "ops", "on", ">pw", "-@all", "+sentinel|masters"); got != "+OK\r\n" {
+		t.Fatalf("setuser: %q", got)
+	}
+	hash := acl.HashPassword("pw")
+	want := []string{"user default on nopass ~* &* +@all", "user ops on #" + hash + " resetchannels -@all +sentinel|masters"}
+	mu.Lock()
+	got := slices.Clone(saved)
+	mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Fatalf("saved %q", got)
+	}
+	// Redis' GETUSER shape: flags, passwords, commands, keys, channels, selectors.
+	if got := flat(c.do("ACL", "GETUSER", "ops")); !slices.Equal(got, []string{"flags", "on", "passwords", hash,
+		"commands", "-@all +sentinel|masters", "keys", "", "channels", "", "selectors"}) {
+		t.Fatalf("getuser: %q", got)
+	}
+	if got := c.do("ACL", "SETUSER", "a b"); got != "-ERR Usernames can't contain spaces or null characters\r\n" {
+		t.Fatalf("bad name: %q", got)
+	}
+	if got := c.do("ACL", "DELUSER", "ops"); got != ":1\r\n" {
+		t.Fatalf("deluser: %q", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(saved) != 1 {
+		t.Fatalf("after DELUSER saved %q", saved)
+	}
+}
