@@ -34,6 +34,7 @@ func FuzzParse(f *testing.F) {
 		"sentinel monitor m 10.0.0.1 6379 1\nsentinel notification-webhook m https://x.example/h\nsentinel deny-scripts-reconfig yes\n",
 		"requirepass \"unterminated\nsentinel monitor m 10.0.0.1 6379 0\n",
 		"\v\f\nsentinel\n\"\"\n",
+		"user default off\nuser \"a\\x01\" on >p\\x00w \"~a b\" &c* -@all +@pubsub -publish +client|kill\n",
 	} {
 		f.Add([]byte(seed))
 	}

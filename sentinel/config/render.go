@@ -36,6 +36,8 @@ func classify(args []string, next map[lineKey]int) (lineKey, bool) {
 	switch strings.ToLower(args[0]) {
 	case "port":
 		return lineKey{kw: "port"}, len(args) == 2
+	case "user":
+		return lineKey{kw: "user", master: args[1]}, len(args) >= 2
 	case "sentinel":
 		if len(args) < 2 {
 			return lineKey{}, false
@@ -115,8 +117,9 @@ func Render(orig []byte, c *Config) []byte {
 	return []byte(strings.Join(out, "\n") + "\n")
 }
 
-// renderState renders the state file: only state lines, plus
-// resolve-hostnames so that hostnames in it parse.
+// renderState renders the state file: users, masters with everything
+// SENTINEL SET changes, epochs and ids, plus resolve-hostnames so that
+// hostnames in it parse.
 func renderState(c *Config) []byte {
 	var b strings.Builder
 	b.WriteString("# Sentinel state, written here because " + c.Path + " could not be rewritten.\n")
@@ -149,6 +152,8 @@ func (e *emitter) sentinel(state, optional bool, args ...string) {
 }
 
 func emit(c *Config, stateOnly bool) []outLine {
+	// State lines also go to the state file: all of a master's lines, as
+	// SENTINEL SET changes them, and users, as ACL SETUSER does.
 	const state, setting = true, false
 	e := &emitter{stateOnly: stateOnly, next: map[lineKey]int{}}
 	itoa := strconv.Itoa
@@ -162,6 +167,9 @@ func emit(c *Config, stateOnly bool) []outLine {
 	}
 
 	e.line(setting, c.Port == DefaultPort, "port", itoa(c.Port))
+	for _, u := range c.Users {
+		e.line(state, false, append([]string{"user", u.Name}, u.Rules()...)...)
+	}
 	if c.MyID != "" {
 		e.sentinel(state, false, "myid", c.MyID)
 	}
@@ -172,22 +180,22 @@ func emit(c *Config, stateOnly bool) []outLine {
 	for _, m := range c.Masters {
 		n := m.Name
 		e.sentinel(state, false, "monitor", n, m.Host, itoa(m.Port), itoa(m.Quorum))
-		e.sentinel(setting, m.DownAfter == DefaultDownAfter, "down-after-milliseconds", n, ms(m.DownAfter))
-		e.sentinel(setting, m.FailoverTimeout == DefaultFailoverTimeout, "failover-timeout", n, ms(m.FailoverTimeout))
-		e.sentinel(setting, m.ParallelSyncs == DefaultParallelSyncs, "parallel-syncs", n, itoa(m.ParallelSyncs))
+		e.sentinel(state, m.DownAfter == DefaultDownAfter, "down-after-milliseconds", n, ms(m.DownAfter))
+		e.sentinel(state, m.FailoverTimeout == DefaultFailoverTimeout, "failover-timeout", n, ms(m.FailoverTimeout))
+		e.sentinel(state, m.ParallelSyncs == DefaultParallelSyncs, "parallel-syncs", n, itoa(m.ParallelSyncs))
 		if m.NotificationScript != "" {
-			e.sentinel(setting, false, "notification-script", n, m.NotificationScript)
+			e.sentinel(state, false, "notification-script", n, m.NotificationScript)
 		}
 		if m.ClientReconfigScript != "" {
-			e.sentinel(setting, false, "client-reconfig-script", n, m.ClientReconfigScript)
+			e.sentinel(state, false, "client-reconfig-script", n, m.ClientReconfigScript)
 		}
 		if m.AuthPass != "" {
-			e.sentinel(setting, false, "auth-pass", n, m.AuthPass)
+			e.sentinel(state, false, "auth-pass", n, m.AuthPass)
 		}
 		if m.AuthUser != "" {
-			e.sentinel(setting, false, "auth-user", n, m.AuthUser)
+			e.sentinel(state, false, "auth-user", n, m.AuthUser)
 		}
-		e.sentinel(setting, m.MasterRebootDownAfter == 0, "master-reboot-down-after-period", n, ms(m.MasterRebootDownAfter))
+		e.sentinel(state, m.MasterRebootDownAfter == 0, "master-reboot-down-after-period", n, ms(m.MasterRebootDownAfter))
 		e.sentinel(state, false, "config-epoch", n, utoa(m.ConfigEpoch))
 		e.sentinel(state, false, "leader-epoch", n, utoa(m.LeaderEpoch))
 		for _, r := range m.KnownReplicas {
@@ -197,10 +205,10 @@ func emit(c *Config, stateOnly bool) []outLine {
 			e.sentinel(state, false, "known-sentinel", n, s.Host, itoa(s.Port), s.RunID)
 		}
 		for _, old := range slices.Sorted(maps.Keys(m.RenameCommands)) {
-			e.sentinel(setting, false, "rename-command", n, old, m.RenameCommands[old])
+			e.sentinel(state, false, "rename-command", n, old, m.RenameCommands[old])
 		}
 		for _, u := range m.Webhooks {
-			e.sentinel(setting, false, "notification-webhook", n, u)
+			e.sentinel(state, false, "notification-webhook", n, u)
 		}
 	}
 
