@@ -279,6 +279,10 @@ func TestParsePathsResolveAgainstDir(t *testing.T) {
 	if got := c.Master("m").NotificationScript; got != "notify.sh" {
 		t.Errorf("notification script = %q", got)
 	}
+	// The rewrite makes dir absolute, as Redis does; the script stays as written.
+	if out := string(Render([]byte(data), c)); !strings.Contains(out, "dir \""+scripts+"\"\n") || !strings.Contains(out, " m notify.sh\n") {
+		t.Errorf("rewritten:\n%s", out)
+	}
 	_, err := Parse(path, []byte("dir data\nsentinel monitor m 10.0.0.1 6379 1\nsentinel client-reconfig-script m plain.sh\n"))
 	if errs := lineErrors(t, err); errs[0].Line != 3 {
 		t.Errorf("non-executable script: %v", err)

@@ -34,8 +34,8 @@ func classify(args []string, next map[lineKey]int) (lineKey, bool) {
 		return lineKey{}, false
 	}
 	switch strings.ToLower(args[0]) {
-	case "port":
-		return lineKey{kw: "port"}, len(args) == 2
+	case "port", "dir":
+		return lineKey{kw: strings.ToLower(args[0])}, len(args) == 2
 	case "user":
 		return lineKey{kw: "user", master: args[1]}, len(args) >= 2
 	case "sentinel":
@@ -140,11 +140,16 @@ type emitter struct {
 
 // line adds a line; state lines also go to the state file.
 func (e *emitter) line(state, optional bool, args ...string) {
+	e.text(state, optional, joinArgs(args), args...)
+}
+
+// text adds a line of args written as text.
+func (e *emitter) text(state, optional bool, text string, args ...string) {
 	if e.stateOnly && (!state || optional) {
 		return
 	}
 	k, _ := classify(args, e.next)
-	e.lines = append(e.lines, outLine{key: k, text: joinArgs(args), optional: optional})
+	e.lines = append(e.lines, outLine{key: k, text: text, optional: optional})
 }
 
 func (e *emitter) sentinel(state, optional bool, args ...string) {
@@ -167,6 +172,9 @@ func emit(c *Config, stateOnly bool) []outLine {
 	}
 
 	e.line(setting, c.Port == DefaultPort, "port", itoa(c.Port))
+	// Absolute and quoted, as Redis rewrites it, so the file still works
+	// when started from elsewhere; chained dir lines collapse into this one.
+	e.text(setting, true, "dir "+quote(c.Dir), "dir", c.Dir)
 	for _, u := range c.Users {
 		e.line(state, false, append([]string{"user", u.Name}, u.Rules()...)...)
 	}
