@@ -479,8 +479,9 @@ func (p *parser) sentinel(e entry) string {
 	return ""
 }
 
-// user adds a `user <name> [rule ...]` line; it starts from a new user, as
-// ACL SETUSER does, so a rendered user loads back the same.
+// user adds a `user <name> [rule ...]` line. It starts from a new user, as
+// ACL SETUSER does, or for the default user from "reset", as Redis does, so
+// a rendered user loads back the same.
 func (p *parser) user(line int, text string, args []string) {
 	if len(args) == 0 {
 		p.fail(line, text, "user", msgBadDirective)
@@ -494,12 +495,21 @@ func (p *parser) user(line int, text string, args []string) {
 		p.fail(line, text, "user", msgDupUser)
 		return
 	}
-	u, bad, err := acl.NewUser(args[0]).SetRules(args[1:])
+	u, bad, err := userFromArgs(args)
 	if err != nil {
 		p.fail(line, text, "user", fmt.Sprintf("Error in user declaration '%s': %v", bad, err))
 		return
 	}
 	p.cfg.Users = append(p.cfg.Users, u)
+}
+
+// userFromArgs builds the user of a `user` line's arguments (name, rules).
+func userFromArgs(args []string) (*acl.User, string, error) {
+	rules := args[1:]
+	if args[0] == "default" {
+		rules = append([]string{"reset"}, rules...)
+	}
+	return acl.NewUser(args[0]).SetRules(rules)
 }
 
 // monitor checks in Redis' order: quorum, port, address, duplicate.

@@ -296,8 +296,8 @@ func TestParseKeywordsAreCaseInsensitive(t *testing.T) {
 	}
 }
 
-// TestParseUsers: `user` lines become users that render back as written
-// when they are in Redis' ACL LIST form.
+// TestParseUsers: `user` lines become users; a rewrite keeps a line whose
+// rules still hold, and stores passwords hashed, as Redis does.
 func TestParseUsers(t *testing.T) {
 	data := "user default off\nuser admin on >secret ~* &* +@all\nuser app on nopass resetchannels &+switch-* -@all +@connection +sentinel|get-master-addr-by-name\nsentinel current-epoch 0\n"
 	c := mustParse(t, "s.conf", []byte(data))
@@ -306,7 +306,7 @@ func TestParseUsers(t *testing.T) {
 	}
 	out := string(Render([]byte(data), c))
 	for _, want := range []string{
-		"user default off resetchannels -@all\n",
+		"user default off\n",
 		"user admin on #" + acl.HashPassword("secret") + " ~* &* +@all\n",
 		"user app on nopass resetchannels &+switch-* -@all +@connection +sentinel|get-master-addr-by-name\n",
 	} {

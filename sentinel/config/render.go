@@ -2,10 +2,13 @@ package config
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
 
 // lineKey names what a line sets, so Render can find the line to replace.
@@ -84,9 +87,11 @@ func Render(orig []byte, c *Config) []byte {
 		for _, raw := range strings.Split(src, "\n") {
 			text := strings.Trim(raw, " \t\r\n")
 			var k lineKey
+			var args []string
 			owned := false
 			if text != "" && text[0] != '#' {
-				if args, err := splitArgs(text); err == nil {
+				var err error
+				if args, err = splitArgs(text); err == nil {
 					k, owned = classify(args, next)
 				}
 			}
@@ -96,6 +101,11 @@ func Render(orig []byte, c *Config) []byte {
 				continue
 			}
 			if i, ok := at[k]; ok && !done[i] {
+				if k.kw == "user" && sameUser(args, c) {
+					// Another spelling of the same rules, as a user
+					// wrote it or Redis rendered it: keep it.
+					want[i].text = raw
+				}
 				out = append(out, want[i].text)
 				done[i] = true
 			}
@@ -115,6 +125,18 @@ func Render(orig []byte, c *Config) []byte {
 		return nil
 	}
 	return []byte(strings.Join(out, "\n") + "\n")
+}
+
+// sameUser reports whether a `user` line's args define the user of that
+// name in c. A line with a clear-text password is never the same: the
+// rewrite stores its hash, as Redis does.
+func sameUser(args []string, c *Config) bool {
+	i := slices.IndexFunc(c.Users, func(u *acl.User) bool { return u.Name == args[1] })
+	if i < 0 || slices.ContainsFunc(args[2:], func(r string) bool { return r != "" && (r[0] == '>' || r[0] == '<') }) {
+		return false
+	}
+	u, _, err := userFromArgs(args[1:])
+	return err == nil && reflect.DeepEqual(u, c.Users[i])
 }
 
 // renderState renders the state file: users, masters with everything
