@@ -17,6 +17,10 @@ import (
 type userTable struct {
 	mu    sync.RWMutex
 	users map[string]*acl.User
+	// ownDefault: a `user default` line or ACL SETUSER defined the default
+	// user; until then it follows requirepass and is not saved, so that a
+	// new requirepass in the file still applies after a restart.
+	ownDefault bool
 
 	authFailures atomic.Int64
 }
@@ -33,6 +37,7 @@ func newUserTable(requirePass string, configured []*acl.User) *userTable {
 	t := &userTable{users: map[string]*acl.User{"default": def}}
 	for _, u := range configured {
 		t.users[u.Name] = u
+		t.ownDefault = t.ownDefault || u.Name == "default"
 	}
 	return t
 }
@@ -91,7 +96,19 @@ func (t *userTable) setUser(name string, rules []string) error {
 		return fmt.Errorf("ERR Error in ACL SETUSER modifier '%s': %w", bad, err)
 	}
 	t.users[name] = nu
+	t.ownDefault = t.ownDefault || name == "default"
 	return nil
+}
+
+// saved returns the users the config file should hold, sorted by name.
+func (t *userTable) saved() []*acl.User {
+	users := t.all()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.ownDefault {
+		return users
+	}
+	return slices.DeleteFunc(users, func(u *acl.User) bool { return u.Name == "default" })
 }
 
 func (t *userTable) deleteUsers(names []string) (deleted []string, err error) {
@@ -219,7 +236,7 @@ func (s *Server) saveUsers() {
 	if s.opts.SaveUsers == nil {
 		return
 	}
-	if err := s.opts.SaveUsers(s.acl.all()); err != nil {
+	if err := s.opts.SaveUsers(s.acl.saved()); err != nil {
 		s.log.Error().Err(err).Msg("cannot save ACL users to the config file")
 	}
 }

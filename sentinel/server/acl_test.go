@@ -98,7 +98,8 @@ func TestSetUserIsSavedAndShown(t *testing.T) {
 		t.Fatalf("setuser: %q", got)
 	}
 	hash := acl.HashPassword("pw")
-	want := []string{"user default on nopass ~* &* +@all", "user ops on #" + hash + " resetchannels -@all +sentinel|masters"}
+	// The default user follows requirepass until it is set itself.
+	want := []string{"user ops on #" + hash + " resetchannels -@all +sentinel|masters"}
 	mu.Lock()
 	got := slices.Clone(saved)
 	mu.Unlock()
@@ -116,9 +117,12 @@ func TestSetUserIsSavedAndShown(t *testing.T) {
 	if got := c.do("ACL", "DELUSER", "ops"); got != ":1\r\n" {
 		t.Fatalf("deluser: %q", got)
 	}
+	if got := c.do("ACL", "SETUSER", "default", "on"); got != "+OK\r\n" {
+		t.Fatalf("setuser default: %q", got)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(saved) != 1 {
-		t.Fatalf("after DELUSER saved %q", saved)
+	if !slices.Equal(saved, []string{"user default on nopass ~* &* +@all"}) {
+		t.Fatalf("after DELUSER and SETUSER default, saved %q", saved)
 	}
 }
