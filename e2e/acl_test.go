@@ -134,6 +134,13 @@ func TestACLAsRedisSentinel(t *testing.T) {
 		{"acl", "setuser", "bad", "+nosuch"},
 		{"acl", "setuser", "bad", "#abc"},
 		{"acl", "setuser", "a b"},
+		{"acl", "setuser", "k", "~x", "allkeys", "~y"},
+		{"acl", "setuser", "k", "allchannels", "&x"},
+		{"acl", "setuser", "k", "reset", "%R~r*", "&c*", "+@all", "-@dangerous", "+info"},
+		{"acl", "getuser", "k"},
+		{"acl", "deluser", "k"},
+		{"acl", "cat"},
+		{"auth", "nosuch", "x"},
 		{"acl", "dryrun", "app", "role"},
 		{"acl", "dryrun", "app", "ping"},
 		{"acl", "deluser", "default"},
@@ -146,6 +153,9 @@ func TestACLAsRedisSentinel(t *testing.T) {
 		{"sentinel", "masters"},
 		{"role"},
 		{"subscribe", "+sdown"},
+		{"publish", "+switch-master", "x"},
+		{"client", "kill", "id", "999999"},
+		{"acl", "list"},
 	}
 	run := func(s *aclSentinel) (admin, app []string) {
 		a, b := s.client("admin", "adminpw"), s.client("app", "apppw")
