@@ -221,13 +221,41 @@ func noACLFile(_ *Server, _ *client, r *reply, _ []string) {
 	r.err("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.")
 }
 
-func (s *Server) cmdACLSetUser(_ *client, r *reply, args []string) {
+func (s *Server) cmdACLSetUser(c *client, r *reply, args []string) {
 	if err := s.acl.setUser(args[2], args[3:]); err != nil {
 		r.err(err.Error())
 		return
 	}
+	s.dropRevokedSubscribers(c, args[2])
 	s.saveUsers()
 	r.ok()
+}
+
+// dropRevokedSubscribers disconnects the clients of user name subscribed to
+// a channel or pattern the user may no longer use, as Redis 7.0 does.
+func (s *Server) dropRevokedSubscribers(self *client, name string) {
+	u := s.acl.get(name)
+	for _, c := range s.clientList() {
+		if c.userName() != name || s.mayKeepSubscriptions(c, u) {
+			continue
+		}
+		if c == self {
+			c.closeAfterReply = true
+			continue
+		}
+		c.kill()
+	}
+}
+
+func (s *Server) mayKeepSubscriptions(c *client, u *acl.User) bool {
+	for _, pattern := range []bool{false, true} {
+		for _, ch := range s.ps.list(c, pattern) {
+			if !u.CanUseChannel(ch, pattern) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // saveUsers hands the users to the config rewrite. The change is live

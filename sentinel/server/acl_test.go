@@ -126,3 +126,29 @@ func TestSetUserIsSavedAndShown(t *testing.T) {
 		t.Fatalf("after DELUSER and SETUSER default, saved %q", saved)
 	}
 }
+
+// TestRevokedChannelDisconnects: taking a channel away from a user drops
+// its subscribed clients, as Redis 7.0 does; others stay.
+func TestRevokedChannelDisconnects(t *testing.T) {
+	ts := startServer(t, func(o *Options) {
+		o.Users = users(t, "app on >pw resetchannels &+sdown &+odown -@all +@connection +subscribe")
+	})
+	sub, idle, admin := ts.dial(t), ts.dial(t), ts.dial(t)
+	for _, c := range []*testConn{sub, idle} {
+		if got := c.do("AUTH", "app", "pw"); got != "+OK\r\n" {
+			t.Fatalf("auth: %q", got)
+		}
+	}
+	if got := sub.do("SUBSCRIBE", "+sdown"); !strings.Contains(got, "+sdown") {
+		t.Fatalf("subscribe: %q", got)
+	}
+	if got := admin.do("ACL", "SETUSER", "app", "resetchannels", "&+odown"); got != "+OK\r\n" {
+		t.Fatalf("setuser: %q", got)
+	}
+	if !sub.closed() {
+		t.Fatal("subscriber to a revoked channel still connected")
+	}
+	if got := idle.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("client without subscriptions: %q", got)
+	}
+}
