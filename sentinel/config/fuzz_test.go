@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -62,6 +63,16 @@ func FuzzParse(f *testing.F) {
 		sameConfig(t, c, again)
 		if twice := Render(out, again); !bytes.Equal(twice, out) {
 			t.Fatalf("render is not stable:\nfirst:\n%q\nsecond:\n%q", out, twice)
+		}
+		// The state file, for a read-only config, loads again too and
+		// holds every master and user as they were.
+		state := renderState(c)
+		st, err := parseIn(path+".state", state, c.Dir)
+		if err != nil {
+			t.Fatalf("state file does not parse: %v\n%q", err, state)
+		}
+		if !reflect.DeepEqual(st.Masters, c.Masters) || !reflect.DeepEqual(st.Users, c.Users) || st.CurrentEpoch != c.CurrentEpoch {
+			t.Fatalf("state file changed masters, users or epoch:\n%q", state)
 		}
 	})
 }
