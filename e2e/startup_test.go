@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,5 +157,80 @@ func testRedisStyleStartup(t *testing.T, bin string, ours bool) {
 		if !strings.Contains(string(rewritten), want) {
 			t.Errorf("rewritten config lacks %q:\n%s", want, rewritten)
 		}
+	}
+}
+
+// TestReadOnlyConfigKeepsChanges: with the config file in a read-only
+// place (a ConfigMap), SENTINEL SET and ACL SETUSER changes go to the state
+// file in dir and are there again after a restart (issue 8).
+func TestReadOnlyConfigKeepsChanges(t *testing.T) {
+	needRedis(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	root := tmpfsDir(t)
+	master, err := cluster.StartRedisOnFreePort(ctx, filepath.Join(root, "redis"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = master.Stop() })
+	confDir, stateDir := filepath.Join(root, "configmap"), filepath.Join(root, "state")
+	for _, d := range []string{confDir, stateDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port, err := cluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	confPath := filepath.Join(confDir, "sentinel.conf")
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n", port, stateDir, masterName, master.Port)
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// An immutable directory refuses the rewrite even to root.
+	if out, err := exec.Command("chattr", "+i", confDir).CombinedOutput(); err != nil {
+		t.Skipf("cannot make %s read-only: %v %s", confDir, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", confDir).Run() })
+
+	bin := strings.Fields(sentinelCommand)[0]
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	start := func() (*exec.Cmd, *testutil.SyncBuffer) {
+		var out testutil.SyncBuffer
+		cmd := startIn(t, root, &out, bin, confPath)
+		testutil.Eventually(t, 10*time.Second, "the sentinel to answer", func() bool {
+			reply, err := inlinePing(addr)
+			return err == nil && reply == "+PONG\r\n"
+		})
+		return cmd, &out
+	}
+	cmd, _ := start()
+	c := redis.NewSentinelClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	if err := sentinelDo(ctx, c, "set", masterName, "down-after-milliseconds", "4321").Err(); err != nil {
+		t.Fatalf("SENTINEL SET: %v", err)
+	}
+	if err := c.Process(ctx, redis.NewCmd(ctx, "acl", "setuser", "ops", "on", "nopass", "+@all")); err != nil {
+		t.Fatalf("ACL SETUSER: %v", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if data, err := os.ReadFile(confPath); err != nil || string(data) != conf {
+		t.Fatalf("read-only config changed: %q %v", data, err)
+	}
+
+	_, out := start()
+	m, err := c.Master(ctx, masterName).Result()
+	if err != nil || m["down-after-milliseconds"] != "4321" {
+		t.Fatalf("after a restart, down-after-milliseconds = %q (%v)\n%s", m["down-after-milliseconds"], err, out.String())
+	}
+	usersCmd := redis.NewStringSliceCmd(ctx, "acl", "users")
+	_ = c.Process(ctx, usersCmd)
+	users, err := usersCmd.Result()
+	if err != nil || !slices.Contains(users, "ops") {
+		t.Fatalf("after a restart, users %q (%v)", users, err)
 	}
 }
