@@ -32,7 +32,7 @@ type aclSentinel struct {
 	addr, conf string
 	bin, cwd   string
 	out        *testutil.SyncBuffer
-	cmd        *exec.Cmd
+	proc       *proc
 }
 
 func startACLSentinel(t *testing.T, bin string, masterPort int) *aclSentinel {
@@ -57,7 +57,7 @@ func startACLSentinel(t *testing.T, bin string, masterPort int) *aclSentinel {
 // the default user is off.
 func (s *aclSentinel) start(t *testing.T) {
 	t.Helper()
-	s.cmd = startIn(t, s.cwd, s.out, s.bin, s.conf)
+	s.proc = startIn(t, s.cwd, s.out, s.bin, s.conf)
 	testutil.Eventually(t, 10*time.Second, "the sentinel to answer NOAUTH", func() bool {
 		reply, err := inlinePing(s.addr)
 		return err == nil && reply == "-NOAUTH Authentication required.\r\n"
@@ -187,11 +187,10 @@ func TestACLAsRedisSentinel(t *testing.T) {
 	}
 
 	// Users set at run time are in the config and come back after a restart.
-	before := reply(ctx, ours.client("admin", "adminpw"), "acl", "list")
-	if err := ours.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = ours.cmd.Wait()
+	admin := ours.client("admin", "adminpw")
+	before := reply(ctx, admin, "acl", "list")
+	_ = admin.Close()
+	ours.proc.kill()
 	ours.start(t)
 	ops := ours.client("ops", "opspw")
 	defer ops.Close()

@@ -20,23 +20,32 @@ import (
 	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
+// proc is a started process; one goroutine waits for it.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// kill stops the process with SIGKILL and waits until it is gone.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 // startIn runs argv with the working directory cwd, as an operator starts
-// a sentinel from a shell, and stops it when the test ends. Its output
+// a sentinel from a shell, and kills it when the test ends. Its output
 // goes to out.
-func startIn(t *testing.T, cwd string, out *testutil.SyncBuffer, argv ...string) *exec.Cmd {
+func startIn(t *testing.T, cwd string, out *testutil.SyncBuffer, argv ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = cwd, out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	return cmd
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	t.Cleanup(p.kill)
+	return p
 }
 
 // inlinePing sends an inline PING as harness probes do and returns the
@@ -196,16 +205,16 @@ func TestReadOnlyConfigKeepsChanges(t *testing.T) {
 
 	bin := strings.Fields(sentinelCommand)[0]
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	start := func() (*exec.Cmd, *testutil.SyncBuffer) {
+	start := func() (*proc, *testutil.SyncBuffer) {
 		var out testutil.SyncBuffer
-		cmd := startIn(t, root, &out, bin, confPath)
+		p := startIn(t, root, &out, bin, confPath)
 		testutil.Eventually(t, 10*time.Second, "the sentinel to answer", func() bool {
 			reply, err := inlinePing(addr)
 			return err == nil && reply == "+PONG\r\n"
 		})
-		return cmd, &out
+		return p, &out
 	}
-	cmd, _ := start()
+	p, _ := start()
 	c := redis.NewSentinelClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer c.Close()
 	if err := sentinelDo(ctx, c, "set", masterName, "down-after-milliseconds", "4321").Err(); err != nil {
@@ -214,10 +223,7 @@ func TestReadOnlyConfigKeepsChanges(t *testing.T) {
 	if err := c.Process(ctx, redis.NewCmd(ctx, "acl", "setuser", "ops", "on", "nopass", "+@all")); err != nil {
 		t.Fatalf("ACL SETUSER: %v", err)
 	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+	p.kill()
 	if data, err := os.ReadFile(confPath); err != nil || string(data) != conf {
 		t.Fatalf("read-only config changed: %q %v", data, err)
 	}
