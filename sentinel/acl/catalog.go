@@ -113,21 +113,6 @@ func CategoriesOf(fullName string) []string {
 	return out
 }
 
-// CommandsIn lists the full names in category cat (without '@'); ok is
-// false for an unknown category.
-func CommandsIn(cat string) (names []string, ok bool) {
-	j := slices.Index(Categories, strings.ToLower(cat))
-	if j < 0 {
-		return nil, false
-	}
-	for _, e := range catalog {
-		if e.cats&(1<<j) != 0 {
-			names = append(names, e.name)
-		}
-	}
-	return names, true
-}
-
 // hasSubs reports whether catalog[i] is a container.
 func hasSubs(i int) bool {
 	return i+1 < len(catalog) && catalog[i+1].parent == i

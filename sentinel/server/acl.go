@@ -367,7 +367,7 @@ func (s *Server) cmdACLCat(_ *client, r *reply, args []string) {
 		return
 	}
 	cat := strings.ToLower(args[2])
-	if _, ok := acl.CommandsIn(cat); !ok {
+	if !slices.Contains(acl.Categories, cat) {
 		r.err(fmt.Sprintf("ERR Unknown category '%s'", args[2]))
 		return
 	}
