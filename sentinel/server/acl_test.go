@@ -152,3 +152,41 @@ func TestRevokedChannelDisconnects(t *testing.T) {
 		t.Fatalf("client without subscriptions: %q", got)
 	}
 }
+
+// TestACLLog: denials are logged and grouped as Redis 7.0 does (reply
+// shape checked against redis-sentinel 7.0.15).
+func TestACLLog(t *testing.T) {
+	ts := startServer(t, func(o *Options) { o.Users = users(t, "lim on nopass -@all +ping +auth") })
+	for range 2 {
+		if got := ts.dial(t).do("AUTH", "nosuch", "bad"); !strings.HasPrefix(got, "-WRONGPASS") {
+			t.Fatalf("auth: %q", got)
+		}
+	}
+	lim := ts.dial(t)
+	if got := lim.do("AUTH", "lim", "x"); got != "+OK\r\n" {
+		t.Fatalf("auth lim: %q", got)
+	}
+	if got := lim.do("ROLE"); !strings.HasPrefix(got, "-NOPERM") {
+		t.Fatalf("role: %q", got)
+	}
+	c := ts.dial(t)
+	got := flat(c.do("ACL", "LOG"))
+	if len(got) != 28 || !slices.Equal(got[:10], []string{"count", "1", "reason", "command", "context", "toplevel", "object", "role", "username", "lim"}) ||
+		!slices.Equal(got[14:24], []string{"count", "2", "reason", "auth", "context", "toplevel", "object", "auth", "username", "nosuch"}) ||
+		got[10] != "age-seconds" || got[12] != "client-info" || !strings.Contains(got[13], " user=lim ") {
+		t.Fatalf("acl log: %q", got)
+	}
+	if got := flat(c.do("ACL", "LOG", "1")); len(got) != 14 {
+		t.Fatalf("acl log 1: %q", got)
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"ACL LOG x", "-ERR value is not an integer or out of range\r\n"},
+		{"ACL LOG RESET now", "-ERR unknown subcommand or wrong number of arguments for 'log'. Try ACL HELP.\r\n"},
+		{"ACL LOG RESET", "+OK\r\n"},
+		{"ACL LOG", "*0\r\n"},
+	} {
+		if got := c.do(strings.Fields(tc.args)...); got != tc.want {
+			t.Errorf("%s: %q", tc.args, got)
+		}
+	}
+}
