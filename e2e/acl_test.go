@@ -116,11 +116,7 @@ func TestACLAsRedisSentinel(t *testing.T) {
 	needRedis(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	master, err := cluster.StartRedisOnFreePort(ctx, tmpfsDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = master.Stop() })
+	master := startMaster(ctx, t, tmpfsDir(t))
 
 	ours := startACLSentinel(t, strings.Fields(sentinelCommand)[0], master.Port)
 	script := [][]any{

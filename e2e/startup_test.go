@@ -48,6 +48,17 @@ func startIn(t *testing.T, cwd string, out *testutil.SyncBuffer, argv ...string)
 	return p
 }
 
+// startMaster starts a Redis master in dir and stops it when the test ends.
+func startMaster(ctx context.Context, t *testing.T, dir string) *cluster.Redis {
+	t.Helper()
+	master, err := cluster.StartRedisOnFreePort(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = master.Stop() })
+	return master
+}
+
 // inlinePing sends an inline PING as harness probes do and returns the
 // reply line. Probes send "PING\r\n\n"; that framing is tested where the
 // server's reader is, so this one sends "PING\r\n".
@@ -88,11 +99,7 @@ func testRedisStyleStartup(t *testing.T, bin string, ours bool) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	root := tmpfsDir(t)
-	master, err := cluster.StartRedisOnFreePort(ctx, filepath.Join(root, "redis"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = master.Stop() })
+	master := startMaster(ctx, t, filepath.Join(root, "redis"))
 
 	helpers := filepath.Join(root, "tests", "helpers")
 	dir := filepath.Join(root, "tmp", "sentinel_0")
@@ -177,11 +184,7 @@ func TestReadOnlyConfigKeepsChanges(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	root := tmpfsDir(t)
-	master, err := cluster.StartRedisOnFreePort(ctx, filepath.Join(root, "redis"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = master.Stop() })
+	master := startMaster(ctx, t, filepath.Join(root, "redis"))
 	confDir, stateDir := filepath.Join(root, "configmap"), filepath.Join(root, "state")
 	for _, d := range []string{confDir, stateDir} {
 		if err := os.Mkdir(d, 0o755); err != nil {
