@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
@@ -22,8 +21,7 @@ type userTable struct {
 	// new requirepass in the file still applies after a restart.
 	ownDefault bool
 
-	authFailures atomic.Int64
-	log          aclLog
+	log aclLog
 }
 
 // newUserTable starts from the default user Redis creates (on, all keys,
@@ -131,17 +129,13 @@ type errString string
 
 func (e errString) Error() string { return string(e) }
 
-// AuthFailures counts AUTH and HELLO AUTH attempts refused since start.
-func (s *Server) AuthFailures() int64 { return s.acl.authFailures.Load() }
-
 // authenticate checks credentials and, on success, marks the client as that
 // user. On failure it writes Redis' WRONGPASS error.
 func (s *Server) authenticate(c *client, r *reply, name, pass string) bool {
 	if !s.acl.check(name, pass) {
-		s.acl.authFailures.Add(1)
-		s.logDenial(c, "auth", c.lastCommand(), name)
 		s.log.Warn().Int64("client", c.id).Str("addr", c.addr).Str("user", name).Msg("authentication failed")
 		r.err("WRONGPASS invalid username-password pair or user is disabled.")
+		s.logDenial(c, "auth", c.lastCommand(), name)
 		return false
 	}
 	c.authenticated = true
