@@ -25,6 +25,7 @@ test:
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./sentinel/config
+	$(GO) test -run='^$$' -fuzz=FuzzSetRules -fuzztime=$(FUZZTIME) ./sentinel/acl
 	$(GO) test -run='^$$' -fuzz=FuzzServerInput -fuzztime=$(FUZZTIME) ./sentinel/server
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./sentinel/peer
 	$(GO) test -run='^$$' -fuzz=FuzzLinkReply -fuzztime=$(FUZZTIME) ./monitor/link

@@ -21,6 +21,7 @@ import (
 	"github.com/seed877ff415/sentinel/notify"
 	"github.com/seed877ff415/sentinel/notify/script"
 	"github.com/seed877ff415/sentinel/notify/webhook"
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/core"
 	"github.com/seed877ff415/sentinel/sentinel/gossip"
@@ -69,6 +70,7 @@ type Daemon struct {
 	stale    atomic.Bool
 	snap     atomic.Pointer[view.Snapshot]
 	saveErr  error
+	users    []*acl.User // set by ACL SETUSER/DELUSER; nil: the config's
 	exitCode int
 	warnedRO bool
 
@@ -108,6 +110,18 @@ func Run(ctx context.Context, o Options) error {
 	}
 	for _, w := range cfg.Warnings {
 		o.Log.Warn().Str("config", cfg.Path).Msg(w)
+	}
+	// As Redis does: relative paths from here on (pidfile, scripts set at
+	// run time) resolve inside dir; the config path is already absolute.
+	if err := os.Chdir(cfg.Dir); err != nil {
+		return fmt.Errorf("dir %s: %w", cfg.Dir, err)
+	}
+	removed, err := config.RemoveTempFiles(cfg)
+	for _, p := range removed {
+		o.Log.Warn().Str("file", p).Msg("removed a temporary file left by an interrupted config rewrite")
+	}
+	if err != nil {
+		return err
 	}
 	if o.Tick <= 0 {
 		o.Tick = 10 * time.Millisecond
@@ -214,6 +228,7 @@ func Run(ctx context.Context, o Options) error {
 	d.srv = server.New(server.Options{
 		Listener: mux.Redis(), Backend: d, RequirePass: cfg.RequirePass, Version: Version,
 		ConfigFile: cfg.Path, MaxClients: maxClients, Shutdown: stop, Log: d.log.With().Str("component", "server").Logger(),
+		Users: cfg.Users, SaveUsers: d.saveUsers,
 	})
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- d.srv.Serve() }()
@@ -229,7 +244,7 @@ func Run(ctx context.Context, o Options) error {
 		}()
 	}
 
-	d.log.Info().Str("config", cfg.Path).Int("port", cfg.Port).Str("myid", cfg.MyID).
+	d.log.Info().Str("config", cfg.Path).Str("dir", cfg.Dir).Int("port", cfg.Port).Str("myid", cfg.MyID).
 		Int("masters", len(cfg.Masters)).Msg("sentinel started")
 	if o.Ready != nil {
 		close(o.Ready)
@@ -400,7 +415,11 @@ func (d *Daemon) emit(e notify.Event) {
 
 // save writes the state and reports the outcome to the state machine.
 func (d *Daemon) save() {
-	stateFile, err := config.Save(d.state.Config())
+	c := d.state.Config()
+	if d.users != nil {
+		c.Users = d.users
+	}
+	stateFile, err := config.Save(c)
 	d.saveErr = err
 	d.state.Saved(time.Now(), err)
 	if err != nil {
@@ -433,6 +452,11 @@ func (d *Daemon) logRejected(now time.Time, rs []core.Rejection) {
 		d.log.Warn().Str("source", r.Source).Int("suppressed", st.suppressed).Msg("invalid input dropped: " + r.Reason)
 		st.next, st.suppressed = now.Add(rejectLogEvery), 0
 	}
+}
+
+// saveUsers persists the users after an ACL change, in the loop.
+func (d *Daemon) saveUsers(users []*acl.User) error {
+	return d.exec(true, func(time.Time) error { d.users = users; return nil })
 }
 
 // sink hands link observations to the loop, blocking (back-pressure) until

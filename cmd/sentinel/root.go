@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/seed877ff415/sentinel/sentinel"
 	"github.com/seed877ff415/sentinel/sentinel/config"
@@ -85,12 +86,23 @@ func newLogger(g *globalFlags, w io.Writer) (zerolog.Logger, error) {
 	switch g.logFormat {
 	case "json":
 	case "console":
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: !isTerminal(w)}
 	default:
 		return zerolog.Logger{}, fmt.Errorf("--log-format: %q is not json or console", g.logFormat)
 	}
 	zerolog.TimeFieldFormat = time.RFC3339Nano
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// isTerminal: colours only for a terminal; a logfile or a pipe gets plain
+// text.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 func runDaemon(cmd *cobra.Command, g *globalFlags, path string) error {

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
 
 // Defaults of Redis Sentinel 7.0.
@@ -46,8 +48,8 @@ type Master struct {
 	FailoverTimeout       time.Duration
 	ParallelSyncs         int
 	AuthPass, AuthUser    string
-	NotificationScript    string            // absolute path
-	ClientReconfigScript  string            // absolute path
+	NotificationScript    string            // as written; relative to Dir
+	ClientReconfigScript  string            // as written; relative to Dir
 	MasterRebootDownAfter time.Duration     // 0 = off
 	RenameCommands        map[string]string // lower-cased original -> new name
 	ConfigEpoch           uint64
@@ -77,7 +79,7 @@ type Config struct {
 	Path                string // absolute path of the file loaded
 	Port                int
 	Bind                []string
-	Dir                 string // absolute once loaded; default: the config file's directory
+	Dir                 string // absolute; relative dir lines resolve against the working directory
 	LogFile, PidFile    string // absolute once loaded ("" logfile = stdout)
 	Daemonize           bool
 	RequirePass         string
@@ -100,8 +102,9 @@ type Config struct {
 
 	GossipRequireSecret bool // refuse to start without a gossip secret
 
-	Masters  []*Master // in the order of their monitor lines
-	Warnings []string  // accepted but ignored lines
+	Users    []*acl.User // `user` lines, in order; nil: the default user only
+	Masters  []*Master   // in the order of their monitor lines
+	Warnings []string    // accepted but ignored lines
 }
 
 // Default returns the configuration of an empty sentinel.conf.

@@ -3,7 +3,9 @@ package config
 import "strings"
 
 // redisDirectives are the redis.conf directives of Redis 7.0.15 (CONFIG GET
-// * of the installed server, plus the directives CONFIG does not list).
+// * of the installed server, plus the directives CONFIG does not list), then
+// those Redis 7.2 to 8 and Valkey 8 and 9 added: newer servers write them
+// into the configs they rewrite.
 // Copied configs carry them; a sentinel accepts them, and we warn that they
 // do nothing here. Anything else is a typo and an error, as in Redis.
 var redisDirectives = func() map[string]bool {
@@ -51,7 +53,23 @@ var redisDirectives = func() map[string]bool {
 		unixsocket unixsocketperm zset-max-listpack-entries zset-max-listpack-value
 		zset-max-ziplist-entries zset-max-ziplist-value
 		user rename-command loadmodule
-		list-max-ziplist-entries list-max-ziplist-value lua-replicate-commands`
+		list-max-ziplist-entries list-max-ziplist-value lua-replicate-commands
+
+		active-defrag-cycle-us aof-rewrite-cpulist availability-zone bgsave-cpulist bio-cpulist
+		client-default-resp cluster-announce-client-ipv4 cluster-announce-client-ipv6
+		cluster-announce-client-port cluster-announce-client-tls-port cluster-announce-human-nodename
+		cluster-blacklist-ttl cluster-config-save-behavior cluster-databases cluster-manual-failover-timeout
+		cluster-message-gossip-perc cluster-ping-interval cluster-slot-migration-log-max-len
+		cluster-slot-stats-enabled commandlog-execution-slower-than commandlog-large-reply-max-len
+		commandlog-large-request-max-len commandlog-reply-larger-than commandlog-request-larger-than
+		commandlog-slow-execution-max-len dual-channel-replication-enabled enable-debug-assert
+		events-per-io-thread extended-redis-compatibility hash-seed hide-user-data-from-log import-mode
+		io-threads-always-active loading-process-events-interval-bytes locale-collate log-format
+		log-timestamp-format lua-enable-deprecated-api lua-enable-insecure-api max-new-connections-per-cycle
+		max-new-tls-connections-per-cycle min-io-threads-avoid-copy-reply min-string-size-avoid-copy-reply
+		min-string-size-avoid-copy-reply-threaded mptcp prefetch-batch-max-size primaryauth primaryuser
+		rdb-version-check repl-mptcp server-cpulist set-max-listpack-entries set-max-listpack-value
+		unixsocketgroup use-exit-on-panic watchdog-period`
 	set := make(map[string]bool)
 	for _, n := range strings.Fields(names) {
 		set[n] = true

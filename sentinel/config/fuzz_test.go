@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -34,6 +35,7 @@ func FuzzParse(f *testing.F) {
 		"sentinel monitor m 10.0.0.1 6379 1\nsentinel notification-webhook m https://x.example/h\nsentinel deny-scripts-reconfig yes\n",
 		"requirepass \"unterminated\nsentinel monitor m 10.0.0.1 6379 0\n",
 		"\v\f\nsentinel\n\"\"\n",
+		"user default off\nuser \"a\\x01\" on >p\\x00w \"~a b\" &c* -@all +@pubsub -publish +client|kill\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -61,6 +63,16 @@ func FuzzParse(f *testing.F) {
 		sameConfig(t, c, again)
 		if twice := Render(out, again); !bytes.Equal(twice, out) {
 			t.Fatalf("render is not stable:\nfirst:\n%q\nsecond:\n%q", out, twice)
+		}
+		// The state file, for a read-only config, loads again too and
+		// holds every master and user as they were.
+		state := renderState(c)
+		st, err := parseIn(path+".state", state, c.Dir)
+		if err != nil {
+			t.Fatalf("state file does not parse: %v\n%q", err, state)
+		}
+		if !reflect.DeepEqual(st.Masters, c.Masters) || !reflect.DeepEqual(st.Users, c.Users) || st.CurrentEpoch != c.CurrentEpoch {
+			t.Fatalf("state file changed masters, users or epoch:\n%q", state)
 		}
 	})
 }

@@ -18,7 +18,8 @@ func writeFile(t *testing.T, path, content string, perm os.FileMode) {
 }
 
 // fullConfig copies testdata/full.conf and the scripts it names into a
-// fresh directory and returns the copy's path and content.
+// fresh directory, makes it the working directory (where Redis resolves
+// relative paths without a dir line) and returns the copy's path and content.
 func fullConfig(t *testing.T) (string, []byte) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "full.conf"))
@@ -31,6 +32,7 @@ func fullConfig(t *testing.T) (string, []byte) {
 	}
 	path := filepath.Join(dir, "sentinel.conf")
 	writeFile(t, path, string(data), 0o640)
+	t.Chdir(dir)
 	return path, data
 }
 

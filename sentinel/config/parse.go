@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net"
 	"net/netip"
@@ -14,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
 
 // Messages of Redis 7.0 where it has one; ours follow its style.
@@ -44,6 +47,9 @@ const (
 	msgDupGossipKey   = "Duplicate gossip key."
 	msgHostPort       = "Invalid address: expected host:port."
 	msgWebhook        = "Invalid webhook URL: expected an http or https URL."
+	msgTLS            = "TLS is not supported yet: refusing to start rather than serve plaintext"
+	msgPortZero       = "port 0 (TLS only) is not supported: TLS is not supported yet"
+	msgDupUser        = "Duplicate user found."
 	warnIgnored       = "directive ignored in sentinel mode"
 	warnOldSentinel   = "known-sentinel without run id ignored"
 )
@@ -103,13 +109,23 @@ type parser struct {
 	errs    []*LineError
 }
 
-// Parse parses the content of the config file at path. It is pure but for
-// the executable check of scripts. On failure the error joins one
-// *LineError per bad line, in line order.
+// Parse parses the content of the config file at path. Like Redis, which
+// chdir()s as it reads `dir`, it resolves a relative dir against the
+// working directory (then the previous dir) and checks that it exists, and
+// checks that scripts are executable; otherwise it is pure. On failure the
+// error joins one *LineError per bad line, in line order.
 func Parse(path string, data []byte) (*Config, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = filepath.Dir(path)
+	}
+	return parseIn(path, data, wd)
+}
+
+// parseIn parses with dir as the working directory.
+func parseIn(path string, data []byte, dir string) (*Config, error) {
 	c := Default()
-	c.Path = path
-	c.Dir = filepath.Dir(path)
+	c.Path, c.Dir = path, dir
 	p := &parser{file: path, cfg: c, masters: map[string]*Master{}}
 
 	// Sentinel lines wait until every generic line (dir above all) is
@@ -222,6 +238,8 @@ func (p *parser) generic(line int, text, name string, args []string) {
 			p.fail(line, text, name, msgNotInteger)
 		case err != nil || v < lo || v > hi:
 			p.fail(line, text, name, msgRange)
+		case name == "port" && v == 0:
+			p.fail(line, text, name, msgPortZero)
 		default:
 			*dst = int(v)
 		}
@@ -238,9 +256,23 @@ func (p *parser) generic(line int, text, name string, args []string) {
 		}
 		c.Bind = slices.Clone(args)
 	case "dir":
-		if one() {
-			// Successive dir lines chain like Redis' chdir.
-			c.Dir = p.abs(args[0])
+		if !one() {
+			return
+		}
+		// Successive dir lines chain like Redis' chdir.
+		dir := p.abs(args[0])
+		st, err := os.Stat(dir)
+		switch {
+		case err != nil:
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			p.fail(line, text, name, fmt.Sprintf("cannot change to directory %s: %v", dir, err))
+		case !st.IsDir():
+			p.fail(line, text, name, fmt.Sprintf("cannot change to directory %s: not a directory", dir))
+		default:
+			c.Dir = dir
 		}
 	case "logfile":
 		if one() {
@@ -260,7 +292,13 @@ func (p *parser) generic(line int, text, name string, args []string) {
 		yesNo(&c.ProtectedMode)
 	case "include":
 		p.fail(line, text, name, msgInclude)
+	case "user":
+		p.user(line, text, args)
 	default:
+		if strings.HasPrefix(name, "tls-") {
+			p.fail(line, text, name, msgTLS)
+			return
+		}
 		if !redisDirectives[name] {
 			p.fail(line, text, name, msgBadDirective)
 			return
@@ -310,8 +348,9 @@ func (p *parser) sentinel(e entry) string {
 		}
 		m.ParallelSyncs = n
 	case "notification-script", "client-reconfig-script":
-		path := p.abs(a[2])
-		if !isExecutable(path) {
+		// Kept as written: the daemon runs in dir, as Redis does.
+		path := a[2]
+		if !isExecutable(p.abs(path)) {
 			if kw == "notification-script" {
 				return msgNotifyScript
 			}
@@ -450,6 +489,39 @@ func (p *parser) sentinel(e entry) string {
 		c.MetricsAddr = a[1]
 	}
 	return ""
+}
+
+// user adds a `user <name> [rule ...]` line. It starts from a new user, as
+// ACL SETUSER does, or for the default user from "reset", as Redis does, so
+// a rendered user loads back the same.
+func (p *parser) user(line int, text string, args []string) {
+	if len(args) == 0 {
+		p.fail(line, text, "user", msgBadDirective)
+		return
+	}
+	if err := acl.ValidName(args[0]); err != nil {
+		p.fail(line, text, "user", err.Error())
+		return
+	}
+	if slices.ContainsFunc(p.cfg.Users, func(u *acl.User) bool { return u.Name == args[0] }) {
+		p.fail(line, text, "user", msgDupUser)
+		return
+	}
+	u, bad, err := userFromArgs(args)
+	if err != nil {
+		p.fail(line, text, "user", fmt.Sprintf("Error in user declaration '%s': %v", bad, err))
+		return
+	}
+	p.cfg.Users = append(p.cfg.Users, u)
+}
+
+// userFromArgs builds the user of a `user` line's arguments (name, rules).
+func userFromArgs(args []string) (*acl.User, string, error) {
+	rules := args[1:]
+	if args[0] == "default" {
+		rules = append([]string{"reset"}, rules...)
+	}
+	return acl.NewUser(args[0]).SetRules(rules)
 }
 
 // monitor checks in Redis' order: quorum, port, address, duplicate.

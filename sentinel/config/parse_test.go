@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
 
 func TestParseFullConfig(t *testing.T) {
@@ -41,8 +43,8 @@ func TestParseFullConfig(t *testing.T) {
 		Name: "mymaster", Host: "10.0.0.1", Port: 6379, Quorum: 2,
 		DownAfter: 5 * time.Second, FailoverTimeout: time.Minute, ParallelSyncs: 2,
 		AuthPass: `pa ss"word`, AuthUser: "admin",
-		NotificationScript:    filepath.Join(dir, "notify.sh"),
-		ClientReconfigScript:  filepath.Join(dir, "reconfig.sh"),
+		NotificationScript:    "notify.sh",
+		ClientReconfigScript:  "reconfig.sh",
 		MasterRebootDownAfter: 10 * time.Second,
 		RenameCommands:        map[string]string{"config": "GUARDED_CONFIG", "slaveof": "my'slaveof"},
 		ConfigEpoch:           3, LeaderEpoch: 4,
@@ -54,14 +56,18 @@ func TestParseFullConfig(t *testing.T) {
 		Webhooks: []string{"https://hooks.example.com/sentinel?team=ops", "http://10.0.0.9:8080/b"},
 	}
 	sameConfig(t, &Config{Masters: []*Master{want}}, &Config{Masters: []*Master{m}})
-	if len(c.Warnings) != 4 || !strings.Contains(c.Warnings[0], "'repl-diskless-sync-delay 0'") {
+	if len(c.Warnings) != 3 || !strings.Contains(c.Warnings[0], "'repl-diskless-sync-delay 0'") {
 		t.Errorf("warnings = %q", c.Warnings)
 	}
 }
 
 func TestParseDefaults(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := mustParse(t, "etc/sentinel.conf", []byte("sentinel monitor m 127.0.0.1 6379 1\n"))
-	if c.Port != DefaultPort || !c.DenyScriptsReconfig || c.ProtectedMode || c.ResolveHostnames || c.Dir != "etc" {
+	if c.Port != DefaultPort || !c.DenyScriptsReconfig || c.ProtectedMode || c.ResolveHostnames || c.Dir != wd {
 		t.Errorf("config defaults wrong: %s", dump(c))
 	}
 	m := c.Master("m")
@@ -124,6 +130,17 @@ func TestParseMalformedLines(t *testing.T) {
 		{`requirepass "abc"def`, "requirepass", "Unbalanced quotes in configuration line"},
 		{"appendonlyy yes", "appendonlyy", "Bad directive or wrong number of arguments"},
 		{"include /etc/redis/common.conf", "include", "include is not supported: put the directives in this file"},
+		{"dir /nonexistent", "dir", "cannot change to directory /nonexistent: no such file or directory"},
+		{"dir /etc/hostname", "dir", "cannot change to directory /etc/hostname: not a directory"},
+		// Never plaintext when TLS was asked for (issue 8).
+		{"port 0", "port", "port 0 (TLS only) is not supported: TLS is not supported yet"},
+		{"tls-port 26380", "tls-port", "TLS is not supported yet: refusing to start rather than serve plaintext"},
+		{"TLS-Cert-File /etc/ssl/s.crt", "tls-cert-file", "TLS is not supported yet: refusing to start rather than serve plaintext"},
+		{"user", "user", "Bad directive or wrong number of arguments"},
+		{"user admin on >pw +nosuch", "user", "Error in user declaration '+nosuch': Unknown command or category name in ACL"},
+		{"user admin on #abc", "user", "Error in user declaration '#abc': The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"},
+		{"user admin on\nuser admin off", "user", "Duplicate user found."},
+		{`user "a b" on`, "user", "Usernames can't contain spaces or null characters"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.bad, func(t *testing.T) {
@@ -222,7 +239,7 @@ func TestParseWarnsOnIgnoredDirectives(t *testing.T) {
 	data := `repl-diskless-sync-delay 0
 enable-protected-configs yes
 aclfile /etc/redis/users.acl
-user default on nopass ~* &* +@all
+enable-debug-assert no
 latency-tracking-info-percentiles 50 99 99.9
 sentinel monitor m 10.0.0.1 6379 1
 sentinel known-sentinel m 10.0.0.5 26379
@@ -232,7 +249,7 @@ sentinel known-sentinel m 10.0.0.5 26379
 		"sentinel.conf:1: 'repl-diskless-sync-delay 0': directive ignored in sentinel mode",
 		"sentinel.conf:2: 'enable-protected-configs yes': directive ignored in sentinel mode",
 		"sentinel.conf:3: 'aclfile /etc/redis/users.acl': directive ignored in sentinel mode",
-		"sentinel.conf:4: 'user default on nopass ~* &* +@all': directive ignored in sentinel mode",
+		"sentinel.conf:4: 'enable-debug-assert no': directive ignored in sentinel mode",
 		"sentinel.conf:5: 'latency-tracking-info-percentiles 50 99 99.9': directive ignored in sentinel mode",
 		"sentinel.conf:7: 'sentinel known-sentinel m 10.0.0.5 26379': known-sentinel without run id ignored",
 	}
@@ -244,8 +261,11 @@ sentinel known-sentinel m 10.0.0.5 26379
 	}
 }
 
+// TestParsePathsResolveAgainstDir: as in Redis, a relative dir is relative
+// to the working directory, and logfile and scripts to dir.
 func TestParsePathsResolveAgainstDir(t *testing.T) {
 	base := t.TempDir()
+	t.Chdir(base)
 	scripts := filepath.Join(base, "data")
 	if err := os.Mkdir(scripts, 0o755); err != nil {
 		t.Fatal(err)
@@ -259,8 +279,12 @@ func TestParsePathsResolveAgainstDir(t *testing.T) {
 	if c.Dir != scripts || c.LogFile != filepath.Join(scripts, "s.log") || c.PidFile != "/run/s.pid" {
 		t.Errorf("dir/logfile/pidfile = %q %q %q", c.Dir, c.LogFile, c.PidFile)
 	}
-	if got := c.Master("m").NotificationScript; got != filepath.Join(scripts, "notify.sh") {
+	if got := c.Master("m").NotificationScript; got != "notify.sh" {
 		t.Errorf("notification script = %q", got)
+	}
+	// The rewrite makes dir absolute, as Redis does; the script stays as written.
+	if out := string(Render([]byte(data), c)); !strings.Contains(out, "dir \""+scripts+"\"\n") || !strings.Contains(out, " m notify.sh\n") {
+		t.Errorf("rewritten:\n%s", out)
 	}
 	_, err := Parse(path, []byte("dir data\nsentinel monitor m 10.0.0.1 6379 1\nsentinel client-reconfig-script m plain.sh\n"))
 	if errs := lineErrors(t, err); errs[0].Line != 3 {
@@ -284,5 +308,36 @@ func TestGossipRequireSecretRoundTrip(t *testing.T) {
 	again := mustParse(t, "/tmp/sentinel.conf", Render(data, c))
 	if !again.GossipRequireSecret {
 		t.Fatalf("the rewrite lost gossip-require-secret:\n%s", Render(data, c))
+	}
+}
+
+// TestParseUsers: `user` lines become users; a rewrite keeps a line whose
+// rules still hold, and stores passwords hashed, as Redis does.
+func TestParseUsers(t *testing.T) {
+	data := "user default off\nuser admin on >secret ~* &* +@all\nuser app on nopass resetchannels &+switch-* -@all +@connection +sentinel|get-master-addr-by-name\nsentinel current-epoch 0\n"
+	c := mustParse(t, "s.conf", []byte(data))
+	if len(c.Users) != 3 || c.Users[0].Enabled() || !c.Users[1].CheckPassword("secret") || !c.Users[2].CanRun("sentinel|get-master-addr-by-name") || c.Users[2].CanRun("sentinel|masters") {
+		t.Fatalf("users: %s", dump(c))
+	}
+	out := string(Render([]byte(data), c))
+	for _, want := range []string{
+		"user default off\n",
+		"user admin on #" + acl.HashPassword("secret") + " ~* &* +@all\n",
+		"user app on nopass resetchannels &+switch-* -@all +@connection +sentinel|get-master-addr-by-name\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, rewriteMarker) {
+		t.Errorf("users were appended rather than replaced in place:\n%s", out)
+	}
+	sameConfig(t, c, mustParse(t, "s.conf", []byte(out)))
+
+	// A deleted user's line goes; a new one is appended.
+	c.Users = []*acl.User{c.Users[0], acl.NewUser("ops")}
+	out = string(Render([]byte(data), c))
+	if strings.Contains(out, "user admin") || strings.Contains(out, "user app") || !strings.HasSuffix(out, rewriteMarker+"\nuser ops off resetchannels -@all\n") {
+		t.Errorf("after deleting users:\n%s", out)
 	}
 }

@@ -2,10 +2,13 @@ package config
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
 
 // lineKey names what a line sets, so Render can find the line to replace.
@@ -34,8 +37,10 @@ func classify(args []string, next map[lineKey]int) (lineKey, bool) {
 		return lineKey{}, false
 	}
 	switch strings.ToLower(args[0]) {
-	case "port":
-		return lineKey{kw: "port"}, len(args) == 2
+	case "port", "dir":
+		return lineKey{kw: strings.ToLower(args[0])}, len(args) == 2
+	case "user":
+		return lineKey{kw: "user", master: args[1]}, len(args) >= 2
 	case "sentinel":
 		if len(args) < 2 {
 			return lineKey{}, false
@@ -82,9 +87,11 @@ func Render(orig []byte, c *Config) []byte {
 		for _, raw := range strings.Split(src, "\n") {
 			text := strings.Trim(raw, " \t\r\n")
 			var k lineKey
+			var args []string
 			owned := false
 			if text != "" && text[0] != '#' {
-				if args, err := splitArgs(text); err == nil {
+				var err error
+				if args, err = splitArgs(text); err == nil {
 					k, owned = classify(args, next)
 				}
 			}
@@ -94,6 +101,11 @@ func Render(orig []byte, c *Config) []byte {
 				continue
 			}
 			if i, ok := at[k]; ok && !done[i] {
+				if k.kw == "user" && sameUser(args, c) {
+					// Another spelling of the same rules, as a user
+					// wrote it or Redis rendered it: keep it.
+					want[i].text = raw
+				}
 				out = append(out, want[i].text)
 				done[i] = true
 			}
@@ -115,8 +127,21 @@ func Render(orig []byte, c *Config) []byte {
 	return []byte(strings.Join(out, "\n") + "\n")
 }
 
-// renderState renders the state file: only state lines, plus
-// resolve-hostnames so that hostnames in it parse.
+// sameUser reports whether a `user` line's args define the user of that
+// name in c. A line with a clear-text password is never the same: the
+// rewrite stores its hash, as Redis does.
+func sameUser(args []string, c *Config) bool {
+	i := slices.IndexFunc(c.Users, func(u *acl.User) bool { return u.Name == args[1] })
+	if i < 0 || slices.ContainsFunc(args[2:], func(r string) bool { return r != "" && (r[0] == '>' || r[0] == '<') }) {
+		return false
+	}
+	u, _, err := userFromArgs(args[1:])
+	return err == nil && reflect.DeepEqual(u, c.Users[i])
+}
+
+// renderState renders the state file: users, masters with everything
+// SENTINEL SET changes, epochs and ids, plus resolve-hostnames so that
+// hostnames in it parse.
 func renderState(c *Config) []byte {
 	var b strings.Builder
 	b.WriteString("# Sentinel state, written here because " + c.Path + " could not be rewritten.\n")
@@ -137,11 +162,16 @@ type emitter struct {
 
 // line adds a line; state lines also go to the state file.
 func (e *emitter) line(state, optional bool, args ...string) {
+	e.text(state, optional, joinArgs(args), args...)
+}
+
+// text adds a line of args written as text.
+func (e *emitter) text(state, optional bool, text string, args ...string) {
 	if e.stateOnly && (!state || optional) {
 		return
 	}
 	k, _ := classify(args, e.next)
-	e.lines = append(e.lines, outLine{key: k, text: joinArgs(args), optional: optional})
+	e.lines = append(e.lines, outLine{key: k, text: text, optional: optional})
 }
 
 func (e *emitter) sentinel(state, optional bool, args ...string) {
@@ -149,6 +179,8 @@ func (e *emitter) sentinel(state, optional bool, args ...string) {
 }
 
 func emit(c *Config, stateOnly bool) []outLine {
+	// State lines also go to the state file: all of a master's lines, as
+	// SENTINEL SET changes them, and users, as ACL SETUSER does.
 	const state, setting = true, false
 	e := &emitter{stateOnly: stateOnly, next: map[lineKey]int{}}
 	itoa := strconv.Itoa
@@ -162,6 +194,12 @@ func emit(c *Config, stateOnly bool) []outLine {
 	}
 
 	e.line(setting, c.Port == DefaultPort, "port", itoa(c.Port))
+	// Absolute and quoted, as Redis rewrites it, so the file still works
+	// when started from elsewhere; chained dir lines collapse into this one.
+	e.text(setting, true, "dir "+quote(c.Dir), "dir", c.Dir)
+	for _, u := range c.Users {
+		e.line(state, false, append([]string{"user", u.Name}, u.Rules()...)...)
+	}
 	if c.MyID != "" {
 		e.sentinel(state, false, "myid", c.MyID)
 	}
@@ -172,22 +210,22 @@ func emit(c *Config, stateOnly bool) []outLine {
 	for _, m := range c.Masters {
 		n := m.Name
 		e.sentinel(state, false, "monitor", n, m.Host, itoa(m.Port), itoa(m.Quorum))
-		e.sentinel(setting, m.DownAfter == DefaultDownAfter, "down-after-milliseconds", n, ms(m.DownAfter))
-		e.sentinel(setting, m.FailoverTimeout == DefaultFailoverTimeout, "failover-timeout", n, ms(m.FailoverTimeout))
-		e.sentinel(setting, m.ParallelSyncs == DefaultParallelSyncs, "parallel-syncs", n, itoa(m.ParallelSyncs))
+		e.sentinel(state, m.DownAfter == DefaultDownAfter, "down-after-milliseconds", n, ms(m.DownAfter))
+		e.sentinel(state, m.FailoverTimeout == DefaultFailoverTimeout, "failover-timeout", n, ms(m.FailoverTimeout))
+		e.sentinel(state, m.ParallelSyncs == DefaultParallelSyncs, "parallel-syncs", n, itoa(m.ParallelSyncs))
 		if m.NotificationScript != "" {
-			e.sentinel(setting, false, "notification-script", n, m.NotificationScript)
+			e.sentinel(state, false, "notification-script", n, m.NotificationScript)
 		}
 		if m.ClientReconfigScript != "" {
-			e.sentinel(setting, false, "client-reconfig-script", n, m.ClientReconfigScript)
+			e.sentinel(state, false, "client-reconfig-script", n, m.ClientReconfigScript)
 		}
 		if m.AuthPass != "" {
-			e.sentinel(setting, false, "auth-pass", n, m.AuthPass)
+			e.sentinel(state, false, "auth-pass", n, m.AuthPass)
 		}
 		if m.AuthUser != "" {
-			e.sentinel(setting, false, "auth-user", n, m.AuthUser)
+			e.sentinel(state, false, "auth-user", n, m.AuthUser)
 		}
-		e.sentinel(setting, m.MasterRebootDownAfter == 0, "master-reboot-down-after-period", n, ms(m.MasterRebootDownAfter))
+		e.sentinel(state, m.MasterRebootDownAfter == 0, "master-reboot-down-after-period", n, ms(m.MasterRebootDownAfter))
 		e.sentinel(state, false, "config-epoch", n, utoa(m.ConfigEpoch))
 		e.sentinel(state, false, "leader-epoch", n, utoa(m.LeaderEpoch))
 		for _, r := range m.KnownReplicas {
@@ -197,10 +235,10 @@ func emit(c *Config, stateOnly bool) []outLine {
 			e.sentinel(state, false, "known-sentinel", n, s.Host, itoa(s.Port), s.RunID)
 		}
 		for _, old := range slices.Sorted(maps.Keys(m.RenameCommands)) {
-			e.sentinel(setting, false, "rename-command", n, old, m.RenameCommands[old])
+			e.sentinel(state, false, "rename-command", n, old, m.RenameCommands[old])
 		}
 		for _, u := range m.Webhooks {
-			e.sentinel(setting, false, "notification-webhook", n, u)
+			e.sentinel(state, false, "notification-webhook", n, u)
 		}
 	}
 

@@ -206,7 +206,8 @@ func TestRenderQuotesValues(t *testing.T) {
 	m.RenameCommands["config"] = "x y"
 	c.Masters = []*Master{m}
 	c.SentinelPass = "#not-a-comment"
-	c.Path, c.Dir = "s.conf", "."
+	c.Path = "s.conf"
+	c.Dir, _ = os.Getwd()
 	out := Render(nil, c)
 	if !strings.Contains(string(out), `sentinel auth-pass "my master" "p a's\"s\\w\nd"`) {
 		t.Errorf("auth-pass not quoted:\n%s", out)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -53,7 +54,8 @@ func overlayState(c *Config) error {
 	if err != nil {
 		return fmt.Errorf("load state file: %w", err)
 	}
-	st, err := Parse(path, data)
+	// Paths in it are relative to dir, where the daemon runs.
+	st, err := parseIn(path, data, c.Dir)
 	if err != nil {
 		return fmt.Errorf("load state file: %w", err)
 	}
@@ -68,17 +70,49 @@ func overlayState(c *Config) error {
 		c.MyID = st.MyID
 	}
 	c.CurrentEpoch = st.CurrentEpoch
+	if st.Users != nil {
+		c.Users = st.Users
+	}
 	for _, s := range st.Masters {
-		// The config file decides which masters exist.
-		m := c.Master(s.Name)
-		if m == nil {
-			continue
+		// The config file decides which masters exist; the state file
+		// holds all of their lines.
+		if m := c.Master(s.Name); m != nil {
+			*m = *s
 		}
-		m.Host, m.Port = s.Host, s.Port
-		m.ConfigEpoch, m.LeaderEpoch = s.ConfigEpoch, s.LeaderEpoch
-		m.KnownReplicas, m.KnownSentinels = s.KnownReplicas, s.KnownSentinels
 	}
 	return nil
+}
+
+// RemoveTempFiles removes what an interrupted Save left behind: the
+// temporary files next to the config file and the state file. It returns
+// the paths removed.
+func RemoveTempFiles(c *Config) ([]string, error) {
+	var removed []string
+	for _, target := range []string{c.Path, StatePath(c)} {
+		matches, err := filepath.Glob(filepath.Join(filepath.Dir(target), globEscape(filepath.Base(target))+".tmp-*"))
+		if err != nil {
+			return removed, fmt.Errorf("remove temporary files: %w", err)
+		}
+		for _, m := range matches {
+			if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return removed, fmt.Errorf("remove temporary file: %w", err)
+			}
+			removed = append(removed, m)
+		}
+	}
+	return removed, nil
+}
+
+// globEscape quotes filepath.Match's special characters.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Save rewrites c.Path with Render over its current content on disk, via a

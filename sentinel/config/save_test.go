@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
 
 // dirNames lists a directory, to catch temporary files left behind.
@@ -106,7 +109,9 @@ func TestSaveFallsBackToStateFile(t *testing.T) {
 	m.Host, m.Port, m.ConfigEpoch, m.LeaderEpoch = "redis-1.example.com", 6380, 3, 3
 	m.KnownReplicas = []Addr{{"10.0.0.1", 6379}}
 	m.KnownSentinels = []KnownSentinel{{"10.0.0.5", 26379, GenerateID()}}
-	m.Quorum = 1 // a setting, not state: the state file does not carry it
+	// SENTINEL SET changes are kept too (issue 8), and so are users.
+	m.Quorum, m.DownAfter, m.AuthPass = 1, 5*time.Second, "secret"
+	c.Users = []*acl.User{acl.NewUser("ops")}
 
 	// An immutable directory refuses the rename even to root, as a
 	// read-only ConfigMap mount would.
@@ -127,7 +132,6 @@ func TestSaveFallsBackToStateFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Quorum = 2
 	sameConfig(t, c, got)
 
 	// Once the config file is writable again, a save there retires the
@@ -207,6 +211,7 @@ func TestSaveFailsWhenNothingIsWritable(t *testing.T) {
 
 func TestLoadIgnoresAnOlderStateFile(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir)
 	path := filepath.Join(dir, "sentinel.conf")
 	writeFile(t, path, "sentinel monitor m 10.0.0.1 6379 2\nsentinel config-epoch m 5\n", 0o644)
 	writeFile(t, filepath.Join(dir, StateFileName), "sentinel monitor m 10.0.0.2 6379 2\nsentinel config-epoch m 1\nsentinel current-epoch 1\n", 0o644)
@@ -224,6 +229,7 @@ func TestLoadIgnoresAnOlderStateFile(t *testing.T) {
 
 func TestLoadRejectsABrokenStateFile(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir)
 	path := filepath.Join(dir, "sentinel.conf")
 	writeFile(t, path, "sentinel monitor m 10.0.0.1 6379 2\n", 0o644)
 	writeFile(t, filepath.Join(dir, StateFileName), "sentinel myid nope\n", 0o644)
@@ -272,5 +278,28 @@ func TestWriteAtomicLeavesNoTempFileOnFailure(t *testing.T) {
 	}
 	if names := dirNames(t, dir); !slices.Equal(names, []string{"sentinel.conf"}) {
 		t.Errorf("directory holds %q: the temporary file was left behind", names)
+	}
+}
+
+// TestRemoveTempFiles: what a kill -9 during Save leaves is removed at
+// start (issue 8), and nothing else.
+func TestRemoveTempFiles(t *testing.T) {
+	confDir, stateDir := t.TempDir(), t.TempDir()
+	path := filepath.Join(confDir, "s[1].conf")
+	writeFile(t, path, "dir "+stateDir+"\n", 0o644)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := []string{path + ".tmp-123", filepath.Join(stateDir, StateFileName+".tmp-9")}
+	for _, p := range append(slices.Clone(left), filepath.Join(confDir, "other.tmp-1"), filepath.Join(stateDir, "keep")) {
+		writeFile(t, p, "x", 0o644)
+	}
+	removed, err := RemoveTempFiles(c)
+	if err != nil || !slices.Equal(removed, left) {
+		t.Fatalf("removed %q, %v; want %q", removed, err, left)
+	}
+	if got := append(dirNames(t, confDir), dirNames(t, stateDir)...); !slices.Equal(got, []string{"other.tmp-1", "s[1].conf", "keep"}) {
+		t.Fatalf("left %q", got)
 	}
 }

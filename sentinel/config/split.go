@@ -89,6 +89,11 @@ func quoteArg(s string) string {
 	if s != "" && !needsQuotes(s) {
 		return s
 	}
+	return quote(s)
+}
+
+// quote double-quotes s with Redis' escapes (sdscatrepr).
+func quote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {

@@ -2,198 +2,132 @@ package server
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 )
 
-// acl holds the password users. Every enabled user may run every command:
-// the sentinel has no keys, and per-command rules are refused rather than
-// silently ignored.
-type acl struct {
+// userTable holds the ACL users. A stored *acl.User is never mutated:
+// SETUSER stores a changed copy, so readers need the lock only to look up.
+type userTable struct {
 	mu    sync.RWMutex
-	users map[string]*user
+	users map[string]*acl.User
+	// ownDefault: a `user default` line or ACL SETUSER defined the default
+	// user; until then it follows requirepass and is not saved, so that a
+	// new requirepass in the file still applies after a restart.
+	ownDefault bool
+
+	log aclLog
 }
 
-// user is replaced, never mutated, once stored in acl.users.
-type user struct {
-	name      string
-	enabled   bool
-	nopass    bool
-	passwords []string // sha256 hex, in insertion order
-}
-
-func newACL(requirePass string) *acl {
-	def := &user{name: "default", enabled: true, nopass: requirePass == ""}
+// newUserTable starts from the default user Redis creates (on, all keys,
+// channels and commands; nopass unless requirepass is set), then the
+// configured users, which may replace it.
+func newUserTable(requirePass string, configured []*acl.User) *userTable {
+	pass := "nopass"
 	if requirePass != "" {
-		def.passwords = []string{hashPassword(requirePass)}
+		pass = ">" + requirePass
 	}
-	return &acl{users: map[string]*user{"default": def}}
-}
-
-func hashPassword(p string) string {
-	sum := sha256.Sum256([]byte(p))
-	return hex.EncodeToString(sum[:])
+	def, _, _ := acl.NewUser("default").SetRules([]string{"on", pass, "~*", "&*", "+@all"})
+	t := &userTable{users: map[string]*acl.User{"default": def}}
+	for _, u := range configured {
+		t.users[u.Name] = u
+		t.ownDefault = t.ownDefault || u.Name == "default"
+	}
+	return t
 }
 
 // defaultOpen reports whether connections start authenticated (the default
 // user is enabled and has nopass).
-func (a *acl) defaultOpen() bool {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	d := a.users["default"]
-	return d != nil && d.enabled && d.nopass
+func (t *userTable) defaultOpen() bool {
+	d := t.get("default")
+	return d != nil && d.Enabled() && d.NoPass()
 }
 
-func (a *acl) check(name, pass string) bool {
-	a.mu.RLock()
-	u := a.users[name]
-	a.mu.RUnlock()
-	if u == nil || !u.enabled {
-		return false
-	}
-	if u.nopass {
-		return true
-	}
-	h := hashPassword(pass)
-	for _, p := range u.passwords {
-		if subtle.ConstantTimeCompare([]byte(p), []byte(h)) == 1 {
-			return true
-		}
-	}
-	return false
+func (t *userTable) check(name, pass string) bool {
+	u := t.get(name)
+	return u != nil && u.CheckPassword(pass)
 }
 
-func (a *acl) get(name string) *user {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return a.users[name]
+func (t *userTable) get(name string) *acl.User {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.users[name]
 }
 
-func (a *acl) names() []string {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	names := make([]string, 0, len(a.users))
-	for n := range a.users {
-		names = append(names, n)
+// all returns the users sorted by name.
+func (t *userTable) all() []*acl.User {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]*acl.User, 0, len(t.users))
+	for _, u := range t.users {
+		out = append(out, u)
 	}
-	slices.Sort(names)
+	slices.SortFunc(out, func(a, b *acl.User) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (t *userTable) names() []string {
+	var names []string
+	for _, u := range t.all() {
+		names = append(names, u.Name)
+	}
 	return names
 }
 
 // setUser applies rules to a copy and stores it only if all are valid.
-func (a *acl) setUser(name string, rules []string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := &user{name: name}
-	if old := a.users[name]; old != nil {
-		cp := *old
-		cp.passwords = slices.Clone(old.passwords)
-		u = &cp
+func (t *userTable) setUser(name string, rules []string) error {
+	if err := acl.ValidName(name); err != nil {
+		return fmt.Errorf("ERR %w", err)
 	}
-	for _, rule := range rules {
-		if err := u.apply(rule); err != nil {
-			return fmt.Errorf("ERR Error in ACL SETUSER modifier '%s': %s", rule, err.Error())
-		}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u := t.users[name]
+	if u == nil {
+		u = acl.NewUser(name)
 	}
-	a.users[name] = u
+	nu, bad, err := u.SetRules(rules)
+	if err != nil {
+		return fmt.Errorf("ERR Error in ACL SETUSER modifier '%s': %w", bad, err)
+	}
+	t.users[name] = nu
+	t.ownDefault = t.ownDefault || name == "default"
 	return nil
 }
 
-func (u *user) apply(rule string) error {
-	switch lr := strings.ToLower(rule); {
-	case lr == "on":
-		u.enabled = true
-	case lr == "off":
-		u.enabled = false
-	case lr == "nopass":
-		u.nopass, u.passwords = true, nil
-	case lr == "resetpass":
-		u.nopass, u.passwords = false, nil
-	case lr == "reset":
-		u.enabled, u.nopass, u.passwords = false, false, nil
-	case strings.HasPrefix(rule, ">"):
-		u.addHash(hashPassword(rule[1:]))
-	case strings.HasPrefix(rule, "#"):
-		if !validHash(rule[1:]) {
-			return errString("The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters")
-		}
-		u.addHash(rule[1:])
-	case strings.HasPrefix(rule, "<"), strings.HasPrefix(rule, "!"):
-		h := rule[1:]
-		if rule[0] == '<' {
-			h = hashPassword(h)
-		}
-		i := slices.Index(u.passwords, h)
-		if i < 0 {
-			return errString("The password you are trying to remove from the user does not exist")
-		}
-		u.passwords = slices.Delete(u.passwords, i, i+1)
-	case slices.Contains([]string{"~*", "allkeys", "%rw~*", "&*", "allchannels", "+@all", "allcommands",
-		"resetkeys", "resetchannels", "sanitize-payload", "skip-sanitize-payload"}, lr):
-		// Full access is all we grant; key and channel rules have nothing to restrict here.
-	default:
-		return errString("Syntax error")
+// saved returns the users the config file should hold, sorted by name.
+func (t *userTable) saved() []*acl.User {
+	users := t.all()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.ownDefault {
+		return users
 	}
-	return nil
+	return slices.DeleteFunc(users, func(u *acl.User) bool { return u.Name == "default" })
 }
 
-func (u *user) addHash(h string) {
-	u.nopass = false
-	if !slices.Contains(u.passwords, h) {
-		u.passwords = append(u.passwords, h)
-	}
-}
-
-func validHash(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for _, c := range h {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
-
-// describe renders an ACL LIST line.
-func (u *user) describe() string {
-	parts := []string{"user", u.name, "off"}
-	if u.enabled {
-		parts[2] = "on"
-	}
-	if u.nopass {
-		parts = append(parts, "nopass")
-	}
-	for _, p := range u.passwords {
-		parts = append(parts, "#"+p)
-	}
-	return strings.Join(append(parts, "~*", "&*", "+@all"), " ")
-}
-
-func (a *acl) deleteUsers(names []string) (deleted []string, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func (t *userTable) deleteUsers(names []string) (deleted []string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if slices.Contains(names, "default") {
 		return nil, errString("ERR The 'default' user cannot be removed")
 	}
 	for _, n := range names {
-		if a.users[n] != nil {
-			delete(a.users, n)
+		if t.users[n] != nil {
+			delete(t.users, n)
 			deleted = append(deleted, n)
 		}
 	}
 	return deleted, nil
 }
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
 
 // authenticate checks credentials and, on success, marks the client as that
 // user. On failure it writes Redis' WRONGPASS error.
@@ -201,6 +135,7 @@ func (s *Server) authenticate(c *client, r *reply, name, pass string) bool {
 	if !s.acl.check(name, pass) {
 		s.authFailed(c, name)
 		r.err("WRONGPASS invalid username-password pair or user is disabled.")
+		s.logDenial(c, "auth", c.lastCommand(), name)
 		return false
 	}
 	c.authenticated = true
@@ -210,10 +145,44 @@ func (s *Server) authenticate(c *client, r *reply, name, pass string) bool {
 	return true
 }
 
+// permitted applies the client's user's command and channel rules, writing
+// Redis' NOPERM error when they refuse. AUTH and HELLO always pass, as in
+// Redis, so that a restricted connection can switch users.
+func (s *Server) permitted(c *client, r *reply, cmd *command, args []string) bool {
+	if cmd.flags&flagNoAuth != 0 {
+		return true
+	}
+	name := c.userName()
+	u := s.acl.get(name)
+	if u == nil || !u.CanRun(cmd.fullName()) {
+		s.logDenial(c, "command", cmd.fullName(), name)
+		r.err(fmt.Sprintf("NOPERM this user has no permissions to run the '%s' command", cmd.fullName()))
+		return false
+	}
+	var channels []string
+	pattern := false
+	switch cmd.fullName() {
+	case "subscribe":
+		channels = args[1:]
+	case "psubscribe":
+		channels, pattern = args[1:], true
+	case "publish":
+		channels = args[1:2]
+	}
+	for _, ch := range channels {
+		if !u.CanUseChannel(ch, pattern) {
+			s.logDenial(c, "channel", ch, name)
+			r.err("NOPERM this user has no permissions to access one of the channels used as arguments")
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) cmdAuth(c *client, r *reply, args []string) {
 	switch len(args) {
 	case 2:
-		if d := s.acl.get("default"); d == nil || d.nopass {
+		if d := s.acl.get("default"); d == nil || d.NoPass() {
 			r.err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -251,12 +220,52 @@ func noACLFile(_ *Server, _ *client, r *reply, _ []string) {
 	r.err("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.")
 }
 
-func (s *Server) cmdACLSetUser(_ *client, r *reply, args []string) {
+func (s *Server) cmdACLSetUser(c *client, r *reply, args []string) {
 	if err := s.acl.setUser(args[2], args[3:]); err != nil {
 		r.err(err.Error())
 		return
 	}
+	s.dropRevokedSubscribers(c, args[2])
+	s.saveUsers()
 	r.ok()
+}
+
+// dropRevokedSubscribers disconnects the clients of user name subscribed to
+// a channel or pattern the user may no longer use, as Redis 7.0 does.
+func (s *Server) dropRevokedSubscribers(self *client, name string) {
+	u := s.acl.get(name)
+	for _, c := range s.clientList() {
+		if c.userName() != name || s.mayKeepSubscriptions(c, u) {
+			continue
+		}
+		if c == self {
+			c.closeAfterReply = true
+			continue
+		}
+		c.kill()
+	}
+}
+
+func (s *Server) mayKeepSubscriptions(c *client, u *acl.User) bool {
+	for _, pattern := range []bool{false, true} {
+		for _, ch := range s.ps.list(c, pattern) {
+			if !u.CanUseChannel(ch, pattern) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// saveUsers hands the users to the config rewrite. The change is live
+// either way, as in Redis, whose ACL SETUSER never fails on a save.
+func (s *Server) saveUsers() {
+	if s.opts.SaveUsers == nil {
+		return
+	}
+	if err := s.opts.SaveUsers(s.acl.saved()); err != nil {
+		s.log.Error().Err(err).Msg("cannot save ACL users to the config file")
+	}
 }
 
 // DELUSER disconnects the clients authenticated as the removed users, as
@@ -276,18 +285,17 @@ func (s *Server) cmdACLDelUser(c *client, r *reply, args []string) {
 			other.kill()
 		}
 	}
+	if len(deleted) > 0 {
+		s.saveUsers()
+	}
 	r.int(int64(len(deleted)))
 }
 
 func (s *Server) cmdACLList(_ *client, r *reply, _ []string) {
-	names := s.acl.names()
-	r.array(len(names))
-	for _, n := range names {
-		if u := s.acl.get(n); u != nil {
-			r.bulk(u.describe())
-		} else {
-			r.bulk("user " + n + " off")
-		}
+	users := s.acl.all()
+	r.array(len(users))
+	for _, u := range users {
+		r.bulk(u.Describe())
 	}
 }
 
@@ -297,30 +305,24 @@ func (s *Server) cmdACLGetUser(_ *client, r *reply, args []string) {
 		r.nullBulk()
 		return
 	}
-	flags := []string{"off"}
-	if u.enabled {
-		flags[0] = "on"
-	}
-	if u.nopass {
-		flags = append(flags, "nopass")
-	}
 	r.mapLen(6)
 	r.bulk("flags")
-	r.set(flags)
+	r.set(u.Flags())
 	r.bulk("passwords")
-	r.strings(u.passwords)
+	r.strings(u.Passwords())
 	r.bulk("commands")
-	r.bulk("+@all")
+	r.bulk(strings.Join(u.CommandRules(), " "))
 	r.bulk("keys")
-	r.bulk("~*")
+	r.bulk(strings.Join(u.KeyRules(), " "))
 	r.bulk("channels")
-	r.bulk("&*")
+	r.bulk(strings.Join(u.ChannelRules(), " "))
 	r.bulk("selectors")
 	r.array(0)
 }
 
 func (s *Server) cmdACLDryRun(_ *client, r *reply, args []string) {
-	if s.acl.get(args[2]) == nil {
+	u := s.acl.get(args[2])
+	if u == nil {
 		r.err(fmt.Sprintf("ERR User '%s' not found", args[2]))
 		return
 	}
@@ -331,6 +333,10 @@ func (s *Server) cmdACLDryRun(_ *client, r *reply, args []string) {
 	}
 	if !cmd.arityOK(len(args) - 3) {
 		r.err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.fullName()))
+		return
+	}
+	if cmd.flags&flagNoAuth == 0 && !u.CanRun(cmd.fullName()) {
+		r.bulk(fmt.Sprintf("This user has no permissions to run the '%s' command", cmd.fullName()))
 		return
 	}
 	r.ok()
@@ -352,18 +358,15 @@ func (s *Server) cmdACLGenPass(_ *client, r *reply, args []string) {
 	r.bulk(hex.EncodeToString(buf)[:chars])
 }
 
-// aclCategories are Redis' categories; commands of this server by category.
-var aclCategories = []string{"keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
-	"hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
-	"transaction", "scripting"}
-
+// ACL CAT [category]: the commands listed are those this server lists, in
+// its table order (Redis' order is its hash table's).
 func (s *Server) cmdACLCat(_ *client, r *reply, args []string) {
 	if len(args) == 2 {
-		r.strings(aclCategories)
+		r.strings(acl.Categories)
 		return
 	}
-	cat := strings.ToLower(strings.TrimPrefix(args[2], "@"))
-	if !slices.Contains(aclCategories, cat) {
+	cat := strings.ToLower(args[2])
+	if !slices.Contains(acl.Categories, cat) {
 		r.err(fmt.Sprintf("ERR Unknown category '%s'", args[2]))
 		return
 	}
@@ -376,23 +379,18 @@ func (s *Server) cmdACLCat(_ *client, r *reply, args []string) {
 	r.strings(names)
 }
 
-// categoriesOf derives a command's ACL categories from its group.
+// categoriesOf returns Redis Sentinel's categories of a command; one the
+// ACL catalog lacks gets those its group suggests.
 func categoriesOf(c *command) []string {
-	if m, ok := commandMeta[c.fullName()]; ok {
-		return m.categories
+	if cats := acl.CategoriesOf(c.fullName()); cats != nil {
+		return cats
 	}
 	switch c.group {
 	case "pubsub":
 		return []string{"pubsub", "slow"}
 	case "connection":
-		return []string{"connection", "fast"}
+		return []string{"slow", "connection"}
 	default:
 		return []string{"admin", "slow", "dangerous"}
 	}
-}
-
-// ACL LOG: this server keeps no security log; say so rather than pretend the
-// log is empty.
-func (s *Server) cmdACLLog(_ *client, r *reply, _ []string) {
-	r.err("ERR ACL LOG is not kept by this sentinel; authentication failures are in its log")
 }

@@ -139,6 +139,7 @@ func (s *Server) exec(c *client, args []string) {
 		r.err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.fullName()))
 	case cmd.flags&flagNoAuth == 0 && s.authRequired(c):
 		r.err("NOAUTH Authentication required.")
+	case !s.permitted(c, r, cmd, args):
 	case !r.resp3 && cmd.flags&flagPubsub == 0 && s.subscribed(c):
 		r.err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.fullName()))
 	default:

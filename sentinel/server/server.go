@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seed877ff415/sentinel/sentinel/acl"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -56,6 +57,11 @@ type Options struct {
 	MaxClients  int    // connections beyond it are refused; 0 = DefaultMaxClients
 	Shutdown    func() // called by SHUTDOWN, on its own goroutine
 	Log         zerolog.Logger
+
+	// Users come from `user` lines and may replace the default user;
+	// SaveUsers, if set, persists them after ACL SETUSER or DELUSER.
+	Users     []*acl.User
+	SaveUsers func([]*acl.User) error
 }
 
 // Server answers Redis Sentinel clients on one listener.
@@ -65,7 +71,7 @@ type Server struct {
 	runID   string // INFO run_id: per process, unlike the persisted myid
 	started time.Time
 	cmds    map[string]*command
-	acl     *acl
+	acl     *userTable
 	ps      pubsub
 	wg      sync.WaitGroup
 	nextID  atomic.Int64
@@ -109,7 +115,7 @@ func New(o Options) *Server {
 		log:     o.Log.With().Str("component", "server").Logger(),
 		runID:   hex.EncodeToString(id),
 		started: time.Now(),
-		acl:     newACL(o.RequirePass),
+		acl:     newUserTable(o.RequirePass, o.Users),
 		clients: make(map[int64]*client),
 		ps:      newPubsub(),
 	}
