@@ -59,10 +59,13 @@ type Result struct {
 	FirstFence time.Duration
 	// Converged is from the heal until one master, its replicas and every
 	// sentinel agreed; FinalMaster is that master and FinalHost its host's
-	// index (0: no failover stuck).
+	// index (0: host 1 is master again, -1: none).
 	Converged   time.Duration
 	FinalMaster string
 	FinalHost   int
+	// Leaders maps each failover epoch to the sentinels (host indexes)
+	// that announced +elected-leader in it.
+	Leaders map[uint64][]int
 	// Violations lists every invariant the run broke.
 	Violations []string
 }
@@ -137,10 +140,11 @@ func (c *Cluster) Run(ctx context.Context, sc Scenario) (Result, error) {
 		return res, err
 	}
 	c.tally(&res, writers, final, faultAt, healAt)
+	res.Leaders = leadersPerEpoch(c.Events.All())
 	res.Violations = append(res.Violations, c.check(sc, res, faultAt, healAt)...)
-	c.opts.Logf("scenario %s seed %d: acked %v lost %v (old master %d, new %d), last old ack %v, first fence %v, converged in %v, violations %d",
+	c.opts.Logf("scenario %s seed %d: acked %v lost %v (old master %d, new %d), last old ack %v, first fence %v, converged in %v, leaders %v, violations %d",
 		sc.Fault, sc.Seed, res.Acked, res.Lost, res.LostOld, res.LostNew, res.LastOldAck, res.FirstFence,
-		res.Converged.Round(time.Millisecond), len(res.Violations))
+		res.Converged.Round(time.Millisecond), res.Leaders, len(res.Violations))
 	return res, nil
 }
 
