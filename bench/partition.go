@@ -57,6 +57,9 @@ func (b *bench) partitionSection(ctx context.Context) error {
 				b.progress("partition %-5s cut %2.0fs %d/%d seed %d: lost %d acked by the old master, %d by the new; last old ack %s, first refusal %s, converged %v, %d broken invariants",
 					im.name, cl.d.Seconds(), run, b.plan.partitionRuns, res.Seed, res.LostOld, res.LostNew,
 					formatSince(res.LastOldAck), formatSince(res.FirstRefusal), res.Converged.Round(time.Millisecond), len(res.Violations))
+				if res.FinalHost <= 0 {
+					b.note("partition %s cut %v seed %d: the majority side promoted no replica", im.name, cl.d, res.Seed)
+				}
 				for _, v := range res.Violations {
 					b.note("partition %s cut %v seed %d: %s", im.name, cl.d, res.Seed, v)
 				}

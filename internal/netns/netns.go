@@ -42,8 +42,7 @@ type Lab struct {
 	bridge  string // the bridge's namespace
 	ctlLink string // the controller's veth, in the caller's namespace
 
-	mu     sync.Mutex
-	faults []string // nft rules currently in the faults chain
+	mu sync.Mutex // serialises changes to the faults chain
 }
 
 // labSeq numbers labs within one process; it also picks their subnet.
@@ -52,8 +51,20 @@ var labSeq struct {
 	n int
 }
 
-// Available reports why no lab can be built here, or nil.
+// Available reports why no lab can be built here, or nil. The first call
+// builds a namespace with a bridge-family nft table and removes it again,
+// so a root without CAP_SYS_ADMIN or a kernel without nf_tables is caught.
 func Available() error {
+	availableOnce.Do(func() { availableErr = probe() })
+	return availableErr
+}
+
+var (
+	availableOnce sync.Once
+	availableErr  error
+)
+
+func probe() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("%w: not root", ErrUnavailable)
 	}
@@ -62,7 +73,17 @@ func Available() error {
 			return fmt.Errorf("%w: %s not installed: %v", ErrUnavailable, bin, err)
 		}
 	}
-	if _, err := os.Stat("/proc/self/ns/net"); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	name := fmt.Sprintf("%s%d-probe", namePrefix, os.Getpid())
+	if _, err := run(ctx, "", "ip", "netns", "add", name); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	_, err := run(ctx, "table bridge probe {\n}\n", "ip", "netns", "exec", name, "nft", "-f", "-")
+	if _, derr := run(ctx, "", "ip", "netns", "del", name); derr != nil && err == nil {
+		err = derr
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return nil
@@ -90,7 +111,7 @@ func New(ctx context.Context, n int) (*Lab, error) {
 		CtlIP:   subnet + ".254",
 		prefix:  prefix,
 		bridge:  prefix + "br",
-		ctlLink: fmt.Sprintf("%s%dc", namePrefix, os.Getpid()%100000*100+seq%100),
+		ctlLink: prefix + "c",
 	}
 	for i := range n {
 		l.Hosts = append(l.Hosts, Host{NetNS: fmt.Sprintf("%sh%d", prefix, i+1), IP: fmt.Sprintf("%s.%d", subnet, i+1)})
@@ -209,7 +230,13 @@ func (l *Lab) Loss(ctx context.Context, percent int, hosts ...int) error {
 	for _, i := range hosts {
 		ip := l.Hosts[i].IP
 		for _, dir := range []string{"saddr", "daddr"} {
-			rules = append(rules, fmt.Sprintf("ip %s %s numgen random mod 100 < %d drop", dir, ip, percent))
+			switch percent {
+			case 0:
+			case 100: // nft refuses "< 100" on a mod 100 value
+				rules = append(rules, fmt.Sprintf("ip %s %s drop", dir, ip))
+			default:
+				rules = append(rules, fmt.Sprintf("ip %s %s numgen random mod 100 < %d drop", dir, ip, percent))
+			}
 		}
 	}
 	return l.setFaults(ctx, rules)
@@ -217,13 +244,6 @@ func (l *Lab) Loss(ctx context.Context, percent int, hosts ...int) error {
 
 // Heal removes every fault.
 func (l *Lab) Heal(ctx context.Context) error { return l.setFaults(ctx, nil) }
-
-// Faults returns the rules in force, for logs.
-func (l *Lab) Faults() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.faults...)
-}
 
 // setFaults replaces the faults chain in one nft transaction, so no frame
 // sees half a change.
@@ -235,11 +255,8 @@ func (l *Lab) setFaults(ctx context.Context, rules []string) error {
 	for _, r := range rules {
 		b.WriteString("add rule bridge lab faults " + r + "\n")
 	}
-	if _, err := l.nft(ctx, b.String()); err != nil {
-		return err
-	}
-	l.faults = rules
-	return nil
+	_, err := l.nft(ctx, b.String())
+	return err
 }
 
 func (l *Lab) nft(ctx context.Context, script string) (string, error) {
@@ -255,8 +272,9 @@ func (l *Lab) Close() error {
 	return removeLab(ctx, l.prefix, l.ctlLink)
 }
 
-// Sweep removes what runs of a process that no longer exists left behind:
-// namespaces named pt<pid>-… and controller links pt<pid>…c.
+// Sweep removes the namespaces named pt<pid>-… that runs of a process that
+// no longer exists left behind; their controller links go with the bridge
+// namespace that holds the peer.
 func Sweep(ctx context.Context) error {
 	if err := Available(); err != nil {
 		return err
@@ -277,7 +295,6 @@ func Sweep(ctx context.Context) error {
 			}
 		}
 	}
-	// A controller link dies with the bridge namespace holding its peer.
 	return errors.Join(errs...)
 }
 

@@ -190,12 +190,15 @@ func (c *Cluster) hostOf(addr string) int {
 	return -1
 }
 
-// instance is the Redis on host i.
+// instance is the Redis on host i; nil before it started.
 func (c *Cluster) instance(i int) *cluster.Redis {
 	if i == 0 {
 		return c.Topo.Master
 	}
-	return c.Topo.Replicas[i-1]
+	if i-1 < len(c.Topo.Replicas) {
+		return c.Topo.Replicas[i-1]
+	}
+	return nil
 }
 
 // converged reports nil once exactly one instance is master, every other
@@ -243,15 +246,16 @@ func (c *Cluster) converged(ctx context.Context) (string, error) {
 	return master, nil
 }
 
-// LogTails returns every process's last lines, for failure reports.
+// LogTails returns every started process's last n lines, for failure
+// reports.
 func (c *Cluster) LogTails(n int) string {
 	var b strings.Builder
 	if c.Topo == nil {
 		return ""
 	}
 	for i := range hosts {
-		if i < 1+len(c.Topo.Replicas) && (i > 0 || c.Topo.Master != nil) {
-			fmt.Fprintf(&b, "--- redis host %d:\n%s\n", i+1, c.instance(i).LogTail(n))
+		if r := c.instance(i); r != nil {
+			fmt.Fprintf(&b, "--- redis host %d:\n%s\n", i+1, r.LogTail(n))
 		}
 	}
 	for i, s := range c.Topo.Sentinels {
