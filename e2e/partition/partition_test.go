@@ -154,3 +154,10 @@ func TestCutMasterHostRedisSentinel(t *testing.T) {
 	}
 	t.Logf("redis-sentinel lost %d writes the cut-off master acknowledged", res.LostOld)
 }
+
+// TestSigstopMasterRedisSentinel freezes the master under Debian's
+// redis-sentinel, for the same invariants side by side.
+func TestSigstopMasterRedisSentinel(t *testing.T) {
+	need(t, "redis-sentinel")
+	needFailover(t, runScenario(t, cluster.DefaultSentinelCommand, partition.Scenario{Fault: partition.FaultStop, Duration: 5 * time.Second}))
+}
