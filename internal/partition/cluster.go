@@ -122,7 +122,11 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err := c.Topo.WaitDiscovered(settle); err != nil {
 		return fmt.Errorf("sentinels never discovered each other: %w", err)
 	}
-	c.Fencing = c.enableFencing(ctx)
+	if c.Fencing = c.enableFencing(ctx); c.Fencing {
+		if err := c.waitFenceArmed(settle); err != nil {
+			return err
+		}
+	}
 	if c.Events, err = c.Topo.Subscribe(ctx); err != nil {
 		return err
 	}
@@ -153,6 +157,27 @@ func (c *Cluster) enableFencing(ctx context.Context) bool {
 		}
 	}
 	return true
+}
+
+// waitFenceArmed waits until the sentinels have set the master's
+// min-replicas-to-write to its replica count (docs/fencing.md), so that a
+// fault hits a settled cluster as it would in production.
+func (c *Cluster) waitFenceArmed(ctx context.Context) error {
+	want := strconv.Itoa(len(c.Topo.Replicas))
+	err := cluster.WaitFor(ctx, 100*time.Millisecond, func() (bool, error) {
+		got, err := c.Topo.Master.Client().ConfigGet(ctx, "min-replicas-to-write").Result()
+		if err != nil {
+			return false, err
+		}
+		if got["min-replicas-to-write"] != want {
+			return false, fmt.Errorf("min-replicas-to-write is %q, want %s", got["min-replicas-to-write"], want)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("fencing never armed on the master: %w", err)
+	}
+	return nil
 }
 
 // Close stops every process, then removes the lab and the directory. It is

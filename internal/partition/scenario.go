@@ -108,7 +108,7 @@ func (c *Cluster) Run(ctx context.Context, sc Scenario) (Result, error) {
 		return res, err
 	}
 
-	faultAt, healAt, err := c.fault(ctx, sc, &cut)
+	win, err := c.fault(ctx, sc, &cut)
 	if err != nil {
 		stopWriters()
 		return res, err
@@ -121,7 +121,7 @@ func (c *Cluster) Run(ctx context.Context, sc Scenario) (Result, error) {
 		return err == nil, err
 	})
 	cancel()
-	res.Converged = time.Since(healAt)
+	res.Converged = time.Since(win.healed)
 	stopWriters()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -139,19 +139,24 @@ func (c *Cluster) Run(ctx context.Context, sc Scenario) (Result, error) {
 	if final, err = c.finalList(ctx, master, written); err != nil {
 		return res, err
 	}
-	c.tally(&res, writers, final, faultAt, healAt)
+	c.tally(&res, writers, final, win)
 	res.Leaders = leadersPerEpoch(c.Events.All())
-	res.Violations = append(res.Violations, c.check(sc, res, faultAt, healAt)...)
+	res.Violations = append(res.Violations, c.check(sc, res, win)...)
 	c.opts.Logf("scenario %s seed %d: acked %v lost %v (old master %d, new %d), last old ack %v, first fence %v, converged in %v, leaders %v, violations %d",
 		sc.Fault, sc.Seed, res.Acked, res.Lost, res.LostOld, res.LostNew, res.LastOldAck, res.FirstFence,
 		res.Converged.Round(time.Millisecond), res.Leaders, len(res.Violations))
 	return res, nil
 }
 
-// fault applies the scenario's fault, waits its duration and heals it,
-// returning when the fault took effect and when the heal did.
-func (c *Cluster) fault(ctx context.Context, sc Scenario, cut *atomic.Bool) (time.Time, time.Time, error) {
-	var faultAt time.Time
+// window is when a fault surely held: from the moment applying it returned
+// until healing it began; healed is when healing returned.
+type window struct {
+	from, healing, healed time.Time
+}
+
+// fault applies the scenario's fault, waits its duration and heals it.
+func (c *Cluster) fault(ctx context.Context, sc Scenario, cut *atomic.Bool) (window, error) {
+	var w window
 	master := c.Topo.Master
 	var apply, heal func() error
 	switch sc.Fault {
@@ -168,20 +173,22 @@ func (c *Cluster) fault(ctx context.Context, sc Scenario, cut *atomic.Bool) (tim
 		apply = master.Kill
 		heal = func() error { return master.Restart(ctx) }
 	default:
-		return faultAt, faultAt, fmt.Errorf("unknown fault %q", sc.Fault)
+		return w, fmt.Errorf("unknown fault %q", sc.Fault)
 	}
 	if err := apply(); err != nil {
-		return faultAt, faultAt, fmt.Errorf("apply %s: %w", sc.Fault, err)
+		return w, fmt.Errorf("apply %s: %w", sc.Fault, err)
 	}
-	faultAt = time.Now()
+	w.from = time.Now()
 	c.opts.Logf("%s applied", sc.Fault)
 	errSleep := sleep(ctx, sc.Duration)
+	w.healing = time.Now()
 	if err := heal(); err != nil || errSleep != nil {
-		return faultAt, faultAt, errors.Join(errSleep, err)
+		return w, errors.Join(errSleep, err)
 	}
-	healAt := time.Now()
-	c.opts.Logf("%s healed after %v", sc.Fault, healAt.Sub(faultAt).Round(time.Millisecond))
-	return faultAt, healAt, nil
+	w.healed = time.Now()
+	c.opts.Logf("%s healed after %v (healing took %v)", sc.Fault, w.healing.Sub(w.from).Round(time.Millisecond),
+		w.healed.Sub(w.healing).Round(time.Millisecond))
+	return w, nil
 }
 
 func signalCont(pid int) error {
@@ -214,7 +221,8 @@ func (c *Cluster) finalList(ctx context.Context, master string, written int64) (
 }
 
 // tally fills the write figures of res.
-func (c *Cluster) tally(res *Result, writers []*writer, final []string, faultAt, healAt time.Time) {
+func (c *Cluster) tally(res *Result, writers []*writer, final []string, win window) {
+	faultAt := win.from
 	for i, w := range writers {
 		res.Acked[i] = len(w.acks)
 		lost := lostWrites(w.acks, final)
@@ -227,7 +235,7 @@ func (c *Cluster) tally(res *Result, writers []*writer, final []string, faultAt,
 			}
 		}
 		for _, a := range w.acks {
-			if a.host == 0 && a.at.After(faultAt) && !a.at.After(healAt) {
+			if a.host == 0 && a.at.After(faultAt) && a.at.Before(win.healing) {
 				res.LastOldAck = max(res.LastOldAck, a.at.Sub(faultAt))
 			}
 		}
@@ -246,11 +254,11 @@ func (c *Cluster) tally(res *Result, writers []*writer, final []string, faultAt,
 }
 
 // check evaluates the invariants that Result does not already hold.
-func (c *Cluster) check(sc Scenario, res Result, faultAt, healAt time.Time) []string {
+func (c *Cluster) check(sc Scenario, res Result, win window) []string {
 	events := c.Events.All()
 	bad := checkOneLeaderPerEpoch(events)
 	if sc.Fault == FaultCut {
-		bad = append(bad, checkNoMinorityPromotion(events, []int{0}, faultAt, healAt)...)
+		bad = append(bad, checkNoMinorityPromotion(events, []int{0}, win.from, win.healing)...)
 		if limit := c.opts.DownAfter + time.Second; c.Fencing && res.LastOldAck > limit {
 			bad = append(bad, fmt.Sprintf("the cut-off master acknowledged a write %v after the cut, past down-after + 1 s = %v",
 				res.LastOldAck.Round(time.Millisecond), limit))
