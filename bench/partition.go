@@ -85,6 +85,17 @@ func (b *bench) runCut(ctx context.Context, im impl, d time.Duration) (partition
 	return c.Run(ctx, partition.Scenario{Fault: partition.FaultCut, Duration: d})
 }
 
+// collect returns f of each x for which f reports a value.
+func collect[T any](xs []T, f func(T) (float64, bool)) []float64 {
+	var v []float64
+	for _, x := range xs {
+		if y, ok := f(x); ok {
+			v = append(v, y)
+		}
+	}
+	return v
+}
+
 func formatSince(d time.Duration) string {
 	if d < 0 {
 		return "never"
@@ -94,15 +105,7 @@ func formatSince(d time.Duration) string {
 
 // partitionRows turns the cuts of one length into report rows.
 func partitionRows(d time.Duration, maxRatio float64, ours, redis []partition.Result) []Row {
-	pick := func(rs []partition.Result, f func(partition.Result) (float64, bool)) []float64 {
-		var v []float64
-		for _, r := range rs {
-			if x, ok := f(r); ok {
-				v = append(v, x)
-			}
-		}
-		return v
-	}
+	pick := collect[partition.Result]
 	ms := func(f func(partition.Result) time.Duration) func(partition.Result) (float64, bool) {
 		return func(r partition.Result) (float64, bool) {
 			return float64(f(r)) / float64(time.Millisecond), f(r) >= 0
@@ -184,16 +187,10 @@ func isKilled(err error) bool {
 // down-after + 1 s) and kill → +switch-master for n sentinels.
 func loadedRows(n int, ours, redis []drillSample) []Row {
 	da := float64(drill.DefaultLocalOptions().DownAfter.Milliseconds())
-	pick := func(samples []drillSample, f func(drillSample) float64) []float64 {
-		var v []float64
-		for _, s := range samples {
-			v = append(v, f(s))
-		}
-		return v
-	}
+	pick := collect[drillSample]
 	suffix := fmt.Sprintf(", %d sentinels, loaded", n)
-	el := func(s drillSample) float64 { return s.toElected }
-	sw := func(s drillSample) float64 { return s.toSwitch }
+	el := func(s drillSample) (float64, bool) { return s.toElected, true }
+	sw := func(s drillSample) (float64, bool) { return s.toSwitch, true }
 	return []Row{
 		newRow(rowSpec{section: sectionLoaded, metric: "kill → +elected-leader" + suffix, unit: "ms",
 			targets: []Target{atMost(StatMax, da+1000)}}, pick(ours, el), pick(redis, el)),
