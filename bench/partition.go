@@ -114,13 +114,17 @@ func partitionRows(d time.Duration, maxRatio float64, ours, redis []partition.Re
 	count := func(f func(partition.Result) int) func(partition.Result) (float64, bool) {
 		return func(r partition.Result) (float64, bool) { return float64(f(r)), true }
 	}
+	// Writes are only tallied in runs that converged.
+	tallied := func(f func(partition.Result) int) func(partition.Result) (float64, bool) {
+		return func(r partition.Result) (float64, bool) { return float64(f(r)), r.FinalHost >= 0 }
+	}
 	suffix := fmt.Sprintf(", cut %.0f s", d.Seconds())
 	spec := func(metric, unit string, targets ...Target) rowSpec {
 		return rowSpec{section: sectionPartition, metric: metric + suffix, unit: unit, targets: targets}
 	}
 	fence := float64((partitionDownAfter + time.Second).Milliseconds())
-	lostOld := count(func(r partition.Result) int { return r.LostOld })
-	lostNew := count(func(r partition.Result) int { return r.LostNew })
+	lostOld := tallied(func(r partition.Result) int { return r.LostOld })
+	lostNew := tallied(func(r partition.Result) int { return r.LostNew })
 	broken := count(func(r partition.Result) int { return len(r.Violations) })
 	lastAck := ms(func(r partition.Result) time.Duration { return r.LastOldAck })
 	refusal := ms(func(r partition.Result) time.Duration { return r.FirstRefusal })

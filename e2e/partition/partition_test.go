@@ -90,11 +90,11 @@ func runScenario(t *testing.T, command string, sc partition.Scenario) partition.
 	})
 	res, err := c.Run(ctx, sc)
 	t.Logf("seed %d", res.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, v := range res.Violations {
 		t.Error(v)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	return res
 }

@@ -59,3 +59,14 @@ func TestMinorityPromotionOnlyCountsTheCutOffSentinelsDuringTheCut(t *testing.T)
 		t.Fatalf("violations = %q, want only the +promoted-slave", bad)
 	}
 }
+
+func TestLostWritesAreAcknowledgedValuesMissingFromTheFinalList(t *testing.T) {
+	acks := []ack{{value: "h1:1", host: 0}, {value: "h1:2", host: 0}, {value: "h2:1", host: 1}}
+	lost := lostWrites(acks, []string{"h2:1", "h1:1", "never-acked"})
+	if len(lost) != 1 || lost[0].value != "h1:2" {
+		t.Fatalf("lost = %+v, want only h1:2", lost)
+	}
+	if !isFenced(refusal{err: "NOREPLICAS Not enough good replicas to write."}) || isFenced(refusal{err: "READONLY You can't write against a read only replica."}) {
+		t.Fatal("isFenced misclassifies Redis' replies")
+	}
+}

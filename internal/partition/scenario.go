@@ -45,7 +45,9 @@ type Result struct {
 	Seed    uint64
 	Fencing bool
 	// Acked and Lost count writes per writer (index = host); a lost write
-	// was acknowledged but is missing from the final master's list.
+	// was acknowledged but is missing from the final master's list. The
+	// write figures are only filled in when the cluster converged
+	// (FinalHost >= 0).
 	Acked, Lost [hosts]int
 	// LostOld counts lost writes the master on host 1 acknowledged after
 	// the fault, LostNew lost writes acknowledged by hosts 2 and 3 (Redis
@@ -130,16 +132,17 @@ func (c *Cluster) Run(ctx context.Context, sc Scenario) (Result, error) {
 		res.Violations = append(res.Violations, fmt.Sprintf("not converged %v after the heal: %v", healTimeout, err))
 	}
 	res.FinalMaster, res.FinalHost = master, c.hostOf(master)
-
-	var written int64
-	for _, w := range writers {
-		written += int64(len(w.acks) + len(w.refusals))
+	if res.FinalHost >= 0 {
+		var written int64
+		for _, w := range writers {
+			written += int64(len(w.acks) + len(w.refusals))
+		}
+		final, err := readFinal(ctx, c.instance(res.FinalHost), written)
+		if err != nil {
+			return res, err
+		}
+		c.tally(&res, writers, final, win)
 	}
-	var final []string
-	if final, err = c.finalList(ctx, master, written); err != nil {
-		return res, err
-	}
-	c.tally(&res, writers, final, win)
 	res.Leaders = leadersPerEpoch(c.Events.All())
 	res.Violations = append(res.Violations, c.check(sc, res, win)...)
 	c.opts.Logf("scenario %s seed %d: acked %v lost %v (old master %d, new %d), last old ack %v, first fence %v, converged in %v, leaders %v, violations %d",
@@ -208,16 +211,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// finalList reads the writers' list from the converged master, or from
-// the host that claims to be master when the run did not converge.
-func (c *Cluster) finalList(ctx context.Context, master string, written int64) ([]string, error) {
-	host := c.hostOf(master)
-	if host < 0 {
-		return nil, errors.New("no master to read the final list from")
-	}
-	return readFinal(ctx, c.instance(host), written)
 }
 
 // tally fills the write figures of res.
