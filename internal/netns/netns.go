@@ -122,21 +122,24 @@ func New(ctx context.Context, n int) (*Lab, error) {
 	return l, nil
 }
 
-// freeSubnet picks a 10.231.x/24 no interface of ours is on yet, so two labs
-// (in this process or another) never share a route.
+// freeSubnet picks a /24 in 10.128.0.0/9 that no interface here is on yet.
+// The first candidate comes from the pid and lab number, so that two test
+// processes building labs at the same moment start far apart.
 func freeSubnet(ctx context.Context, seq int) (string, error) {
 	out, err := run(ctx, "", "ip", "-4", "-o", "addr", "show")
 	if err != nil {
 		return "", err
 	}
-	start := (os.Getpid()*7 + seq) % 250
-	for k := range 250 {
-		subnet := fmt.Sprintf("10.231.%d", (start+k)%250)
+	const subnets = 1 << 15
+	start := (os.Getpid()%512)*64 + seq%64
+	for k := range 64 {
+		i := (start + k) % subnets
+		subnet := fmt.Sprintf("10.%d.%d", 128+i>>8, i&0xff)
 		if !strings.Contains(out, " "+subnet+".") {
 			return subnet, nil
 		}
 	}
-	return "", errors.New("no free 10.231.x.0/24 subnet")
+	return "", errors.New("no free /24 in 10.128.0.0/9")
 }
 
 func (l *Lab) build(ctx context.Context) error {
