@@ -36,6 +36,9 @@ func TestPartitionRowsCompareLossesAndCheckTheFence(t *testing.T) {
 	if broken := byMetric["broken invariants per run, cut 8 s"]; broken.Redis.Max != 1 || !met(t, broken.Checks[0]) {
 		t.Fatalf("broken row = %+v", broken)
 	}
+	if nf := byMetric["runs in which no replica was promoted, cut 8 s"]; nf.Ours.Median != 2 || nf.Redis.Median != 2 {
+		t.Fatalf("no-failover row = %+v (every result above has FinalHost 0)", nf)
+	}
 	if worse := partitionRows(30*time.Second, 0.1, ours, redis)[0]; met(t, worse.Checks[0]) {
 		t.Fatalf("ratio 0.12 passed a ≤ 0.1 target: %+v", worse)
 	}
