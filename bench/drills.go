@@ -43,19 +43,20 @@ func sampleFromResult(r *drill.Result) (drillSample, error) {
 func (b *bench) runDrills(ctx context.Context, im impl, downAfter time.Duration, n int) ([]drillSample, error) {
 	opts := drill.DefaultLocalOptions()
 	opts.DownAfter = downAfter
-	return b.runDrillsWith(ctx, im, opts, n)
+	samples, _, err := b.runDrillsWith(ctx, im, opts, n)
+	return samples, err
 }
 
 // runDrillsWith runs n successful drills of impl with opts (whose sentinel
-// command it sets).
-func (b *bench) runDrillsWith(ctx context.Context, im impl, opts drill.LocalOptions, n int) ([]drillSample, error) {
+// command it sets), and also returns how many attempts failed.
+func (b *bench) runDrillsWith(ctx context.Context, im impl, opts drill.LocalOptions, n int) ([]drillSample, int, error) {
 	var samples []drillSample
 	opts.SentinelCommand = im.command
 	downAfter := opts.DownAfter
 	failures := 0
 	for len(samples) < n {
 		if err := ctx.Err(); err != nil {
-			return samples, err
+			return samples, failures, err
 		}
 		run := len(samples) + failures + 1
 		res, err := drill.RunLocal(ctx, opts, b.drillLog)
@@ -70,16 +71,16 @@ func (b *bench) runDrillsWith(ctx context.Context, im impl, opts drill.LocalOpti
 			}
 		}
 		if ctx.Err() != nil {
-			return samples, ctx.Err()
+			return samples, failures, ctx.Err()
 		}
 		failures++
 		b.note("drill %s down-after %d attempt %d failed: %v", im.name, downAfter.Milliseconds(), run, err)
 		b.progress("drill %-5s down-after %-5d attempt %d FAILED: %v", im.name, downAfter.Milliseconds(), run, err)
 		if failures > maxFailures(n) {
-			return samples, fmt.Errorf("drills of %s at down-after %d: %d failed attempts", im.name, downAfter.Milliseconds(), failures)
+			return samples, failures, fmt.Errorf("drills of %s at down-after %d: %d failed attempts", im.name, downAfter.Milliseconds(), failures)
 		}
 	}
-	return samples, nil
+	return samples, failures, nil
 }
 
 // maxFailures is how many failed attempts a series of n runs tolerates

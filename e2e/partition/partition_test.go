@@ -143,6 +143,20 @@ func TestLossOnMasterHost(t *testing.T) {
 	runScenario(t, sentinelCommand, partition.Scenario{Fault: partition.FaultLoss, LossPercent: 30, Duration: 8 * time.Second})
 }
 
+// TestSentinelsLosingEachOtherChangeNothing: with only the sentinels' port
+// cut for 6 s, the master and its replicas are fine, so nothing fails over,
+// no write is refused and none is lost.
+func TestSentinelsLosingEachOtherChangeNothing(t *testing.T) {
+	need(t)
+	res := runScenario(t, sentinelCommand, partition.Scenario{Fault: partition.FaultSentinelPort, Duration: 6 * time.Second})
+	if res.FinalHost != 0 || len(res.Leaders) != 0 {
+		t.Errorf("failover with a healthy master: final master %s, leaders %v", res.FinalMaster, res.Leaders)
+	}
+	if res.FirstRefusal >= 0 || res.Lost != [3]int{} {
+		t.Errorf("writes refused (first after %v) or lost (%v) with every replica in sync", res.FirstRefusal, res.Lost)
+	}
+}
+
 // TestCutMasterHostRedisSentinel runs the cut against Debian's
 // redis-sentinel, whose old master keeps acknowledging writes.
 func TestCutMasterHostRedisSentinel(t *testing.T) {

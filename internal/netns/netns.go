@@ -223,6 +223,19 @@ func (l *Lab) Cut(ctx context.Context, hosts ...int) error {
 	return l.setFaults(ctx, rules)
 }
 
+// CutPort drops every TCP and UDP frame between hosts to or from port,
+// replacing any earlier fault: the services on it lose each other while
+// everything else still flows.
+func (l *Lab) CutPort(ctx context.Context, port int) error {
+	var rules []string
+	for _, proto := range []string{"tcp", "udp"} {
+		for _, dir := range []string{"sport", "dport"} {
+			rules = append(rules, fmt.Sprintf("%s %s %d drop", proto, dir, port))
+		}
+	}
+	return l.setFaults(ctx, rules)
+}
+
 // Loss drops percent of the frames from and to the given hosts at random,
 // replacing any earlier fault.
 func (l *Lab) Loss(ctx context.Context, percent int, hosts ...int) error {

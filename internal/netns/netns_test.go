@@ -92,6 +92,12 @@ func TestCutIsSilenceForTheHostsButNotForTheController(t *testing.T) {
 	if got := connect(ctx, l, 0, 2); got != "timeout" {
 		t.Errorf("100%% loss: host 1 → host 3: %s, want timeout", got)
 	}
+	if err := l.CutPort(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	if got := connect(ctx, l, 1, 2); got != "timeout" {
+		t.Errorf("port 9 cut: host 2 → host 3: %s, want timeout", got)
+	}
 	if err := l.Loss(ctx, 101, 0); err == nil {
 		t.Error("loss of 101% accepted")
 	}

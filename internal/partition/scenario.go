@@ -25,6 +25,9 @@ const (
 	FaultKill Fault = "kill"
 	// FaultLoss drops LossPercent of host 1's frames at random.
 	FaultLoss Fault = "loss"
+	// FaultSentinelPort cuts the sentinels' port between all hosts while
+	// Redis replication and clients are unaffected.
+	FaultSentinelPort Fault = "sentinel-port"
 )
 
 // healTimeout is how long after the heal the cluster has to converge.
@@ -168,6 +171,9 @@ func (c *Cluster) fault(ctx context.Context, sc Scenario, cut *atomic.Bool) (win
 		heal = func() error { defer cut.Store(false); return c.Lab.Heal(ctx) }
 	case FaultLoss:
 		apply = func() error { return c.Lab.Loss(ctx, sc.LossPercent, 0) }
+		heal = func() error { return c.Lab.Heal(ctx) }
+	case FaultSentinelPort:
+		apply = func() error { return c.Lab.CutPort(ctx, sentinelPort) }
 		heal = func() error { return c.Lab.Heal(ctx) }
 	case FaultStop:
 		apply = func() error { return syscall.Kill(master.PID(), syscall.SIGSTOP) }
