@@ -257,7 +257,7 @@ func TestSampleFromDrillResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := drillSample{toSwitch: 1070, toWrite: 1090, rejoin: 1200, agreement: agreementSample{sdownToOdown: 9, odownToElected: 20}}
+	want := drillSample{toSwitch: 1070, toElected: 1030, toWrite: 1090, rejoin: 1200, agreement: agreementSample{sdownToOdown: 9, odownToElected: 20}}
 	if s != want {
 		t.Fatalf("got %+v, want %+v", s, want)
 	}

@@ -11,6 +11,7 @@ import (
 // drillSample is what one successful kill drill contributes, in ms.
 type drillSample struct {
 	toSwitch, toWrite, rejoin float64
+	toElected                 float64
 	agreement                 agreementSample
 }
 
@@ -26,9 +27,10 @@ func sampleFromResult(r *drill.Result) (drillSample, error) {
 		at[p] = float64(ms)
 	}
 	return drillSample{
-		toSwitch: at[drill.PhaseSwitch],
-		toWrite:  at[drill.PhaseWrite],
-		rejoin:   at[drill.PhaseRejoined] - at[drill.PhaseRestarted],
+		toSwitch:  at[drill.PhaseSwitch],
+		toElected: at[drill.PhaseElected],
+		toWrite:   at[drill.PhaseWrite],
+		rejoin:    at[drill.PhaseRejoined] - at[drill.PhaseRestarted],
 		agreement: agreementSample{
 			sdownToOdown:   at[drill.PhaseODown] - at[drill.PhaseSDown],
 			odownToElected: at[drill.PhaseElected] - at[drill.PhaseODown],
@@ -39,14 +41,22 @@ func sampleFromResult(r *drill.Result) (drillSample, error) {
 // runDrills runs n successful drills (allowing a few failed attempts, each
 // noted) of impl at downAfter with 3 sentinels and 2 replicas.
 func (b *bench) runDrills(ctx context.Context, im impl, downAfter time.Duration, n int) ([]drillSample, error) {
-	var samples []drillSample
 	opts := drill.DefaultLocalOptions()
-	opts.SentinelCommand = im.command
 	opts.DownAfter = downAfter
+	samples, _, err := b.runDrillsWith(ctx, im, opts, n)
+	return samples, err
+}
+
+// runDrillsWith runs n successful drills of impl with opts (whose sentinel
+// command it sets), and also returns how many attempts failed.
+func (b *bench) runDrillsWith(ctx context.Context, im impl, opts drill.LocalOptions, n int) ([]drillSample, int, error) {
+	var samples []drillSample
+	opts.SentinelCommand = im.command
+	downAfter := opts.DownAfter
 	failures := 0
 	for len(samples) < n {
 		if err := ctx.Err(); err != nil {
-			return samples, err
+			return samples, failures, err
 		}
 		run := len(samples) + failures + 1
 		res, err := drill.RunLocal(ctx, opts, b.drillLog)
@@ -61,16 +71,16 @@ func (b *bench) runDrills(ctx context.Context, im impl, downAfter time.Duration,
 			}
 		}
 		if ctx.Err() != nil {
-			return samples, ctx.Err()
+			return samples, failures, ctx.Err()
 		}
 		failures++
 		b.note("drill %s down-after %d attempt %d failed: %v", im.name, downAfter.Milliseconds(), run, err)
 		b.progress("drill %-5s down-after %-5d attempt %d FAILED: %v", im.name, downAfter.Milliseconds(), run, err)
 		if failures > maxFailures(n) {
-			return samples, fmt.Errorf("drills of %s at down-after %d: %d failed attempts", im.name, downAfter.Milliseconds(), failures)
+			return samples, failures, fmt.Errorf("drills of %s at down-after %d: %d failed attempts", im.name, downAfter.Milliseconds(), failures)
 		}
 	}
-	return samples, nil
+	return samples, failures, nil
 }
 
 // maxFailures is how many failed attempts a series of n runs tolerates

@@ -36,6 +36,8 @@ type config struct {
 	only      string
 	out       string
 	verbose   bool
+	// partitionRuns and loadedDrills override the plan when positive.
+	partitionRuns, loadedDrills int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -48,6 +50,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.only, "only", "", "run one measurement: "+strings.Join(sections, "|"))
 	fs.StringVar(&c.out, "out", "bench/results.json", "where to write the JSON report")
 	fs.BoolVar(&c.verbose, "v", false, "print every drill's timeline")
+	fs.IntVar(&c.partitionRuns, "partition-runs", 0, "cuts per partition length and sentinel (default 5, quick 1)")
+	fs.IntVar(&c.loadedDrills, "loaded-drills", 0, "loaded drills per sentinel count (default 100, quick 2)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -67,15 +71,17 @@ type plan struct {
 	rounds, requests       int
 	idleGroups             []int
 	settle, window         time.Duration
+	partitionRuns          int
+	loadedDrills           int
 }
 
 func planFor(quick bool) plan {
 	if quick {
 		return plan{drills1000: 2, drills5000: 1, agreement: 2, rounds: 1, requests: 20000,
-			idleGroups: []int{1, 10}, settle: 2 * time.Second, window: 5 * time.Second}
+			idleGroups: []int{1, 10}, settle: 2 * time.Second, window: 5 * time.Second, partitionRuns: 1, loadedDrills: 2}
 	}
 	return plan{drills1000: 10, drills5000: 3, agreement: 10, rounds: 3, requests: 200000,
-		idleGroups: []int{1, 100}, settle: 10 * time.Second, window: 30 * time.Second}
+		idleGroups: []int{1, 100}, settle: 10 * time.Second, window: 30 * time.Second, partitionRuns: 5, loadedDrills: 100}
 }
 
 // bench runs the measurements one after another and fills rep; it is used
@@ -156,7 +162,7 @@ func newBench(ctx context.Context, cfg config, progress io.Writer) (*bench, erro
 	}
 	b := &bench{
 		cfg:        cfg,
-		plan:       planFor(cfg.quick),
+		plan:       planFor(cfg.quick).override(cfg),
 		out:        progress,
 		drillLog:   io.Discard,
 		start:      time.Now(),
@@ -204,6 +210,8 @@ func (b *bench) runAll(ctx context.Context) {
 		sectionAgreement:  b.agreementSection,
 		sectionThroughput: b.throughputSection,
 		sectionIdle:       b.idleSection,
+		sectionPartition:  b.partitionSection,
+		sectionLoaded:     b.loadedSection,
 	}
 	for _, sec := range sections {
 		if b.cfg.only != "" && b.cfg.only != sec {

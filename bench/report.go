@@ -40,6 +40,8 @@ var sectionTitles = map[string]string{
 	sectionAgreement:  "2. Agreement after the kill (first event on any sentinel)",
 	sectionThroughput: "3. Query throughput (redis-benchmark -c 50, SENTINEL GET-MASTER-ADDR-BY-NAME)",
 	sectionIdle:       "4. Idle cost of one sentinel (master + 1 replica per group)",
+	sectionPartition:  "5. Master's host cut off (3 hosts in network namespaces, writer per host, down-after 1000)",
+	sectionLoaded:     "6. Kill-the-master drills under stress-ng --cpu 2 (down-after 1000)",
 }
 
 const (
@@ -47,10 +49,12 @@ const (
 	sectionAgreement  = "agreement"
 	sectionThroughput = "throughput"
 	sectionIdle       = "idle"
+	sectionPartition  = "partition"
+	sectionLoaded     = "loaded"
 )
 
 // sections is the order measurements run and print in.
-var sections = []string{sectionDrills, sectionAgreement, sectionThroughput, sectionIdle}
+var sections = []string{sectionDrills, sectionAgreement, sectionThroughput, sectionIdle, sectionPartition, sectionLoaded}
 
 // Render prints the report as tables, one per section, then notes and
 // errors.

@@ -60,12 +60,15 @@ const (
 	KindAtMost = "at-most"
 	// KindRatioAtLeast: ours/redis is at least Limit.
 	KindRatioAtLeast = "ratio-at-least"
+	// KindRatioAtMost: ours/redis is at most Limit.
+	KindRatioAtMost = "ratio-at-most"
 	// KindNotWorse: our headline is no worse than redis-sentinel's.
 	KindNotWorse = "not-worse-than-redis"
 )
 
 func atMost(s Stat, limit float64) Target { return Target{Kind: KindAtMost, Stat: s, Limit: limit} }
 func ratioAtLeast(min float64) Target     { return Target{Kind: KindRatioAtLeast, Limit: min} }
+func ratioAtMost(limit float64) Target    { return Target{Kind: KindRatioAtMost, Limit: limit} }
 func notWorse() Target                    { return Target{Kind: KindNotWorse} }
 
 // Check is a target evaluated on a row; Met is nil when the row lacks
@@ -135,6 +138,11 @@ func (r Row) check(t Target) Check {
 		c.Desc = fmt.Sprintf("ours/redis ≥ %s×", formatNum(t.Limit))
 		if r.Ratio != nil {
 			met, known = *r.Ratio >= t.Limit, true
+		}
+	case KindRatioAtMost:
+		c.Desc = fmt.Sprintf("ours/redis ≤ %s×", formatNum(t.Limit))
+		if r.Ratio != nil {
+			met, known = *r.Ratio <= t.Limit, true
 		}
 	case KindNotWorse:
 		c.Desc = "≤ redis"

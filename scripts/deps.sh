@@ -9,9 +9,16 @@ case "${1:-}" in
 test)
 	python3 -c 'import redis' 2>/dev/null || need+=(python3-redis)
 	command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
+	# Partition tests: namespaces (ip) and faults at the bridge (nft).
+	command -v ip >/dev/null || need+=(iproute2)
+	command -v nft >/dev/null || need+=(nftables)
 	;;
 bench)
 	command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
+	command -v ip >/dev/null || need+=(iproute2)
+	command -v nft >/dev/null || need+=(nftables)
+	# Loaded drills.
+	command -v stress-ng >/dev/null || need+=(stress-ng)
 	;;
 esac
 if ((${#need[@]})); then

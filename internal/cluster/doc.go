@@ -1,7 +1,7 @@
 // Package cluster starts and stops local Redis topologies — real redis-server
 // processes (a master and its replicas) and sentinel processes (ours or
-// Debian's redis-sentinel) on 127.0.0.1 — for integration tests, benchmarks
-// and `sentinel drill --local`.
+// Debian's redis-sentinel) on 127.0.0.1, or on a Host in a network
+// namespace — for integration tests, benchmarks and `sentinel drill --local`.
 //
 // It owns those child processes, their generated config files and logs, and
 // the go-redis clients pointed at them. It does not import testing: every

@@ -27,6 +27,7 @@ type pinger interface {
 // methods are promoted to both.
 type node[C pinger] struct {
 	kind      string // "redis" or "sentinel", for error messages
+	host      Host
 	port      int
 	dir       string
 	logPath   string
@@ -38,7 +39,7 @@ type node[C pinger] struct {
 	client C        // zero until first needed and after Stop
 }
 
-func (n *node[C]) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)) }
+func (n *node[C]) addr() string { return net.JoinHostPort(n.host.IP, strconv.Itoa(n.port)) }
 
 func (n *node[C]) errorf(format string, args ...any) error {
 	return fmt.Errorf("%s %d: %w", n.kind, n.port, fmt.Errorf(format, args...))
@@ -81,7 +82,7 @@ func (n *node[C]) closeClientLocked() {
 // the process itself or by sentinels) and waits until it answers PING.
 func (n *node[C]) startLocked(ctx context.Context) error {
 	// Otherwise the PING below could be answered by whoever holds the port.
-	if err := portFree(n.port); err != nil {
+	if err := n.host.portFree(n.port); err != nil {
 		return n.errorf("%w", err)
 	}
 	p, err := startProcess(n.argv, n.dir, n.logPath)

@@ -28,6 +28,11 @@ type Redis struct {
 // with it, returning once the server answers PING. extraConf lines are
 // appended verbatim (e.g. "replicaof 127.0.0.1 6379", "replica-priority 10").
 func StartRedis(ctx context.Context, dir string, port int, extraConf ...string) (*Redis, error) {
+	return StartRedisOn(ctx, Loopback, dir, port, extraConf...)
+}
+
+// StartRedisOn is StartRedis on host: it binds host.IP inside host.NetNS.
+func StartRedisOn(ctx context.Context, host Host, dir string, port int, extraConf ...string) (*Redis, error) {
 	dir, err := makeDir("redis", port, dir)
 	if err != nil {
 		return nil, err
@@ -40,10 +45,11 @@ func StartRedis(ctx context.Context, dir string, port int, extraConf ...string) 
 	}
 	r.node = node[*redis.Client]{
 		kind:      "redis",
+		host:      host,
 		port:      port,
 		dir:       dir,
 		logPath:   r.LogPath,
-		argv:      []string{"redis-server", r.ConfPath},
+		argv:      host.command([]string{"redis-server", r.ConfPath}),
 		newClient: redis.NewClient,
 	}
 	if err := os.WriteFile(r.ConfPath, []byte(r.conf(extraConf)), 0o644); err != nil {
@@ -58,7 +64,7 @@ func StartRedis(ctx context.Context, dir string, port int, extraConf ...string) 
 func (r *Redis) conf(extra []string) string {
 	lines := []string{
 		"port " + strconv.Itoa(r.Port),
-		"bind 127.0.0.1",
+		"bind " + r.host.IP,
 		"dir " + strconv.Quote(r.Dir),
 		`save ""`,
 		"appendonly no",

@@ -34,6 +34,12 @@ type Sentinel struct {
 // "/path/to/sentinel run {conf}" or "redis-sentinel {conf}"). conf must set
 // `port` to port. It returns once the sentinel answers PING.
 func StartSentinel(ctx context.Context, command string, dir string, port int, conf string) (*Sentinel, error) {
+	return StartSentinelOn(ctx, Loopback, command, dir, port, conf)
+}
+
+// StartSentinelOn is StartSentinel inside host.NetNS, dialled at host.IP;
+// conf must bind that address.
+func StartSentinelOn(ctx context.Context, host Host, command string, dir string, port int, conf string) (*Sentinel, error) {
 	if !confSetsPort(conf, port) {
 		return nil, fmt.Errorf("sentinel %d: conf has no \"port %d\" line", port, port)
 	}
@@ -57,10 +63,11 @@ func StartSentinel(ctx context.Context, command string, dir string, port int, co
 	}
 	s.node = node[*redis.SentinelClient]{
 		kind:      "sentinel",
+		host:      host,
 		port:      port,
 		dir:       dir,
 		logPath:   s.LogPath,
-		argv:      argv,
+		argv:      host.command(argv),
 		newClient: redis.NewSentinelClient,
 	}
 	if err := os.WriteFile(s.ConfPath, []byte(conf), 0o644); err != nil {
