@@ -28,6 +28,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzSetRules -fuzztime=$(FUZZTIME) ./sentinel/acl
 	$(GO) test -run='^$$' -fuzz=FuzzServerInput -fuzztime=$(FUZZTIME) ./sentinel/server
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./sentinel/peer
+	$(GO) test -run='^$$' -fuzz=FuzzEnvelope -fuzztime=$(FUZZTIME) ./sentinel/gossip
+	$(GO) test -run='^$$' -fuzz=FuzzHello -fuzztime=$(FUZZTIME) ./sentinel/core
 	$(GO) test -run='^$$' -fuzz=FuzzLinkReply -fuzztime=$(FUZZTIME) ./monitor/link
 	$(GO) test -run='^$$' -fuzz=FuzzParseInfo -fuzztime=$(FUZZTIME) ./monitor
 	$(GO) test -run='^$$' -fuzz=FuzzElection -fuzztime=$(FUZZTIME) ./election
