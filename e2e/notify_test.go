@@ -15,14 +15,14 @@ import (
 )
 
 // errScriptsDeny is Redis 7.0's reply to SENTINEL SET of a script path while
-// deny-scripts-reconfig is on (the default), spec §1.2.
+// deny-scripts-reconfig is on (the default), docs/behaviour.md §1.2.
 const errScriptsDeny = "ERR Reconfiguration of scripts path is denied for security reasons. " +
 	"Check the deny-scripts-reconfig configuration directive in your Sentinel configuration"
 
 // TestNotificationScriptRunsForWarningEvents gives each of three sentinels
 // its own notification-script, which appends `<type>|<message>` to its own
 // file. A killed replica's +sdown (a warning event about an instance) must
-// reach every script with the spec §2 payload, the notice-level discovery
+// reach every script with the docs/behaviour.md §2 payload, the notice-level discovery
 // events must not, and SENTINEL SET must refuse to change the script path.
 func TestNotificationScriptRunsForWarningEvents(t *testing.T) {
 	t.Parallel()

@@ -1,5 +1,5 @@
 // Package election owns the epochs and votes of sentinel failover-leader
-// elections (spec §3.5 of redis-sentinel-behaviour.md): a sentinel's current
+// elections (docs/behaviour.md §3.5): a sentinel's current
 // epoch, its one vote per master and epoch, and a candidate's tally of the
 // votes it collected.
 //

@@ -61,7 +61,7 @@ type Decision struct {
 func (d Decision) Persist() bool { return d.EpochRaised || d.Voted }
 
 // HandleRequest answers a vote request from candidate for master in epoch
-// (SENTINEL IS-MASTER-DOWN-BY-ADDR, spec §3.5). A higher epoch is adopted
+// (SENTINEL IS-MASTER-DOWN-BY-ADDR, docs/behaviour.md §3.5). A higher epoch is adopted
 // first; then the vote goes to candidate if this master's leader epoch is
 // older than epoch and the current epoch is not ahead of it, so votes are
 // first-come and at most one per master and epoch. The reply is the stored
@@ -95,7 +95,7 @@ func (v *Voter) vote(master string, epoch uint64, candidate string) Decision {
 }
 
 // ObserveEpoch adopts epoch if it is higher than the current one, as when a
-// hello carries it (spec §3.3). It reports whether the epoch was raised; if
+// hello carries it (docs/behaviour.md §3.3). It reports whether the epoch was raised; if
 // so the caller persists and emits +new-epoch. Epochs beyond MaxEpoch are
 // ignored.
 func (v *Voter) ObserveEpoch(epoch uint64) bool {

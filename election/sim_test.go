@@ -10,7 +10,7 @@ import (
 
 // A deterministic simulation of sentinels electing failover leaders over a faulty network, on a fake
 // clock with every random choice drawn from one seeded source. Time is in milliseconds; the timers are
-// Redis' (spec §3.1) scaled down so that a run covers many elections.
+// Redis' (docs/behaviour.md §3.1) scaled down so that a run covers many elections.
 
 var simSeed = flag.Int64("sim.seed", -1, "run only this simulation seed (the seed a failure printed)")
 

@@ -25,7 +25,7 @@ type ReplicaEntry struct {
 	Offset int64
 }
 
-// Info holds the INFO fields Redis Sentinel reads (spec §5).
+// Info holds the INFO fields Redis Sentinel reads (docs/behaviour.md §5).
 type Info struct {
 	RunID               string
 	Role                string         // "master", "slave" or "" if absent

@@ -18,7 +18,7 @@ func readSample(t *testing.T, name string) string {
 	return string(b)
 }
 
-// TestParseInfo covers the fields of spec §5 on real redis-server 7.0.15
+// TestParseInfo covers the fields of docs/behaviour.md §5 on real redis-server 7.0.15
 // output and on hand-written corner cases.
 func TestParseInfo(t *testing.T) {
 	master := readSample(t, "info_master_7.0.txt")

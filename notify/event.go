@@ -23,7 +23,7 @@ func (l Level) String() string {
 	}
 }
 
-// Event is one sentinel event (spec §2). Type is also the pub/sub channel and
+// Event is one sentinel event (docs/behaviour.md §2). Type is also the pub/sub channel and
 // Message is the exact payload published on it.
 type Event struct {
 	Type    string

@@ -8,7 +8,7 @@ import (
 
 // markCloseOnExec sets close-on-exec on every descriptor above stderr. Go
 // opens its own files that way, but one opened by cgo or a raw syscall would
-// otherwise leak into the script (spec §6: a leaked fd is a bug).
+// otherwise leak into the script (docs/behaviour.md §6: a leaked fd is a bug).
 func markCloseOnExec() {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {

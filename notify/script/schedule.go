@@ -29,7 +29,7 @@ const (
 	verdictTimedOut         // -script-timeout was reported at kill time; drop
 )
 
-// judge classifies a finished run (spec §6): exit 0 is done; exit 1 or a
+// judge classifies a finished run (docs/behaviour.md §6): exit 0 is done; exit 1 or a
 // signal is retried while runs < maxRuns; anything else is an error. A run
 // killed for its runtime is never retried.
 func judge(st exitStatus, runs, maxRuns int, timedOut bool) verdict {

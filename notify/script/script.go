@@ -30,7 +30,7 @@ type Options struct {
 	Log     zerolog.Logger
 }
 
-// DefaultOptions are Redis Sentinel's limits (spec §3.1).
+// DefaultOptions are Redis Sentinel's limits (docs/behaviour.md §3.1).
 func DefaultOptions() Options {
 	return Options{
 		MaxRunning: 16,

@@ -1,5 +1,5 @@
 // Package config loads, validates and rewrites sentinel.conf the way Redis
-// Sentinel 7.0 does (spec §6), plus our `sentinel gossip-*`, `metrics-addr`
+// Sentinel 7.0 does (docs/behaviour.md §6), plus our `sentinel gossip-*`, `metrics-addr`
 // and `notification-webhook` extensions.
 //
 // Paths behave as in Redis, which chdir()s into `dir` while it reads the

@@ -165,7 +165,7 @@ func clearImmutable(t *testing.T, dir string) {
 }
 
 // TestSaveFailsWhenConfigBecameADirectory: only a read-only config falls
-// back to the state file; other failures are reported (spec §7).
+// back to the state file; other failures are reported (docs/behaviour.md §7).
 func TestSaveFailsWhenConfigBecameADirectory(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sentinel.conf")

@@ -40,7 +40,7 @@ func hasEvent(out Output, typ, msg string) bool {
 	return false
 }
 
-// TestSDownAfterDownAfter: spec §3.4 (a).
+// TestSDownAfterDownAfter: docs/behaviour.md §3.4 (a).
 func TestSDownAfterDownAfter(t *testing.T) {
 	s := newTestState(t)
 	s.Drain()
@@ -113,7 +113,7 @@ func TestOpinionFromBeforeLastFailoverIgnored(t *testing.T) {
 	}
 }
 
-// TestOneVotePerEpoch: spec §3.5, first come first served, persisted.
+// TestOneVotePerEpoch: docs/behaviour.md §3.5, first come first served, persisted.
 func TestOneVotePerEpoch(t *testing.T) {
 	s := newTestState(t)
 	s.Drain()
@@ -173,7 +173,7 @@ func TestHelloAddressSwitchAndConfigUpdate(t *testing.T) {
 	}
 }
 
-// TestReplicaSelection: spec §5 exclusions and order.
+// TestReplicaSelection: docs/behaviour.md §5 exclusions and order.
 func TestReplicaSelection(t *testing.T) {
 	type rep struct {
 		prio      int
@@ -324,7 +324,7 @@ func TestEventsLevels(t *testing.T) {
 	}
 }
 
-// TestRebootedMasterIsDownUntilItAnswersPong: spec §3.4 (c), with
+// TestRebootedMasterIsDownUntilItAnswersPong: docs/behaviour.md §3.4 (c), with
 // master-reboot-down-after-period set; LOADING does not count as PONG.
 func TestRebootedMasterIsDownUntilItAnswersPong(t *testing.T) {
 	s := newTestState(t)

@@ -11,7 +11,7 @@ import (
 	"github.com/seed877ff415/sentinel/notify"
 )
 
-// foState is the failover state of a master group (spec §4).
+// foState is the failover state of a master group (docs/behaviour.md §4).
 type foState int
 
 const (
@@ -365,7 +365,7 @@ func (s *State) abortFailover(m *master) {
 }
 
 // switchMaster publishes +switch-master and resets the group around the new
-// master address (spec §4.4).
+// master address (docs/behaviour.md §4.4).
 func (s *State) switchMaster(m *master, host string, port int) {
 	oldHost, oldPort, oldShown := m.inst.host, m.inst.port, s.shown(m.inst)
 	var keep [][2]string
@@ -424,7 +424,7 @@ func (s *State) resetMaster(m *master, dropSentinels bool) {
 	s.linksChanged()
 }
 
-// ineligible says why replica selection (spec §5) would skip r now, "" if
+// ineligible says why replica selection (docs/behaviour.md §5) would skip r now, "" if
 // it would not.
 func (s *State) ineligible(m *master, r *instance) string {
 	now := s.now

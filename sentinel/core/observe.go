@@ -286,7 +286,7 @@ func (s *State) noDownFor(i *instance, d time.Duration) bool {
 	return i.downEnded.IsZero() || s.now.Sub(i.downEnded) > d
 }
 
-// processHello applies a hello message (spec §3.3). A hello that came by
+// processHello applies a hello message (docs/behaviour.md §3.3). A hello that came by
 // gossip carries the sender's gossip address, which may differ from the one
 // its Redis links use, so it only updates sentinels already known and never
 // their address.

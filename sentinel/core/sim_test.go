@@ -566,7 +566,7 @@ func TestManualFailoverWithoutGoodReplica(t *testing.T) {
 	}
 }
 
-// TestSimNoGoodSlaveAbortsWithReasons: spec §5 exclusions; the abort event
+// TestSimNoGoodSlaveAbortsWithReasons: docs/behaviour.md §5 exclusions; the abort event
 // names why each replica was skipped and nothing is promoted.
 func TestSimNoGoodSlaveAbortsWithReasons(t *testing.T) {
 	w := newWorld(t, 5, 3, 2, 2)

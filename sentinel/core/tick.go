@@ -138,7 +138,7 @@ func (s *State) announceConfig(m *master) {
 	}
 }
 
-// checkSDown: spec §3.4.
+// checkSDown: docs/behaviour.md §3.4.
 func (s *State) checkSDown(i *instance) {
 	now := s.now
 	m := i.master
@@ -191,7 +191,7 @@ func (s *State) broadcastOpinion(m *master) {
 // staleAfter is how long a peer's opinion counts (Redis: 5 × ask period).
 func (s *State) staleAfter() time.Duration { return 5 * s.opts.Timers.AskPeriod }
 
-// checkODown: spec §3.4, counting this sentinel and every peer whose recent
+// checkODown: docs/behaviour.md §3.4, counting this sentinel and every peer whose recent
 // opinion is "down".
 func (s *State) checkODown(m *master) {
 	now := s.now

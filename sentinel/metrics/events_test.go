@@ -10,7 +10,7 @@ import (
 const ms = time.Millisecond
 
 // failoverSteps is one failover led by this sentinel, in the order of the
-// spec §2 live stream, with durations exact in binary floating point.
+// docs/behaviour.md §2 live stream, with durations exact in binary floating point.
 func failoverSteps(master string) []step {
 	plain := func(typ, msg string) notify.Event {
 		return notify.Event{Type: typ, Level: notify.LevelWarning, Message: msg, Master: master}

@@ -7,7 +7,7 @@ import (
 	"github.com/seed877ff415/sentinel/notify"
 )
 
-// Failover phases, the values of the phase label (spec §4).
+// Failover phases, the values of the phase label (docs/behaviour.md §4).
 const (
 	phaseDetection   = "detection"   // master +sdown → +odown
 	phaseElection    = "election"    // +try-failover → +elected-leader
@@ -111,7 +111,7 @@ func phaseSince(phase string, start, end time.Time) (string, time.Duration) {
 }
 
 // isMasterEvent reports whether an event's instance is the master itself:
-// its message starts with the instance type (spec §2, "%@").
+// its message starts with the instance type (docs/behaviour.md §2, "%@").
 func isMasterEvent(e notify.Event) bool {
 	return e.Instance && strings.HasPrefix(e.Message, "master ")
 }

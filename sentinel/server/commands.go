@@ -53,7 +53,7 @@ func (c *command) arityOK(n int) bool {
 	return n >= -c.arity
 }
 
-// commandTable is Redis Sentinel 7.0's table (spec §1: 15 commands, 72 names
+// commandTable is Redis Sentinel 7.0's table (docs/behaviour.md §1: 15 commands, 72 names
 // with subcommands) plus a few hidden ones clients send anyway.
 func commandTable() map[string]*command {
 	top := []*command{

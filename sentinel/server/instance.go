@@ -7,7 +7,7 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
-// Instance maps (spec §1.3): field order is fixed because tools index the
+// Instance maps (docs/behaviour.md §1.3): field order is fixed because tools index the
 // flat RESP2 reply by position; numbers are bulk strings; ages are ms since
 // the snapshot's absolute times, computed at reply time.
 

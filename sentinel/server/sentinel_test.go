@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Healthy master, spec §1.3: 20 pairs in this exact order.
+// Healthy master, docs/behaviour.md §1.3: 20 pairs in this exact order.
 var masterGolden = []string{
 	"name", "mymaster", "ip", "127.0.0.1", "port", "6379", "runid", masterRunID, "flags", "master",
 	"link-pending-commands", "0", "link-refcount", "1", "last-ping-sent", "0", "last-ok-ping-reply", "0",

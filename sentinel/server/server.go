@@ -23,7 +23,7 @@ import (
 type Backend interface {
 	Snapshot() *view.Snapshot
 	// Monitor is called after the server checked quorum and port are
-	// integers and quorum >= 1 (Redis' order, spec §1.2).
+	// integers and quorum >= 1 (Redis' order, docs/behaviour.md §1.2).
 	Monitor(name, host string, port, quorum int) error
 	Remove(name string) error
 	Set(name string, args []string) error // raw option/value args after the name

@@ -109,7 +109,7 @@ type Timers struct {
 	ScriptRetryDelay       time.Duration
 }
 
-// DefaultTimers are Redis Sentinel 7.0's values (spec §3.1).
+// DefaultTimers are Redis Sentinel 7.0's values (docs/behaviour.md §3.1).
 func DefaultTimers() Timers {
 	return Timers{
 		InfoPeriod:             10 * time.Second,
