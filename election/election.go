@@ -213,5 +213,9 @@ func (c *Candidacy) mayWin(candidate string, known, quorum int) bool {
 // Required is the number of votes a leader needs: a majority of the known
 // sentinels (this one included) and at least quorum.
 func Required(known, quorum int) int {
-	return max(quorum, known/2+1)
+	return max(quorum, Majority(known))
 }
+
+// Majority is the smallest majority of known sentinels (this one included).
+// CKQUORUM, readiness and metrics use it too, so they agree with elections.
+func Majority(known int) int { return known/2 + 1 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
+	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/monitor"
 	"github.com/seed877ff415/sentinel/monitor/link"
 	"github.com/seed877ff415/sentinel/notify"
@@ -646,5 +647,5 @@ func (d *Daemon) Ready() bool {
 			alive++
 		}
 	}
-	return alive+1 >= (len(peers)+1)/2+1
+	return alive+1 >= election.Majority(len(peers)+1)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -115,8 +116,7 @@ func (c *snapshotCollector) collectMaster(gauge func(*prometheus.Desc, float64, 
 	gauge(c.knownSentinels, float64(voters), name)
 	gauge(c.knownReplicas, float64(len(m.Replicas)), name)
 	gauge(c.quorumReachable, bool01(usable >= m.Quorum), name)
-	// Same majority as the leader election (docs/behaviour.md §3.5): voters/2+1.
-	gauge(c.majorityReachable, bool01(usable >= voters/2+1), name)
+	gauge(c.majorityReachable, bool01(usable >= election.Majority(voters)), name)
 	gauge(c.masterInfo, 1, name, hostPort(m.IP, m.Port), m.RunID)
 
 	c.collectInstance(gauge, name, &m.Instance)

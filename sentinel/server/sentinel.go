@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -118,7 +119,7 @@ func ckquorum(r *reply, m *view.Master) {
 	if usable < m.Instance.Quorum {
 		problems = append(problems, "Not enough available Sentinels to reach the specified quorum for this master")
 	}
-	if usable < voters/2+1 {
+	if usable < election.Majority(voters) {
 		problems = append(problems, "Not enough available Sentinels to reach the majority and authorize a failover")
 	}
 	if len(problems) > 0 {
