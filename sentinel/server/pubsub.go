@@ -1,10 +1,10 @@
 package server
 
 import (
-	"github.com/seed877ff415/sentinel/sentinel/glob"
-
 	"slices"
 	"sync"
+
+	"github.com/seed877ff415/sentinel/sentinel/glob"
 )
 
 // pubsub maps channels and patterns to subscribers. Publish holds only the

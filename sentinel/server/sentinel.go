@@ -1,14 +1,13 @@
 package server
 
 import (
-	"github.com/seed877ff415/sentinel/sentinel/glob"
-
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/seed877ff415/sentinel/election"
+	"github.com/seed877ff415/sentinel/sentinel/glob"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
