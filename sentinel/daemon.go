@@ -224,7 +224,13 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("start gossip on port %d: %w", gport, err)
 	}
-	defer d.group.Close()
+	defer func() {
+		if d.exitCode != 0 {
+			d.group.Crash()
+		} else {
+			d.group.Close()
+		}
+	}()
 
 	d.srv = server.New(server.Options{
 		Listener: mux.Redis(), Backend: d, RequirePass: cfg.RequirePass, Version: Version,
@@ -260,11 +266,12 @@ func Run(ctx context.Context, o Options) error {
 		d.group.Join(join...)
 	}
 	d.loop(ctx, o.Tick, 100*time.Millisecond)
-	d.save()
-	d.log.Info().Msg("sentinel stopped")
-	if d.exitCode == 99 {
+	if d.exitCode != 0 {
+		// A simulated crash stops like a real one: nothing saved, no leave.
 		return ErrSimulatedCrash
 	}
+	d.save()
+	d.log.Info().Msg("sentinel stopped")
 	return nil
 }
 

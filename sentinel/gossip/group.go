@@ -285,13 +285,21 @@ func (g *Group) Members() []Member {
 
 // Close announces the leave (so peers see "left", not "failed"), shuts
 // memberlist down and stops the Group's goroutines. Safe to call again.
-func (g *Group) Close() error {
+func (g *Group) Close() error { return g.shutdown(true) }
+
+// Crash stops the Group as a crash would: no leave intent and no leave, so
+// peers detect a failure (SENTINEL SIMULATE-FAILURE).
+func (g *Group) Crash() error { return g.shutdown(false) }
+
+func (g *Group) shutdown(leave bool) error {
 	g.closeOnce.Do(func() {
 		g.cancel()
-		g.announceLeave()
-		if err := g.ml.Leave(leaveTimeout); err != nil {
-			// Nobody reachable to tell; they will detect the failure instead.
-			g.log.Warn().Err(err).Msg("gossip leave not acknowledged")
+		if leave {
+			g.announceLeave()
+			if err := g.ml.Leave(leaveTimeout); err != nil {
+				// Nobody reachable to tell; they will detect the failure instead.
+				g.log.Warn().Err(err).Msg("gossip leave not acknowledged")
+			}
 		}
 		if err := g.ml.Shutdown(); err != nil {
 			g.closeErr = fmt.Errorf("shutdown memberlist: %w", err)
