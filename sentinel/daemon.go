@@ -42,8 +42,10 @@ var errSaveFailed = errors.New("ERR Failed to save config file. Check server log
 
 // Options start a daemon.
 type Options struct {
-	ConfigPath string
-	Log        zerolog.Logger
+	// Config is the loaded and validated configuration (config.Load); the
+	// daemon owns it from here on.
+	Config *config.Config
+	Log    zerolog.Logger
 	// Tick is how often timers run while a decision may be due (default
 	// 10 ms); otherwise they run every 100 ms, as Redis does.
 	Tick time.Duration
@@ -102,13 +104,10 @@ type membership struct {
 	alive bool
 }
 
-// Run loads the configuration and runs the sentinel until ctx ends or a
-// SHUTDOWN arrives. The state is persisted on the way out.
+// Run runs the sentinel until ctx ends or a SHUTDOWN arrives. The state is
+// persisted on the way out.
 func Run(ctx context.Context, o Options) error {
-	cfg, err := config.Load(o.ConfigPath)
-	if err != nil {
-		return err
-	}
+	cfg := o.Config
 	for _, w := range cfg.Warnings {
 		o.Log.Warn().Str("config", cfg.Path).Msg(w)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/seed877ff415/sentinel/internal/cluster"
 	"github.com/seed877ff415/sentinel/internal/testutil"
+	"github.com/seed877ff415/sentinel/sentinel/config"
 )
 
 // Two sentinels with requirepass and no gossip-key form their gossip group,
@@ -59,10 +60,14 @@ func TestRequirepassAloneSecuresGossipAndFailsOver(t *testing.T) {
 		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		cfg, err := config.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
 		d := &daemon{done: make(chan error, 1)}
 		ready := make(chan struct{})
 		go func() {
-			d.done <- Run(runCtx, Options{ConfigPath: path, Log: zerolog.New(&d.logs), Ready: ready})
+			d.done <- Run(runCtx, Options{Config: cfg, Log: zerolog.New(&d.logs), Ready: ready})
 		}()
 		select {
 		case <-ready:

@@ -18,6 +18,7 @@ import (
 	"github.com/seed877ff415/sentinel/internal/cluster"
 	"github.com/seed877ff415/sentinel/internal/testutil"
 	"github.com/seed877ff415/sentinel/sentinel"
+	"github.com/seed877ff415/sentinel/sentinel/config"
 )
 
 const candidate = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -38,11 +39,15 @@ func startDaemon(t *testing.T, dir, host string, extra ...string) (*redis.Client
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- sentinel.Run(ctx, sentinel.Options{ConfigPath: path, Log: zerolog.New(zerolog.NewTestWriter(t)), Ready: ready})
+		done <- sentinel.Run(ctx, sentinel.Options{Config: cfg, Log: zerolog.New(zerolog.NewTestWriter(t)), Ready: ready})
 	}()
 	select {
 	case <-ready:

@@ -125,7 +125,7 @@ func runDaemon(cmd *cobra.Command, g *globalFlags, path string) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return sentinel.Run(ctx, sentinel.Options{ConfigPath: path, Log: log})
+	return sentinel.Run(ctx, sentinel.Options{Config: cfg, Log: log})
 }
 
 func checkConfig(w io.Writer, path string) error {
