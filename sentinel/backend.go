@@ -115,7 +115,14 @@ func (d *Daemon) SimulateFailure(flags []string) error {
 }
 
 func (d *Daemon) Debug(pairs []string) error {
-	return d.exec(false, func(time.Time) error { return d.state.Debug(pairs) })
+	return d.exec(false, func(time.Time) error {
+		if err := d.state.Debug(pairs); err != nil {
+			return err
+		}
+		t := d.state.Timers()
+		d.scripts.SetLimits(t.ScriptMaxRuntime, t.ScriptRetryDelay)
+		return nil
+	})
 }
 
 func (d *Daemon) Hello(payload string) {

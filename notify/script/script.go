@@ -83,8 +83,11 @@ type Runner struct {
 	exited  chan exited
 	queued  atomic.Int64 // accepted and not finished, including those still in `in`
 	view    atomic.Pointer[[]pendingEntry]
+	limits  chan limits // the latest SetLimits, for the owner
 	stopped chan struct{}
 }
+
+type limits struct{ maxRuntime, retryDelay time.Duration }
 
 type exited struct {
 	job    *job
@@ -100,10 +103,29 @@ func New(o Options) *Runner {
 		// accepted entries, `exited` one result per child.
 		in:      make(chan []string, o.MaxQueued),
 		exited:  make(chan exited, o.MaxRunning),
+		limits:  make(chan limits, 1),
 		stopped: make(chan struct{}),
 	}
 	r.view.Store(&[]pendingEntry{})
 	return r
+}
+
+// SetLimits changes the run-time limit and the first retry delay (SENTINEL
+// DEBUG script-max-runtime / script-retry-delay) from any goroutine, without
+// blocking; a later call replaces one the owner has not applied yet.
+func (r *Runner) SetLimits(maxRuntime, retryDelay time.Duration) {
+	l := limits{maxRuntime, retryDelay}
+	for {
+		select {
+		case r.limits <- l:
+			return
+		default:
+			select {
+			case <-r.limits:
+			default:
+			}
+		}
+	}
 }
 
 // Queue schedules argv[0] to run with argv as its arguments. It never blocks;
@@ -193,6 +215,8 @@ func (r *Runner) Run(ctx context.Context) {
 			s.add(argv, time.Now())
 		case x := <-r.exited:
 			r.finish(&s, x, time.Now())
+		case l := <-r.limits:
+			r.o.MaxRuntime, r.o.RetryDelay = l.maxRuntime, l.retryDelay
 		case <-timer.C:
 		}
 	}

@@ -380,3 +380,24 @@ func TestRunEndKillsChildrenAndLeavesNoGoroutine(t *testing.T) {
 		t.Fatalf("Counts after stop = %d, %d", running, queued)
 	}
 }
+
+// TestSetLimitsReachesARunningRunner: SENTINEL DEBUG script-max-runtime
+// applies to the runner already running, so a script started before the
+// change is killed at the new limit.
+func TestSetLimitsReachesARunningRunner(t *testing.T) {
+	dir := t.TempDir()
+	script := writeScript(t, dir, "slow.sh", `exec sleep 30`)
+	o := fastOptions()
+	o.MaxRuntime = time.Minute
+	r, rec, _, _ := startRunner(t, o)
+	r.Queue(script)
+	testutil.Eventually(t, 5*time.Second, "script running", func() bool {
+		running, _ := r.Counts()
+		return running == 1
+	})
+	r.SetLimits(50*time.Millisecond, o.RetryDelay)
+	testutil.Eventually(t, 5*time.Second, "-script-timeout at the new limit", func() bool {
+		_, ok := rec.find("-script-timeout")
+		return ok
+	})
+}

@@ -323,11 +323,16 @@ func (s *State) Debug(pairs []string) error {
 		"publish-period": &t.PublishPeriod, "default-down-after": &t.DefaultDownAfter,
 		"default-failover-timeout": &t.DefaultFailoverTimeout, "tilt-trigger": &t.TiltTrigger,
 		"tilt-period": &t.TiltPeriod, "slave-reconf-timeout": &t.SlaveReconfTimeout,
-		"min-link-reconnect-period": &t.MinLinkReconnectPeriod, "election-timeout": &t.ElectionTimeout,
+		"election-timeout": &t.ElectionTimeout,
 		"script-max-runtime": &t.ScriptMaxRuntime, "script-retry-delay": &t.ScriptRetryDelay,
 	}
 	for j := 0; j < len(pairs); j += 2 {
 		p := strings.ToLower(pairs[j])
+		if p == "min-link-reconnect-period" {
+			// Our links do not recycle idle connections; they reconnect at
+			// once (docs/design.md "Links"), so there is nothing to tune.
+			return errors.New("ERR SENTINEL DEBUG 'min-link-reconnect-period' cannot be changed: links reconnect within 250 ms")
+		}
 		dst, ok := fields[p]
 		if !ok || j+1 >= len(pairs) {
 			return errors.New("ERR Unknown option or number of arguments for SENTINEL DEBUG '" + pairs[j] + "'")

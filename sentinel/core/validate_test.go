@@ -260,6 +260,10 @@ func TestCommandArgumentsAreValidated(t *testing.T) {
 	if err := s.Debug([]string{"info-period", "9223372036854"}); err != nil || s.Timers().InfoPeriod != 9223372036854*time.Millisecond {
 		t.Fatalf("largest info-period: %v %v", err, s.Timers().InfoPeriod)
 	}
+	// A tunable nothing would apply is refused, not silently kept.
+	if err := s.Debug([]string{"min-link-reconnect-period", "100"}); err == nil {
+		t.Fatal("DEBUG min-link-reconnect-period accepted although no link uses it")
+	}
 	reloads(t, s)
 }
 
