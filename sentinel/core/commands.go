@@ -323,7 +323,7 @@ func (s *State) Debug(pairs []string) error {
 		"publish-period": &t.PublishPeriod, "default-down-after": &t.DefaultDownAfter,
 		"default-failover-timeout": &t.DefaultFailoverTimeout, "tilt-trigger": &t.TiltTrigger,
 		"tilt-period": &t.TiltPeriod, "slave-reconf-timeout": &t.SlaveReconfTimeout,
-		"election-timeout": &t.ElectionTimeout,
+		"election-timeout":   &t.ElectionTimeout,
 		"script-max-runtime": &t.ScriptMaxRuntime, "script-retry-delay": &t.ScriptRetryDelay,
 	}
 	for j := 0; j < len(pairs); j += 2 {
