@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/seed877ff415/sentinel/sentinel/acl"
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
-// Defaults of Redis Sentinel 7.0.
+// Defaults of Redis Sentinel 7.0; the per-master ones are the state
+// machine's (package view), written here only to know what to leave out.
 const (
 	DefaultPort            = 26379
-	DefaultDownAfter       = 30 * time.Second
-	DefaultFailoverTimeout = 180 * time.Second
-	DefaultParallelSyncs   = 1
+	DefaultDownAfter       = view.DefaultDownAfter
+	DefaultFailoverTimeout = view.DefaultFailoverTimeout
+	DefaultParallelSyncs   = view.DefaultParallelSyncs
 )
 
 // StateFileName is the file written in Config.Dir when the config file

@@ -109,6 +109,14 @@ type Timers struct {
 	ScriptRetryDelay       time.Duration
 }
 
+// Per-master defaults of Redis Sentinel 7.0 (docs/behaviour.md §3.1); the
+// config file format takes them from here.
+const (
+	DefaultDownAfter       = 30 * time.Second
+	DefaultFailoverTimeout = 180 * time.Second
+	DefaultParallelSyncs   = 1
+)
+
 // DefaultTimers are Redis Sentinel 7.0's values (docs/behaviour.md §3.1).
 func DefaultTimers() Timers {
 	return Timers{
@@ -116,8 +124,8 @@ func DefaultTimers() Timers {
 		PingPeriod:             time.Second,
 		AskPeriod:              time.Second,
 		PublishPeriod:          2 * time.Second,
-		DefaultDownAfter:       30 * time.Second,
-		DefaultFailoverTimeout: 180 * time.Second,
+		DefaultDownAfter:       DefaultDownAfter,
+		DefaultFailoverTimeout: DefaultFailoverTimeout,
 		TiltTrigger:            2 * time.Second,
 		TiltPeriod:             30 * time.Second,
 		SlaveReconfTimeout:     10 * time.Second,
