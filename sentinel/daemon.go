@@ -622,6 +622,13 @@ func orDefault(s, def string) string {
 	return s
 }
 
+// Refusals counts what gossip and the Redis port refused, for metrics.
+func (d *Daemon) Refusals() metrics.Refusals {
+	st := d.srv.Stats()
+	return metrics.Refusals{GossipDropped: d.group.Dropped(), AuthFailures: st.AuthFailures,
+		RejectedConnections: st.RejectedConnections}
+}
+
 // GossipMembers counts the other sentinels in the gossip group.
 func (d *Daemon) GossipMembers() (alive, known int) {
 	for _, m := range d.group.Members() {

@@ -23,6 +23,9 @@ type snapshotCollector struct {
 	instanceUp, instanceRole                        *prometheus.Desc
 	replicaOffset, replicaEligible, replicaPriority *prometheus.Desc
 	currentEpoch, tilt, gossipAlive, gossipKnown    *prometheus.Desc
+
+	gossipDropped, invalidInput, authFailures, rejectedConns *prometheus.Desc
+	saveFailures, saveFailing                                *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*snapshotCollector)(nil)
@@ -61,6 +64,13 @@ func newSnapshotCollector(src Source) *snapshotCollector {
 		tilt:         d("tilt", "1 while this sentinel is in TILT mode.", nil),
 		gossipAlive:  d("gossip_members_alive", "Other sentinels alive in the gossip group.", nil),
 		gossipKnown:  d("gossip_members_known", "Other sentinels known to the gossip group.", nil),
+
+		gossipDropped: d("gossip_dropped_total", "Gossip packets refused, by reason (unauthenticated, replayed, stale, sender-mismatch, …).", []string{"reason"}),
+		invalidInput:  d("invalid_input_total", "Network input the state machine dropped as invalid, by source (hello, peer, info, vote, …).", []string{"source"}),
+		authFailures:  d("auth_failures_total", "Failed AUTH and HELLO AUTH on the Redis port.", nil),
+		rejectedConns: d("rejected_connections_total", "Client connections refused over maxclients.", nil),
+		saveFailures:  d("config_save_failures_total", "Failed saves of the configuration since start.", nil),
+		saveFailing:   d("config_save_failing", "1 while the configuration cannot be saved (votes and announcements are withheld).", nil),
 	}
 }
 
@@ -71,6 +81,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.quorumReachable, c.majorityReachable, c.masterInfo,
 		c.instanceUp, c.instanceRole, c.replicaOffset, c.replicaEligible, c.replicaPriority,
 		c.currentEpoch, c.tilt, c.gossipAlive, c.gossipKnown,
+		c.gossipDropped, c.invalidInput, c.authFailures, c.rejectedConns, c.saveFailures, c.saveFailing,
 	} {
 		ch <- d
 	}
@@ -80,14 +91,28 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
 	alive, known := c.src.GossipMembers()
 	gauge(c.gossipAlive, float64(alive))
 	gauge(c.gossipKnown, float64(known))
+	r := c.src.Refusals()
+	for reason, n := range r.GossipDropped {
+		counter(c.gossipDropped, float64(n), reason)
+	}
+	counter(c.authFailures, float64(r.AuthFailures))
+	counter(c.rejectedConns, float64(r.RejectedConnections))
 
 	s := c.src.Snapshot()
 	if s == nil {
 		return
 	}
+	for source, n := range s.Rejected {
+		counter(c.invalidInput, float64(n), source)
+	}
+	counter(c.saveFailures, float64(s.SaveFailures))
+	gauge(c.saveFailing, bool01(s.SaveError != ""))
 	gauge(c.currentEpoch, float64(s.CurrentEpoch))
 	gauge(c.tilt, bool01(s.Tilt))
 	for i := range s.Masters {

@@ -103,6 +103,27 @@ func TestScrapeRendersSnapshot(t *testing.T) {
 	expectAbsent(t, got, `sentinel_replica_offset{addr="10.0.0.1:6379",master="mymaster",role="master"}`)
 }
 
+// TestScrapeCountsRefusals: what the edges and the state machine refused,
+// and a failing save, are visible without reading logs.
+func TestScrapeCountsRefusals(t *testing.T) {
+	src := &fakeSource{}
+	snap := twoGroups()
+	snap.Rejected = map[string]uint64{"hello": 3, "peer": 1}
+	snap.SaveError, snap.SaveFailures = "no space left on device", 2
+	src.snap.Store(snap)
+	src.refusals.Store(&Refusals{GossipDropped: map[string]uint64{"replayed": 4}, AuthFailures: 9, RejectedConnections: 1})
+
+	expectSamples(t, scrape(t, New(src)), map[string]float64{
+		`sentinel_invalid_input_total{source="hello"}`:     3,
+		`sentinel_invalid_input_total{source="peer"}`:      1,
+		`sentinel_gossip_dropped_total{reason="replayed"}`: 4,
+		`sentinel_auth_failures_total`:                     9,
+		`sentinel_rejected_connections_total`:              1,
+		`sentinel_config_save_failures_total`:              2,
+		`sentinel_config_save_failing`:                     1,
+	})
+}
+
 func TestScrapeBeforeFirstSnapshot(t *testing.T) {
 	src := &fakeSource{}
 	src.known.Store(2)

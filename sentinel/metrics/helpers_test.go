@@ -21,6 +21,7 @@ type fakeSource struct {
 	snap         atomic.Pointer[view.Snapshot]
 	ready        atomic.Bool
 	alive, known atomic.Int64
+	refusals     atomic.Pointer[Refusals]
 }
 
 func (f *fakeSource) Snapshot() *view.Snapshot { return f.snap.Load() }
@@ -28,6 +29,12 @@ func (f *fakeSource) GossipMembers() (int, int) {
 	return int(f.alive.Load()), int(f.known.Load())
 }
 func (f *fakeSource) Ready() bool { return f.ready.Load() }
+func (f *fakeSource) Refusals() Refusals {
+	if r := f.refusals.Load(); r != nil {
+		return *r
+	}
+	return Refusals{}
+}
 
 // get fetches path from h and returns the status and body.
 func get(t *testing.T, h http.Handler, path string) (int, string) {

@@ -22,6 +22,16 @@ type Source interface {
 	GossipMembers() (alive, known int)
 	// Ready reports whether the gossip group has settled.
 	Ready() bool
+	// Refusals counts what the edges refused; called on every scrape.
+	Refusals() Refusals
+}
+
+// Refusals are the edges' counters of refused input (the state machine's
+// own are in the snapshot).
+type Refusals struct {
+	GossipDropped       map[string]uint64 // by reason
+	AuthFailures        int64
+	RejectedConnections int64 // over maxclients
 }
 
 // phaseBuckets span 1 ms (one gossip round trip) to 60 s (a slow replica
