@@ -230,6 +230,10 @@ func (l *link) exec(ctx context.Context, s *session, r Request) error {
 		return l.reply(ctx, r, s.do(ctx, "failover", args...))
 	case ScriptKill:
 		return l.reply(ctx, r, s.do(ctx, "script", "KILL"))
+	case ConfigGet:
+		return l.configGet(ctx, s, r)
+	case ConfigSet:
+		return l.reply(ctx, r, s.do(ctx, "config", "SET", r.Param, r.Value))
 	default: // a caller's type embedding one of ours
 		l.emit(ctx, Observation{Kind: ObsReply, At: time.Now(), Reply: fmt.Sprintf("unsupported request %T", r), Request: r})
 		return nil
@@ -278,6 +282,21 @@ func (l *link) ask(ctx context.Context, s *session, r AskMasterDown) error {
 		err = fmt.Errorf("malformed is-master-down-by-addr reply %v", vals)
 	}
 	l.emit(ctx, Observation{Kind: ObsReply, At: now, Reply: err.Error(), Request: r})
+	return nil
+}
+
+// configGet reports the value of one parameter; CONFIG GET answers
+// [name, value], or [] for an unknown name.
+func (l *link) configGet(ctx context.Context, s *session, r ConfigGet) error {
+	vals, err := s.do(ctx, "config", "GET", r.Param).StringSlice()
+	if err := connError(err); err != nil {
+		return err
+	}
+	o := Observation{Kind: ObsReply, At: time.Now(), Reply: replyText(vals, err), Request: r}
+	if err == nil && len(vals) == 2 {
+		o.OK, o.Reply = true, vals[1]
+	}
+	l.emit(ctx, o)
 	return nil
 }
 

@@ -202,6 +202,7 @@ func emit(c *Config, stateOnly bool) []outLine {
 		for _, u := range m.Webhooks {
 			e.sentinel(setting, false, "notification-webhook", n, u)
 		}
+		e.sentinel(setting, !m.NoFenceWrites, "fence-writes", n, yesNo(!m.NoFenceWrites))
 	}
 
 	e.sentinel(state, false, "current-epoch", utoa(c.CurrentEpoch))
