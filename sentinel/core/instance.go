@@ -197,6 +197,7 @@ type master struct {
 	candidateAt         time.Time // ODOWN seen; candidacy starts after a random desync
 	lastOpinion         time.Time // last SDOWN opinion broadcast
 	switchAt            time.Time // when the last +switch-master happened (repair safety)
+	fence               fence
 }
 
 func (m *master) replica(host string, port int) *instance {

@@ -99,6 +99,9 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 
 // observeReply handles the outcome of a SLAVEOF transaction or FAILOVER.
 func (s *State) observeReply(i *instance, o monitor.Observation) {
+	if s.fenceReply(i, o) {
+		return
+	}
 	if _, ok := o.Request.(monitor.Failover); ok && !o.OK {
 		// The coordinated switchover was refused (e.g. the replica is not
 		// in sync): promote the chosen replica the way Redis Sentinel does.
@@ -158,6 +161,7 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 				s.linksChanged()
 			}
 		}
+		s.readFence(m)
 	}
 
 	if info.Role == "slave" {
