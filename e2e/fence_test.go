@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seed877ff415/sentinel/internal/cluster"
+)
+
+// fenceDownAfter is long enough for Redis' whole-second lag to matter:
+// the sentinels set min-replicas-max-lag 2 (docs/fencing.md).
+const fenceDownAfter = 3 * time.Second
+
+const noReplicas = "NOREPLICAS Not enough good replicas to write."
+
+func startFenceGroup(t *testing.T) *group {
+	g := startGroup(t, 90*time.Second, cluster.Options{
+		Replicas: 2, Sentinels: 3, Quorum: 2, DownAfter: fenceDownAfter, FailoverTimeout: 5 * time.Second,
+	})
+	g.waitFor(5*time.Second, "master fenced on its two replicas", minReplicas(g.topo.Master, "2", "2"))
+	return g
+}
+
+// minReplicas checks r's min-replicas-to-write and min-replicas-max-lag.
+func minReplicas(r *cluster.Redis, toWrite, maxLag string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		got := map[string]string{}
+		for _, p := range []string{"min-replicas-to-write", "min-replicas-max-lag"} {
+			v, err := r.Client().ConfigGet(ctx, p).Result()
+			if err != nil {
+				return fmt.Errorf("redis %s: config get %s: %w", r.Addr(), p, err)
+			}
+			got[p] = v[p]
+		}
+		if got["min-replicas-to-write"] != toWrite || got["min-replicas-max-lag"] != maxLag {
+			return fmt.Errorf("redis %s: %v, want to-write %s max-lag %s", r.Addr(), got, toWrite, maxLag)
+		}
+		return nil
+	}
+}
+
+// pause stops (SIGSTOP) or resumes (SIGCONT) Redis processes: their TCP
+// connections stay up and silent, as in a partition. A stopped process is
+// resumed at cleanup so that it can be stopped.
+func pause(t *testing.T, stop bool, rs ...*cluster.Redis) {
+	t.Helper()
+	sig := syscall.SIGCONT
+	if stop {
+		sig = syscall.SIGSTOP
+	}
+	for _, r := range rs {
+		if err := syscall.Kill(r.PID(), sig); err != nil {
+			t.Fatalf("redis %s: %v: %v", r.Addr(), sig, err)
+		}
+		if stop {
+			t.Cleanup(func() { _ = syscall.Kill(r.PID(), syscall.SIGCONT) })
+		}
+	}
+}
+
+// write runs one SET on the master itself and reports the error and how
+// long the answer took.
+func write(ctx context.Context, r *cluster.Redis, n int) (time.Duration, error) {
+	start := time.Now()
+	err := r.Client().Set(ctx, "fence-key", n, 0).Err()
+	return time.Since(start), err
+}
+
+// waitWrites polls SET until its outcome is refused (NOREPLICAS) or not;
+// it returns when that started. Every answer must come at once.
+func waitWrites(t *testing.T, g *group, within time.Duration, refused bool) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for n := 0; ; n++ {
+		took, err := write(g.ctx, g.topo.Master, n)
+		if took > time.Second {
+			t.Fatalf("a write took %v to be answered (%v): clients must never hang", took, err)
+		}
+		if err != nil && err.Error() != noReplicas {
+			t.Fatalf("write: %v, want nil or %q", err, noReplicas)
+		}
+		if (err != nil) == refused {
+			return time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("writes refused=%v not reached within %v (last error %v)", refused, within, err)
+		}
+		time.Sleep(poll)
+	}
+}
+
+// TestFenceRefusesWritesWhenReplicasAreCut: with both replicas silent the
+// master refuses writes with -NOREPLICAS within down-after + 1 s, stays
+// fenced while they are gone (the sentinels lower the requirement to one,
+// not zero), accepts writes as soon as they are back, and gets its own
+// settings back when fencing is switched off.
+func TestFenceRefusesWritesWhenReplicasAreCut(t *testing.T) {
+	t.Parallel()
+	g := startFenceGroup(t)
+	waitWrites(t, g, time.Second, false)
+
+	pause(t, true, g.topo.Replicas...)
+	cut := time.Now()
+	fenced := waitWrites(t, g, fenceDownAfter+2*time.Second, true)
+	t.Logf("writes refused %v after both replicas stopped (down-after %v)", fenced.Sub(cut).Round(time.Millisecond), fenceDownAfter)
+	if d := fenced.Sub(cut); d > fenceDownAfter+time.Second+poll {
+		t.Errorf("fenced %v after the cut, want within down-after + 1 s", d)
+	}
+	g.waitFor(fenceDownAfter+5*time.Second, "requirement lowered to one replica", minReplicas(g.topo.Master, "1", "2"))
+	if _, err := write(g.ctx, g.topo.Master, -1); err == nil || err.Error() != noReplicas {
+		t.Fatalf("write with every replica gone: %v, want %q", err, noReplicas)
+	}
+
+	pause(t, false, g.topo.Replicas...)
+	back := time.Now()
+	open := waitWrites(t, g, 5*time.Second, false)
+	t.Logf("writes accepted %v after the replicas resumed", open.Sub(back).Round(time.Millisecond))
+	g.waitFor(20*time.Second, "requirement back to two replicas", minReplicas(g.topo.Master, "2", "2"))
+
+	for _, s := range g.topo.Sentinels {
+		if err := sentinelDo(g.ctx, s.Client(), "set", masterName, "fence-writes", "no").Err(); err != nil {
+			t.Fatalf("sentinel %s: set fence-writes no: %v", s.Addr(), err)
+		}
+	}
+	g.waitFor(15*time.Second, "master's own settings restored", minReplicas(g.topo.Master, "0", "10"))
+	for _, s := range g.topo.Sentinels {
+		conf, err := os.ReadFile(s.ConfPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(conf), "sentinel fence-writes "+masterName+" no\n") {
+			t.Errorf("sentinel %s: fence-writes no not saved:\n%s", s.Addr(), conf)
+		}
+	}
+}
+
+// TestFenceReplicaFailureIsNotAnOutage: one silent replica fences the
+// master at most until the sentinels, which still hear each other and the
+// master, lower the requirement; writes are accepted again while the
+// replica is still gone.
+func TestFenceReplicaFailureIsNotAnOutage(t *testing.T) {
+	t.Parallel()
+	g := startFenceGroup(t)
+	pause(t, true, g.topo.Replicas[0])
+	stopped := time.Now()
+	g.waitFor(fenceDownAfter+5*time.Second, "requirement lowered to the replica left", minReplicas(g.topo.Master, "1", "2"))
+	open := waitWrites(t, g, 2*time.Second, false)
+	t.Logf("writes accepted %v after one replica stopped", open.Sub(stopped).Round(time.Millisecond))
+	g.expectNone(0, "failover for a replica failure", on(-1, "+switch-master", ""))
+}
