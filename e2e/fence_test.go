@@ -148,8 +148,50 @@ func TestFenceReplicaFailureIsNotAnOutage(t *testing.T) {
 	g := startFenceGroup(t)
 	pause(t, true, g.topo.Replicas[0])
 	stopped := time.Now()
-	g.waitFor(fenceDownAfter+5*time.Second, "requirement lowered to the replica left", minReplicas(g.topo.Master, "1", "2"))
-	open := waitWrites(t, g, 2*time.Second, false)
-	t.Logf("writes accepted %v after one replica stopped", open.Sub(stopped).Round(time.Millisecond))
-	g.expectNone(0, "failover for a replica failure", on(-1, "+switch-master", ""))
+	var refused time.Duration
+	lowered := minReplicas(g.topo.Master, "1", "2")
+	for deadline := stopped.Add(fenceDownAfter + 5*time.Second); ; {
+		took, err := write(g.ctx, g.topo.Master, 0)
+		switch {
+		case took > time.Second:
+			t.Fatalf("a write took %v to be answered (%v): clients must never hang", took, err)
+		case err != nil && err.Error() != noReplicas:
+			t.Fatalf("write: %v, want nil or %q", err, noReplicas)
+		case err != nil:
+			refused += poll
+		case lowered(g.ctx) == nil:
+			t.Logf("requirement lowered %v after one replica stopped; writes refused for about %v",
+				time.Since(stopped).Round(time.Millisecond), refused)
+			if refused > 3*time.Second {
+				t.Errorf("writes refused for %v because of one replica", refused)
+			}
+			g.expectNone(0, "failover for a replica failure", on(-1, "+switch-master", ""))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not lowered within %v: %v", fenceDownAfter+5*time.Second, lowered(g.ctx))
+		}
+		time.Sleep(poll)
+	}
+}
+
+// TestFenceFollowsAFailover: the promoted replica is fenced as the new
+// master, and the old one gets its own settings back once it is a replica.
+func TestFenceFollowsAFailover(t *testing.T) {
+	t.Parallel()
+	g := startFenceGroup(t)
+	old := g.topo.Master
+	pause(t, true, old)
+	ev := g.waitEvent(electionWait, "+switch-master", on(-1, "+switch-master", switchRef(old.Port)))
+	f := strings.Fields(ev.Payload)
+	promoted := g.topo.Instance(f[len(f)-2] + ":" + f[len(f)-1])
+	if promoted == nil {
+		t.Fatalf("+switch-master to an unknown instance: %s", ev.Payload)
+	}
+	g.waitFor(15*time.Second, "new master fenced on the replica left", minReplicas(promoted, "1", "2"))
+
+	pause(t, false, old)
+	g.waitFor(20*time.Second, "old master demoted", replicates(old, promoted))
+	g.waitFor(15*time.Second, "old master's own settings back", minReplicas(old, "0", "10"))
+	g.waitFor(20*time.Second, "new master fenced on both replicas", minReplicas(promoted, "2", "2"))
 }

@@ -44,6 +44,8 @@ type fence struct {
 	origKnown,
 	changed bool
 	failed    bool      // CONFIG refused; reported once
+	getAt     time.Time // last CONFIG GET sent
+	setAt     time.Time // last CONFIG SET sent: a GET sent before it answers stale values
 	lowSince  time.Time // since when fewer replicas are healthy than the master requires
 	retiredAt time.Time // the group was removed; its link stays open for the restore
 
@@ -87,6 +89,7 @@ func (s *State) readFence(m *master) {
 		return
 	}
 	m.fence.gotToWrite = false
+	m.fence.getAt = s.now
 	s.send(m.inst, monitor.ConfigGet{Param: paramToWrite})
 	s.send(m.inst, monitor.ConfigGet{Param: paramMaxLag})
 }
@@ -107,7 +110,7 @@ func (s *State) fenceReply(i *instance, o monitor.Observation) bool {
 		return false
 	}
 	n, err := strconv.Atoi(o.Reply)
-	if !o.OK || err != nil || n < 0 || i != i.master.inst {
+	if !o.OK || err != nil || n < 0 || i != i.master.inst || !f.getAt.After(f.setAt) {
 		if !o.OK {
 			s.fenceFailed(i, o.Reply)
 		}
@@ -199,8 +202,7 @@ func (s *State) stepFence(m *master) {
 	if f.off {
 		if f.changed {
 			s.restoreFence(m.inst, f.orig)
-			f.changed = false
-			f.cur = f.orig
+			f.changed, f.cur, f.setAt = false, f.orig, s.now
 		}
 		return
 	}
@@ -223,6 +225,7 @@ func (s *State) stepFence(m *master) {
 		s.send(m.inst, monitor.ConfigSet{Param: paramToWrite, Value: strconv.Itoa(n)})
 		f.cur.toWrite = n
 	}
+	f.setAt = s.now
 	f.changed = true
 	f.lowSince = time.Time{}
 	s.event(notify.LevelNotice, "+fence-update", m.inst, settingsText(f.cur))

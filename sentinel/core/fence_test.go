@@ -225,6 +225,10 @@ func TestFenceTopologies(t *testing.T) {
 		r.silence(true, rigR1)
 		r.run(5 * time.Second)
 		r.wantMaster(fenceSettings{toWrite: 1, maxLag: 2}, "replica down")
+		r.run(25 * time.Second) // stale reads of the old value must not make it set again
+		if n := strings.Count(strings.Join(r.sets, "\n"), paramToWrite+" 1"); n != 1 {
+			t.Fatalf("lowered %d times, want once: %v", n, r.sets)
+		}
 		r.silence(false, rigR1)
 		r.run(fenceSettle / 2)
 		r.wantMaster(fenceSettings{toWrite: 1, maxLag: 2}, "replica back but not settled")
