@@ -53,6 +53,7 @@ type fakeNode struct {
 	master          string
 	toWrite, maxLag int
 	silent          bool // partitioned or stopped: no replies, the TCP link stays up
+	gone            bool // killed: no replies, and the master no longer lists it
 }
 
 // fenceRig drives one sentinel against fake instances, with a fake clock;
@@ -125,7 +126,7 @@ func (r *fenceRig) drain() {
 func (r *fenceRig) execute(lr LinkRequest) {
 	sp, ok := r.links[lr.Key]
 	n := r.nodes[sp.Addr]
-	if !ok || !r.up[lr.Key] || n == nil || n.silent {
+	if !ok || !r.up[lr.Key] || n == nil || n.silent || n.gone {
 		return
 	}
 	o := monitor.Observation{Key: lr.Key, At: r.now, Request: lr.Req, Kind: monitor.ObsReply, OK: true}
@@ -163,7 +164,7 @@ func (r *fenceRig) info(a string) *monitor.Info {
 	n := r.nodes[a]
 	info := &monitor.Info{RunID: "run-" + a, Role: n.role, SlavePriority: 100, ReplicaAnnounced: true}
 	for _, ra := range []string{rigMaster, rigR1, rigR2} {
-		if x := r.nodes[ra]; x.role == "slave" && x.master == a {
+		if x := r.nodes[ra]; x.role == "slave" && x.master == a && !x.gone {
 			host, port, _ := strings.Cut(ra, ":")
 			p, _ := strconv.Atoi(port)
 			info.Replicas = append(info.Replicas, monitor.ReplicaEntry{IP: host, Port: p, State: "online"})
@@ -243,6 +244,18 @@ func TestFenceTopologies(t *testing.T) {
 		r.silence(false, rigR1, rigR2)
 		r.run(12 * time.Second)
 		r.wantMaster(fenced2, "replicas back")
+	})
+	t.Run("all replicas killed: SENTINEL RESET unfences", func(t *testing.T) {
+		r := newFenceRig(t, redisDefaults, false)
+		r.nodes[rigR1].gone, r.nodes[rigR2].gone = true, true
+		r.run(20 * time.Second)
+		r.wantMaster(fenceSettings{toWrite: 1, maxLag: 2}, "every replica killed")
+		if n := r.s.Reset(r.now, "mymaster"); n != 1 {
+			t.Fatalf("reset %d masters", n)
+		}
+		r.drain()
+		r.run(2 * time.Second)
+		r.wantMaster(fenceSettings{toWrite: 0, maxLag: 2}, "reset with no replica attached")
 	})
 	t.Run("cut off with the master: never lowered", func(t *testing.T) {
 		r := newFenceRig(t, redisDefaults, false)
