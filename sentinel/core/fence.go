@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -35,19 +36,17 @@ type fenceSettings struct{ toWrite, maxLag int }
 type fence struct {
 	off bool // sentinel fence-writes <master> no
 
-	// The master instance's settings as last read or set (cur, known),
-	// its own settings from before any sentinel changed them (orig), and
-	// whether the sentinels changed them so they must be restored.
-	cur, orig fenceSettings
-	gotToWrite,
-	known,
-	origKnown,
-	changed bool
-	failed    bool      // CONFIG refused; reported once
-	getAt     time.Time // last CONFIG GET sent
-	setAt     time.Time // last CONFIG SET sent: a GET sent before it answers stale values
-	lowSince  time.Time // since when fewer replicas are healthy than the master requires
-	retiredAt time.Time // the group was removed; its link stays open for the restore
+	cur        fenceSettings // the master's, as last read or set
+	orig       fenceSettings // the master's own, from before any sentinel changed them
+	gotToWrite bool          // the first half of the current read arrived
+	known      bool          // cur was read from the master
+	origKnown  bool
+	changed    bool      // the sentinels changed the master: orig must be restored
+	failed     bool      // CONFIG refused; reported once
+	getAt      time.Time // last CONFIG GET sent
+	setAt      time.Time // last CONFIG SET sent: a GET sent before it answers stale values
+	lowSince   time.Time // since when fewer replicas are healthy than the master requires
+	retiredAt  time.Time // the group was removed; its link stays open for the restore
 
 	// Old masters demoted by a failover, by address, with the settings to
 	// give back once they report role:slave.
@@ -72,7 +71,7 @@ func (f *fence) setSwitch(v string) bool {
 // (sent every second) and recounts good replicas once a second, so the
 // master refuses writes at most lag + 2 s after the cut.
 func fenceLag(downAfter time.Duration) int {
-	return max(1, int(downAfter/time.Second)-1)
+	return min(max(1, int(downAfter/time.Second)-1), math.MaxInt32) // Redis takes an int
 }
 
 // looksFenced: settings a sentinel of this group would have set. A sentinel
@@ -245,6 +244,9 @@ func settingsText(v fenceSettings) string {
 // restoreDemoted gives a demoted old master its own settings once it
 // reports role:slave, when its writes are refused anyway.
 func (s *State) restoreDemoted(m *master) {
+	if len(m.fence.demoted) == 0 {
+		return
+	}
 	for _, r := range m.replicas {
 		v, ok := m.fence.demoted[r.addr()]
 		if ok && r.connected && r.info != nil && r.info.Role == "slave" {

@@ -97,7 +97,8 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 	}
 }
 
-// observeReply handles the outcome of a SLAVEOF transaction or FAILOVER.
+// observeReply handles the outcome of a SLAVEOF transaction, FAILOVER or
+// CONFIG (fencing).
 func (s *State) observeReply(i *instance, o monitor.Observation) {
 	if s.fenceReply(i, o) {
 		return
