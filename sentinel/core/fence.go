@@ -81,10 +81,17 @@ func (m *master) looksFenced(v fenceSettings) bool {
 	return v.toWrite >= 1 && v.maxLag == fenceLag(m.downAfter)
 }
 
-// readFence asks the master for its settings after each INFO, so that a
-// change by another sentinel or a restart is seen within one INFO period.
+// watching: the master is fenced on its replicas, so its INFO is read every
+// second: a replica that stopped replicating without going SDOWN (its link
+// to the master broke) shows there first, and fences the master until the
+// requirement is lowered.
+func (f *fence) watching() bool { return !f.off && f.cur.toWrite > 0 }
+
+// readFence asks the master for its settings once per INFO period, so that
+// a change by another sentinel or a restart is seen within one.
 func (s *State) readFence(m *master) {
-	if m.fence.off && !m.fence.changed {
+	f := &m.fence
+	if (f.off && !f.changed) || (f.known && s.now.Sub(f.getAt) < s.opts.Timers.InfoPeriod) {
 		return
 	}
 	m.fence.gotToWrite = false

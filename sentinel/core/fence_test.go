@@ -54,6 +54,7 @@ type fakeNode struct {
 	toWrite, maxLag int
 	silent          bool // partitioned or stopped: no replies, the TCP link stays up
 	gone            bool // killed: no replies, and the master no longer lists it
+	detached        bool // replication broken: answers, but the master no longer lists it
 }
 
 // fenceRig drives one sentinel against fake instances, with a fake clock;
@@ -164,7 +165,7 @@ func (r *fenceRig) info(a string) *monitor.Info {
 	n := r.nodes[a]
 	info := &monitor.Info{RunID: "run-" + a, Role: n.role, SlavePriority: 100, ReplicaAnnounced: true}
 	for _, ra := range []string{rigMaster, rigR1, rigR2} {
-		if x := r.nodes[ra]; x.role == "slave" && x.master == a && !x.gone {
+		if x := r.nodes[ra]; x.role == "slave" && x.master == a && !x.gone && !x.detached {
 			host, port, _ := strings.Cut(ra, ":")
 			p, _ := strconv.Atoi(port)
 			info.Replicas = append(info.Replicas, monitor.ReplicaEntry{IP: host, Port: p, State: "online"})
@@ -244,6 +245,13 @@ func TestFenceTopologies(t *testing.T) {
 		r.silence(false, rigR1, rigR2)
 		r.run(12 * time.Second)
 		r.wantMaster(fenced2, "replicas back")
+	})
+	t.Run("replication of a replica broken: lowered within seconds", func(t *testing.T) {
+		r := newFenceRig(t, redisDefaults, false)
+		r.run(3 * time.Second) // mid-way through an INFO period
+		r.nodes[rigR1].detached = true
+		r.run(2500 * time.Millisecond) // a master INFO (every second while fenced), a round of PINGs
+		r.wantMaster(fenceSettings{toWrite: 1, maxLag: 2}, "replica detached")
 	})
 	t.Run("all replicas killed: SENTINEL RESET unfences", func(t *testing.T) {
 		r := newFenceRig(t, redisDefaults, false)

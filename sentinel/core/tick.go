@@ -93,6 +93,9 @@ func (s *State) infoPeriod(i *instance) time.Duration {
 	t := s.opts.Timers
 	m := i.master
 	fast := min(t.InfoPeriod, time.Second)
+	if i.kind == view.KindMaster && m.fence.watching() {
+		return fast
+	}
 	if i.kind != view.KindReplica {
 		return t.InfoPeriod
 	}
