@@ -15,6 +15,7 @@ type ReplicaEntry struct {
 	Port   int
 	State  string
 	Offset int64
+	Lag    int64 // seconds since the replica's last ACK
 }
 
 // Info holds the INFO fields Redis Sentinel reads (spec §5).
@@ -116,6 +117,8 @@ func parseReplicaEntry(val string) (ReplicaEntry, bool) {
 				e.State = v
 			case "offset":
 				e.Offset = atoi64(v)
+			case "lag":
+				e.Lag = atoi64(v)
 			}
 		}
 	}

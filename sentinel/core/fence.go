@@ -147,19 +147,22 @@ func (s *State) fenceFailed(i *instance, reply string) {
 }
 
 // healthyReplicas counts the replicas that can take writes: not SDOWN, up
-// for fenceSettle, and reported online by the master's last INFO.
+// for fenceSettle, and reported online by the master's last INFO with a
+// lag at most one second above what the master accepts (a late ACK fences
+// the master only until the next one; it must not make sentinels flap).
 func (s *State) healthyReplicas(m *master) int {
 	info := m.inst.info
 	if info == nil {
 		return 0
 	}
+	lag := int64(fenceLag(m.downAfter)) + 1
 	n := 0
 	for _, r := range m.replicas {
 		if r.sdown() || (!r.downEnded.IsZero() && s.now.Sub(r.downEnded) < fenceSettle) {
 			continue
 		}
 		for _, e := range info.Replicas {
-			if e.IP == r.host && e.Port == r.port && e.State == "online" {
+			if e.IP == r.host && e.Port == r.port && e.State == "online" && e.Lag <= lag {
 				n++
 				break
 			}

@@ -55,6 +55,7 @@ type fakeNode struct {
 	silent          bool // partitioned or stopped: no replies, the TCP link stays up
 	gone            bool // killed: no replies, and the master no longer lists it
 	detached        bool // replication broken: answers, but the master no longer lists it
+	lagging         bool // cut from the master only: answers, listed online with a growing lag
 }
 
 // fenceRig drives one sentinel against fake instances, with a fake clock;
@@ -168,7 +169,11 @@ func (r *fenceRig) info(a string) *monitor.Info {
 		if x := r.nodes[ra]; x.role == "slave" && x.master == a && !x.gone && !x.detached {
 			host, port, _ := strings.Cut(ra, ":")
 			p, _ := strconv.Atoi(port)
-			info.Replicas = append(info.Replicas, monitor.ReplicaEntry{IP: host, Port: p, State: "online"})
+			e := monitor.ReplicaEntry{IP: host, Port: p, State: "online"}
+			if x.lagging {
+				e.Lag = 60
+			}
+			info.Replicas = append(info.Replicas, e)
 		}
 	}
 	if n.role == "slave" {
@@ -252,6 +257,13 @@ func TestFenceTopologies(t *testing.T) {
 		r.nodes[rigR1].detached = true
 		r.run(2500 * time.Millisecond) // a master INFO (every second while fenced), a round of PINGs
 		r.wantMaster(fenceSettings{toWrite: 1, maxLag: 2}, "replica detached")
+	})
+	t.Run("replica cut from the master only: lowered within seconds", func(t *testing.T) {
+		r := newFenceRig(t, redisDefaults, false)
+		r.run(3 * time.Second)
+		r.nodes[rigR1].lagging = true
+		r.run(2500 * time.Millisecond)
+		r.wantMaster(fenceSettings{toWrite: 1, maxLag: 2}, "replica lagging")
 	})
 	t.Run("all replicas killed: SENTINEL RESET unfences", func(t *testing.T) {
 		r := newFenceRig(t, redisDefaults, false)
