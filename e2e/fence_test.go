@@ -147,29 +147,51 @@ func TestFenceReplicaFailureIsNotAnOutage(t *testing.T) {
 	t.Parallel()
 	g := startFenceGroup(t)
 	pause(t, true, g.topo.Replicas[0])
-	stopped := time.Now()
+	writesUntilLowered(t, g, "one replica stopped", 3*time.Second)
+}
+
+// TestFenceBrokenReplicationIsNotAnOutage: a replica that stays up but
+// stops replicating fences the master only until the sentinels read it in
+// the master's INFO.
+func TestFenceBrokenReplicationIsNotAnOutage(t *testing.T) {
+	t.Parallel()
+	g := startFenceGroup(t)
+	g.stallReplication(g.topo.Replicas[0])
+	writesUntilLowered(t, g, "replication of one replica broken", 4*time.Second)
+}
+
+// writesUntilLowered writes to the master until the sentinels lowered the
+// requirement to the one replica left, and fails if writes were refused
+// for longer than maxRefused meanwhile or a failover happened.
+func writesUntilLowered(t *testing.T, g *group, what string, maxRefused time.Duration) {
+	t.Helper()
+	start := time.Now()
 	var refused time.Duration
 	lowered := minReplicas(g.topo.Master, "1", "2")
-	for deadline := stopped.Add(fenceDownAfter + 5*time.Second); ; {
+	for deadline, prev := start.Add(fenceDownAfter+5*time.Second), start; ; {
 		took, err := write(g.ctx, g.topo.Master, 0)
+		now := time.Now()
+		if err != nil {
+			refused += now.Sub(prev) // since the write before, which was accepted or refused
+		}
+		prev = now
 		switch {
 		case took > time.Second:
 			t.Fatalf("a write took %v to be answered (%v): clients must never hang", took, err)
 		case err != nil && err.Error() != noReplicas:
 			t.Fatalf("write: %v, want nil or %q", err, noReplicas)
-		case err != nil:
-			refused += poll
+		case err != nil: // still fenced
 		case lowered(g.ctx) == nil:
-			t.Logf("requirement lowered %v after one replica stopped; writes refused for about %v",
-				time.Since(stopped).Round(time.Millisecond), refused)
-			if refused > 3*time.Second {
-				t.Errorf("writes refused for %v because of one replica", refused)
+			t.Logf("%s: requirement lowered after %v; writes refused for about %v",
+				what, time.Since(start).Round(time.Millisecond), refused.Round(time.Millisecond))
+			if refused > maxRefused {
+				t.Errorf("%s: writes refused for %v, want at most %v", what, refused, maxRefused)
 			}
 			g.expectNone(0, "failover for a replica failure", on(-1, "+switch-master", ""))
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not lowered within %v: %v", fenceDownAfter+5*time.Second, lowered(g.ctx))
+			t.Fatalf("%s: not lowered within %v: %v", what, fenceDownAfter+5*time.Second, lowered(g.ctx))
 		}
 		time.Sleep(poll)
 	}
