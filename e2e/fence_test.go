@@ -198,7 +198,8 @@ func writesUntilLowered(t *testing.T, g *group, what string, maxRefused time.Dur
 }
 
 // TestFenceFollowsAFailover: the promoted replica is fenced as the new
-// master, and the old one gets its own settings back once it is a replica.
+// master, the old one gets its own settings back once it is a replica, and
+// SENTINEL REMOVE gives the new master its own.
 func TestFenceFollowsAFailover(t *testing.T) {
 	t.Parallel()
 	g := startFenceGroup(t)
@@ -216,4 +217,11 @@ func TestFenceFollowsAFailover(t *testing.T) {
 	g.waitFor(20*time.Second, "old master demoted", replicates(old, promoted))
 	g.waitFor(15*time.Second, "old master's own settings back", minReplicas(old, "0", "10"))
 	g.waitFor(20*time.Second, "new master fenced on both replicas", minReplicas(promoted, "2", "2"))
+
+	for _, s := range g.topo.Sentinels {
+		if err := sentinelDo(g.ctx, s.Client(), "remove", masterName).Err(); err != nil {
+			t.Fatalf("sentinel %s: remove: %v", s.Addr(), err)
+		}
+	}
+	g.waitFor(5*time.Second, "removed master's own settings back", minReplicas(promoted, "0", "10"))
 }
