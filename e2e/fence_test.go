@@ -63,35 +63,32 @@ func pause(t *testing.T, stop bool, rs ...*cluster.Redis) {
 	}
 }
 
-// write runs one SET on the master itself and reports the error and how
-// long the answer took.
-func write(ctx context.Context, r *cluster.Redis, n int) (time.Duration, error) {
+// refused runs one SET on the master itself and reports whether it was
+// refused with -NOREPLICAS; any other error, or an answer that does not
+// come at once, fails the test: clients must never hang.
+func refused(t *testing.T, g *group) bool {
+	t.Helper()
 	start := time.Now()
-	err := r.Client().Set(ctx, "fence-key", n, 0).Err()
-	return time.Since(start), err
+	err := g.topo.Master.Client().Set(g.ctx, "fence-key", start.UnixNano(), 0).Err()
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("a write took %v to be answered (%v)", took, err)
+	}
+	if err != nil && err.Error() != noReplicas {
+		t.Fatalf("write: %v, want nil or %q", err, noReplicas)
+	}
+	return err != nil
 }
 
-// waitWrites polls SET until its outcome is refused (NOREPLICAS) or not;
-// it returns when that started. Every answer must come at once.
-func waitWrites(t *testing.T, g *group, within time.Duration, refused bool) time.Time {
+// waitWrites polls SET until writes are refused (want true) or accepted;
+// it returns when that was seen.
+func waitWrites(t *testing.T, g *group, within time.Duration, want bool) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for n := 0; ; n++ {
-		took, err := write(g.ctx, g.topo.Master, n)
-		if took > time.Second {
-			t.Fatalf("a write took %v to be answered (%v): clients must never hang", took, err)
-		}
-		if err != nil && err.Error() != noReplicas {
-			t.Fatalf("write: %v, want nil or %q", err, noReplicas)
-		}
-		if (err != nil) == refused {
-			return time.Now()
-		}
+	for deadline := time.Now().Add(within); refused(t, g) != want; time.Sleep(poll) {
 		if time.Now().After(deadline) {
-			t.Fatalf("writes refused=%v not reached within %v (last error %v)", refused, within, err)
+			t.Fatalf("writes refused=%v not reached within %v", want, within)
 		}
-		time.Sleep(poll)
 	}
+	return time.Now()
 }
 
 // TestFenceRefusesWritesWhenReplicasAreCut: with both replicas silent the
@@ -112,8 +109,8 @@ func TestFenceRefusesWritesWhenReplicasAreCut(t *testing.T) {
 		t.Errorf("fenced %v after the cut, want within down-after + 1 s", d)
 	}
 	g.waitFor(fenceDownAfter+5*time.Second, "requirement lowered to one replica", minReplicas(g.topo.Master, "1", "2"))
-	if _, err := write(g.ctx, g.topo.Master, -1); err == nil || err.Error() != noReplicas {
-		t.Fatalf("write with every replica gone: %v, want %q", err, noReplicas)
+	if !refused(t, g) {
+		t.Fatal("write accepted with every replica gone")
 	}
 
 	pause(t, false, g.topo.Replicas...)
@@ -166,26 +163,20 @@ func TestFenceBrokenReplicationIsNotAnOutage(t *testing.T) {
 func writesUntilLowered(t *testing.T, g *group, what string, maxRefused time.Duration) {
 	t.Helper()
 	start := time.Now()
-	var refused time.Duration
+	var down time.Duration
 	lowered := minReplicas(g.topo.Master, "1", "2")
-	for deadline, prev := start.Add(fenceDownAfter+5*time.Second), start; ; {
-		took, err := write(g.ctx, g.topo.Master, 0)
+	for deadline, prev := start.Add(fenceDownAfter+5*time.Second), start; ; time.Sleep(poll) {
+		no := refused(t, g)
 		now := time.Now()
-		if err != nil {
-			refused += now.Sub(prev) // since the write before, which was accepted or refused
+		if no {
+			down += now.Sub(prev) // since the write before
 		}
 		prev = now
-		switch {
-		case took > time.Second:
-			t.Fatalf("a write took %v to be answered (%v): clients must never hang", took, err)
-		case err != nil && err.Error() != noReplicas:
-			t.Fatalf("write: %v, want nil or %q", err, noReplicas)
-		case err != nil: // still fenced
-		case lowered(g.ctx) == nil:
+		if !no && lowered(g.ctx) == nil {
 			t.Logf("%s: requirement lowered after %v; writes refused for about %v",
-				what, time.Since(start).Round(time.Millisecond), refused.Round(time.Millisecond))
-			if refused > maxRefused {
-				t.Errorf("%s: writes refused for %v, want at most %v", what, refused, maxRefused)
+				what, time.Since(start).Round(time.Millisecond), down.Round(time.Millisecond))
+			if down > maxRefused {
+				t.Errorf("%s: writes refused for %v, want at most %v", what, down, maxRefused)
 			}
 			g.expectNone(0, "failover for a replica failure", on(-1, "+switch-master", ""))
 			return
@@ -193,7 +184,6 @@ func writesUntilLowered(t *testing.T, g *group, what string, maxRefused time.Dur
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not lowered within %v: %v", what, fenceDownAfter+5*time.Second, lowered(g.ctx))
 		}
-		time.Sleep(poll)
 	}
 }
 
