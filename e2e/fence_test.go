@@ -44,10 +44,13 @@ func minReplicas(r *cluster.Redis, toWrite, maxLag string) func(ctx context.Cont
 	}
 }
 
-// pause stops (SIGSTOP) or resumes (SIGCONT) Redis processes: their TCP
+// pause stops (SIGSTOP) or resumes (SIGCONT) processes: their TCP
 // connections stay up and silent, as in a partition. A stopped process is
 // resumed at cleanup so that it can be stopped.
-func pause(t *testing.T, stop bool, rs ...*cluster.Redis) {
+func pause[P interface {
+	PID() int
+	Addr() string
+}](t *testing.T, stop bool, rs ...P) {
 	t.Helper()
 	sig := syscall.SIGCONT
 	if stop {
@@ -55,7 +58,7 @@ func pause(t *testing.T, stop bool, rs ...*cluster.Redis) {
 	}
 	for _, r := range rs {
 		if err := syscall.Kill(r.PID(), sig); err != nil {
-			t.Fatalf("redis %s: %v: %v", r.Addr(), sig, err)
+			t.Fatalf("%s: %v: %v", r.Addr(), sig, err)
 		}
 		if stop {
 			t.Cleanup(func() { _ = syscall.Kill(r.PID(), syscall.SIGCONT) })
@@ -134,6 +137,31 @@ func TestFenceRefusesWritesWhenReplicasAreCut(t *testing.T) {
 			t.Errorf("sentinel %s: fence-writes no not saved:\n%s", s.Addr(), conf)
 		}
 	}
+}
+
+// TestFenceCutOffSideKeepsTheFence: the master's host cut off, as seen
+// from there: its replicas and two of the three sentinels fall silent. The
+// sentinel left with the master sees the replicas SDOWN but hears no
+// majority, so it must not lower the requirement: no write is accepted
+// until the others are back.
+func TestFenceCutOffSideKeepsTheFence(t *testing.T) {
+	t.Parallel()
+	g := startFenceGroup(t)
+	pause(t, true, g.topo.Replicas...)
+	pause(t, true, g.topo.Sentinels[1], g.topo.Sentinels[2])
+	cut := time.Now()
+	waitWrites(t, g, fenceDownAfter+2*time.Second, true)
+	for hold := cut.Add(3 * fenceDownAfter); time.Now().Before(hold); time.Sleep(poll) {
+		if !refused(t, g) {
+			t.Fatalf("write accepted %v after the cut by a master cut off from the majority", time.Since(cut))
+		}
+	}
+	if err := minReplicas(g.topo.Master, "2", "2")(g.ctx); err != nil {
+		t.Fatalf("requirement changed on the minority side: %v", err)
+	}
+	pause(t, false, g.topo.Sentinels[1], g.topo.Sentinels[2])
+	pause(t, false, g.topo.Replicas...)
+	waitWrites(t, g, 5*time.Second, false)
 }
 
 // TestFenceReplicaFailureIsNotAnOutage: one silent replica fences the
