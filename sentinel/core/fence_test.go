@@ -56,19 +56,21 @@ type fakeNode struct {
 	gone            bool // killed: no replies, and the master no longer lists it
 	detached        bool // replication broken: answers, but the master no longer lists it
 	lagging         bool // cut from the master only: answers, listed online with a growing lag
+	noConfig        bool // CONFIG renamed away
 }
 
 // fenceRig drives one sentinel against fake instances, with a fake clock;
 // every request is answered at once unless its target is silent.
 type fenceRig struct {
-	t     *testing.T
-	s     *State
-	now   time.Time
-	nodes map[string]*fakeNode
-	links map[string]monitor.LinkSpec
-	up    map[string]bool
-	sets  []string // CONFIG SETs and SLAVEOFs seen, "addr param value"
-	peers []string
+	t      *testing.T
+	s      *State
+	now    time.Time
+	nodes  map[string]*fakeNode
+	links  map[string]monitor.LinkSpec
+	up     map[string]bool
+	sets   []string // CONFIG SETs and SLAVEOFs seen, "addr param value"
+	events []string // event types
+	peers  []string
 }
 
 const (
@@ -110,6 +112,9 @@ func newFenceRig(t *testing.T, orig fenceSettings, fenceOff bool) *fenceRig {
 func (r *fenceRig) drain() {
 	for {
 		out := r.s.Drain()
+		for _, e := range out.Events {
+			r.events = append(r.events, e.Type)
+		}
 		if out.LinksChanged {
 			r.links = map[string]monitor.LinkSpec{}
 			for _, sp := range r.s.Links("rig") {
@@ -140,6 +145,22 @@ func (r *fenceRig) execute(lr LinkRequest) {
 	case monitor.SlaveOf:
 		n.role, n.master = "slave", addr(req.Host, req.Port)
 		r.sets = append(r.sets, sp.Addr+" slaveof "+n.master)
+	case monitor.ConfigGet, monitor.ConfigSet:
+		if n.noConfig {
+			o.OK, o.Reply = false, "ERR unknown command 'CONFIG'"
+			break
+		}
+		r.config(sp.Addr, n, lr.Req, &o)
+	case monitor.Hello:
+	default:
+		return
+	}
+	r.s.Observe(r.now, o)
+}
+
+// config answers CONFIG GET in o or applies CONFIG SET.
+func (r *fenceRig) config(a string, n *fakeNode, req monitor.Request, o *monitor.Observation) {
+	switch req := req.(type) {
 	case monitor.ConfigGet:
 		o.Reply = strconv.Itoa(n.toWrite)
 		if req.Param == paramMaxLag {
@@ -152,12 +173,8 @@ func (r *fenceRig) execute(lr LinkRequest) {
 		} else {
 			n.maxLag = v
 		}
-		r.sets = append(r.sets, sp.Addr+" "+req.Param+" "+req.Value)
-	case monitor.Hello:
-	default:
-		return
+		r.sets = append(r.sets, a+" "+req.Param+" "+req.Value)
 	}
-	r.s.Observe(r.now, o)
 }
 
 // info: a master lists its replicas online while their TCP link is up,
@@ -321,6 +338,22 @@ func TestFenceSwitchOffRestores(t *testing.T) {
 	_ = r.s.Set(r.now, "mymaster", []string{"fence-writes", "yes"})
 	r.run(11 * time.Second)
 	r.wantMaster(fenced2, "switched on again")
+}
+
+func TestFenceRefusedConfigIsReportedOnce(t *testing.T) {
+	r := newFenceRig(t, redisDefaults, true)
+	r.nodes[rigMaster].noConfig = true
+	_ = r.s.Set(r.now, "mymaster", []string{"fence-writes", "yes"})
+	r.run(30 * time.Second)
+	n := 0
+	for _, e := range r.events {
+		if e == "-fence-failed" {
+			n++
+		}
+	}
+	if n != 1 || len(r.sets) != 0 {
+		t.Fatalf("-fence-failed %d times (want 1), sets %v", n, r.sets)
+	}
 }
 
 func TestFenceOffFromTheStartTouchesNothing(t *testing.T) {
