@@ -171,7 +171,7 @@ func (s *State) healthyReplicas(m *master) int {
 	return n
 }
 
-// fenceTarget is the pure rule: require every healthy replica, rise at
+// fenceTarget is the pure rule: require every healthy replica, raise at
 // once, and only go down (replicas died) when this sentinel has evidence
 // that it is on the side that can elect (majority). A master that lost
 // every replica stays fenced (never below 1) until one is back.
@@ -276,6 +276,7 @@ func (s *State) fenceSwitched(m *master, oldHost string, oldPort int) {
 		}
 		f.demoted[addr(oldHost, oldPort)] = f.orig
 	}
+	delete(f.demoted, m.inst.addr()) // a former master promoted back is read afresh
 	*f = fence{off: f.off, demoted: f.demoted}
 }
 
