@@ -241,5 +241,5 @@ func TestFenceFollowsAFailover(t *testing.T) {
 			t.Fatalf("sentinel %s: remove: %v", s.Addr(), err)
 		}
 	}
-	g.waitFor(5*time.Second, "removed master's own settings back", minReplicas(promoted, "0", "10"))
+	g.waitFor(10*time.Second, "removed master's own settings back", minReplicas(promoted, "0", "10"))
 }

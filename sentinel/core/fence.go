@@ -74,11 +74,11 @@ func fenceLag(downAfter time.Duration) int {
 	return min(max(1, int(downAfter/time.Second)-1), math.MaxInt32) // Redis takes an int
 }
 
-// looksFenced: settings a sentinel of this group would have set. A sentinel
-// that first reads them cannot know the master's own, and assumes Redis'
-// defaults.
+// looksFenced: settings a sentinel of this group set, whole or half way
+// (max-lag is set before to-write). A sentinel that first reads them cannot
+// know the master's own, and assumes Redis' defaults.
 func (m *master) looksFenced(v fenceSettings) bool {
-	return v.toWrite >= 1 && v.maxLag == fenceLag(m.downAfter)
+	return v.maxLag == fenceLag(m.downAfter)
 }
 
 // watching: the master is fenced on its replicas, so its INFO is read every

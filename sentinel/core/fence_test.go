@@ -367,10 +367,12 @@ func TestFenceOffFromTheStartTouchesNothing(t *testing.T) {
 // A sentinel that first meets an already fenced master (another sentinel,
 // or itself before a restart) restores Redis' defaults.
 func TestFenceReadFencedAssumesDefaults(t *testing.T) {
-	r := newFenceRig(t, fenced2, false)
-	_ = r.s.Set(r.now, "mymaster", []string{"fence-writes", "no"})
-	r.run(time.Second)
-	r.wantMaster(redisDefaults, "restored")
+	for _, seen := range []fenceSettings{fenced2, {toWrite: 0, maxLag: 2}} { // whole, or read between the two SETs
+		r := newFenceRig(t, seen, false)
+		_ = r.s.Set(r.now, "mymaster", []string{"fence-writes", "no"})
+		r.run(time.Second)
+		r.wantMaster(redisDefaults, "restored")
+	}
 }
 
 func TestFenceRemoveRestoresThenClosesTheLink(t *testing.T) {
