@@ -126,9 +126,11 @@ func (g *group) writeBatch(master *cluster.Redis, replicas int) int64 {
 		g.t.Fatalf("redis %s: master_repl_offset: %v", master.Addr(), err)
 	}
 	for i := range 50 {
-		if err := master.Client().Set(g.ctx, fmt.Sprintf("e2e:k%d", i), from, 0).Err(); err != nil {
-			g.t.Fatal(err)
-		}
+		// A replica whose replication was just stalled fences the master
+		// until the sentinels lower the requirement (docs/fencing.md).
+		g.waitFor(10*time.Second, "write to the master", func(ctx context.Context) error {
+			return master.Client().Set(ctx, fmt.Sprintf("e2e:k%d", i), from, 0).Err()
+		})
 	}
 	if n, err := master.Client().Wait(g.ctx, replicas, 5*time.Second).Result(); err != nil || n < int64(replicas) {
 		g.t.Fatalf("WAIT %d = %d, %v", replicas, n, err)

@@ -23,6 +23,7 @@ type ReplicaEntry struct {
 	Port   int
 	State  string
 	Offset int64
+	Lag    int64 // seconds since the replica's last ACK
 }
 
 // Info holds the INFO fields Redis Sentinel reads (docs/behaviour.md §5).
@@ -127,6 +128,8 @@ func parseReplicaEntry(val string) (ReplicaEntry, bool) {
 				e.State = v
 			case "offset":
 				e.Offset = atoi64(v)
+			case "lag":
+				e.Lag = atoi64(v)
 			}
 		}
 	}

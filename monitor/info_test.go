@@ -34,7 +34,7 @@ func TestParseInfo(t *testing.T) {
 			want: Info{
 				RunID:            "97d85265f6a58e8eb66b269184c94e2d5ccdb4bd",
 				Role:             "master",
-				Replicas:         []ReplicaEntry{{IP: "127.0.0.1", Port: 17002, State: "online", Offset: 50}},
+				Replicas:         []ReplicaEntry{{IP: "127.0.0.1", Port: 17002, State: "online", Offset: 50, Lag: 1}},
 				SlavePriority:    100,
 				ReplOffset:       50,
 				ReplicaAnnounced: true,
@@ -57,12 +57,12 @@ func TestParseInfo(t *testing.T) {
 		},
 		{
 			name: "old slaveN form and several replicas",
-			text: "role:master\r\nslave0:10.0.0.1,6380,online\r\nslave1:ip=10.0.0.2,port=6381,state=wait_bgsave,offset=7,lag=0\r\n",
+			text: "role:master\r\nslave0:10.0.0.1,6380,online\r\nslave1:ip=10.0.0.2,port=6381,state=wait_bgsave,offset=7,lag=3\r\n",
 			want: Info{
 				Role: "master",
 				Replicas: []ReplicaEntry{
 					{IP: "10.0.0.1", Port: 6380, State: "online"},
-					{IP: "10.0.0.2", Port: 6381, State: "wait_bgsave", Offset: 7},
+					{IP: "10.0.0.2", Port: 6381, State: "wait_bgsave", Offset: 7, Lag: 3},
 				},
 				SlavePriority:    100,
 				ReplicaAnnounced: true,

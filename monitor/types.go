@@ -99,6 +99,13 @@ type Failover struct {
 // ScriptKill sends SCRIPT KILL.
 type ScriptKill struct{}
 
+// ConfigGet sends CONFIG GET Param; answered by ObsReply whose Reply is the
+// value (OK false when refused or when the parameter is unknown).
+type ConfigGet struct{ Param string }
+
+// ConfigSet sends CONFIG SET Param Value; answered by ObsReply.
+type ConfigSet struct{ Param, Value string }
+
 func (Ping) request()          {}
 func (InfoRequest) request()   {}
 func (Hello) request()         {}
@@ -106,6 +113,8 @@ func (SlaveOf) request()       {}
 func (AskMasterDown) request() {}
 func (Failover) request()      {}
 func (ScriptKill) request()    {}
+func (ConfigGet) request()     {}
+func (ConfigSet) request()     {}
 
 // ObsKind says what an Observation reports.
 type ObsKind int

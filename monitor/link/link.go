@@ -242,6 +242,10 @@ func (l *link) exec(ctx context.Context, c *conn, r monitor.Request) error {
 		return l.reply(ctx, c, r, "failover", args...)
 	case monitor.ScriptKill:
 		return l.reply(ctx, c, r, "script", "KILL")
+	case monitor.ConfigGet:
+		return l.configGet(ctx, c, r)
+	case monitor.ConfigSet:
+		return l.reply(ctx, c, r, "config", "SET", r.Param, r.Value)
 	default: // a caller's type embedding one of ours
 		l.emit(ctx, monitor.Observation{Kind: monitor.ObsReply, At: time.Now(), Reply: fmt.Sprintf("unsupported request %T", r), Request: r})
 		return nil
@@ -299,6 +303,23 @@ func (l *link) ask(ctx context.Context, c *conn, r monitor.AskMasterDown) error 
 		text = "malformed is-master-down-by-addr reply " + text
 	}
 	l.emit(ctx, monitor.Observation{Kind: monitor.ObsReply, At: now, Reply: text, Request: r})
+	return nil
+}
+
+// configGet reports the value of one parameter; CONFIG GET answers
+// [name, value], or [] for an unknown name.
+func (l *link) configGet(ctx context.Context, c *conn, r monitor.ConfigGet) error {
+	reply, err := l.do(c, "config", "GET", r.Param)
+	if err != nil {
+		return err
+	}
+	o := monitor.Observation{Kind: monitor.ObsReply, At: time.Now(), Reply: replyText(reply), Request: r}
+	if vals, ok := reply.([]any); ok && len(vals) == 2 {
+		if v, ok := vals[1].(string); ok {
+			o.OK, o.Reply = true, v
+		}
+	}
+	l.emit(ctx, o)
 	return nil
 }
 

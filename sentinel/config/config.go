@@ -59,6 +59,7 @@ type Master struct {
 	KnownReplicas         []Addr
 	KnownSentinels        []KnownSentinel
 	Webhooks              []string
+	NoFenceWrites         bool // sentinel fence-writes <master> no; fencing is on by default (docs/fencing.md)
 }
 
 // NewMaster returns a master with Redis' defaults, as `sentinel monitor`

@@ -79,6 +79,7 @@ var shapes = map[string]shape{
 	"known-sentinel":                  {min: 4, max: 5, perMaster: true, repeatable: true},
 	"rename-command":                  {min: 4, max: 4, perMaster: true, repeatable: true},
 	"notification-webhook":            {min: 3, max: 3, perMaster: true, repeatable: true},
+	"fence-writes":                    {min: 3, max: 3, perMaster: true},
 	"myid":                            {min: 2, max: 2, preMonitor: true},
 	"current-epoch":                   {min: 2, max: 2, preMonitor: true},
 	"announce-ip":                     {min: 2, max: 2, preMonitor: true},
@@ -421,6 +422,12 @@ func (p *parser) sentinel(e entry) string {
 			return msgWebhook
 		}
 		m.Webhooks = append(m.Webhooks, a[2])
+	case "fence-writes":
+		v, ok := parseYesNo(a[2])
+		if !ok {
+			return "Please specify yes or no for the fence-writes option."
+		}
+		m.NoFenceWrites = !v
 	case "myid":
 		if len(a[1]) != 40 || !isHexString(a[1]) {
 			return msgMyID

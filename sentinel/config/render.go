@@ -240,6 +240,7 @@ func emit(c *Config, stateOnly bool) []outLine {
 		for _, u := range m.Webhooks {
 			e.sentinel(state, false, "notification-webhook", n, u)
 		}
+		e.sentinel(state, !m.NoFenceWrites, "fence-writes", n, yesNo(!m.NoFenceWrites))
 	}
 
 	e.sentinel(state, false, "current-epoch", utoa(c.CurrentEpoch))

@@ -59,6 +59,7 @@ func (s *State) Remove(now time.Time, name string) error {
 		return ErrNoSuchMaster
 	}
 	s.event(notify.LevelWarning, "-monitor", m.inst, "")
+	s.retireFence(m)
 	for k, x := range s.masters {
 		if x == m {
 			s.masters = append(s.masters[:k], s.masters[k+1:]...)
@@ -154,6 +155,10 @@ func (s *State) setOption(m *master, opt string, v []string) error {
 			m.notifyScript = v[0]
 		} else {
 			m.reconfigScript = v[0]
+		}
+	case "fence-writes":
+		if !m.fence.setSwitch(v[0]) {
+			return invalid
 		}
 	case "auth-pass":
 		m.authPass = v[0]

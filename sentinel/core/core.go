@@ -80,6 +80,7 @@ type State struct {
 	voter *election.Voter
 
 	masters []*master
+	retired []*master      // removed, link kept while fencing is restored
 	base    *config.Config // non-state settings carried into Config()
 
 	now       time.Time
@@ -151,6 +152,7 @@ func (s *State) addMaster(mc *config.Master) *master {
 		rename:          copyMap(mc.RenameCommands),
 		webhooks:        append([]string(nil), mc.Webhooks...),
 		configEpoch:     mc.ConfigEpoch,
+		fence:           fence{off: mc.NoFenceWrites},
 	}
 	if m.downAfter <= 0 {
 		m.downAfter = s.opts.Timers.DefaultDownAfter

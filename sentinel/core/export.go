@@ -138,7 +138,7 @@ func (s *State) sentinelRefcount(runID string) int {
 func (s *State) Links(clientName string) []monitor.LinkSpec {
 	var specs []monitor.LinkSpec
 	seen := map[string]bool{}
-	for _, m := range s.masters {
+	for _, m := range s.linked() {
 		for _, i := range m.instances() {
 			key := i.linkKey()
 			if seen[key] {
@@ -193,7 +193,8 @@ func (s *State) Config() *config.Config {
 			NotificationScript: m.notifyScript, ClientReconfigScript: m.reconfigScript,
 			MasterRebootDownAfter: m.rebootDownAfter, RenameCommands: copyMap(m.rename),
 			ConfigEpoch: m.configEpoch, LeaderEpoch: leaderEpochs[m.inst.name],
-			Webhooks: append([]string(nil), m.webhooks...),
+			Webhooks:      append([]string(nil), m.webhooks...),
+			NoFenceWrites: m.fence.off,
 		}
 		for _, r := range m.replicas {
 			host, port := r.host, r.port

@@ -390,6 +390,7 @@ func (s *State) switchMaster(m *master, host string, port int) {
 		}
 	}
 	m.switchAt = s.now
+	s.fenceSwitched(m, oldHost, oldPort)
 	s.persist()
 	s.announceConfig(m)
 }

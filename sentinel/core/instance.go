@@ -216,6 +216,7 @@ type master struct {
 	electionFails       int       // elections in a row that got no majority
 	lastOpinion         time.Time // last SDOWN opinion broadcast
 	switchAt            time.Time // when the last +switch-master happened (repair safety)
+	fence               fence
 	// Ignoring what is over monitor.MaxReplicas or monitor.MaxSentinels: warned once.
 	replicasCapped, sentinelsCapped bool
 }

@@ -106,8 +106,12 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 	}
 }
 
-// observeReply handles the outcome of a SLAVEOF transaction or FAILOVER.
+// observeReply handles the outcome of a SLAVEOF transaction, FAILOVER or
+// CONFIG (fencing).
 func (s *State) observeReply(i *instance, o monitor.Observation) {
+	if s.fenceReply(i, o) {
+		return
+	}
 	if _, ok := o.Request.(monitor.Failover); ok && !o.OK {
 		// The coordinated switchover was refused (e.g. the replica is not
 		// in sync): promote the chosen replica the way Redis Sentinel does.
@@ -179,6 +183,7 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 			}
 		}
 		m.replicasCapped = s.capReached(m, m.replicasCapped, over > 0, "-max-replicas-reached", monitor.MaxReplicas)
+		s.readFence(m)
 	}
 
 	if info.Role == "slave" {

@@ -38,6 +38,7 @@ func (s *State) Tick(now time.Time) {
 		s.askPeers(m, false)
 		s.maybeStartFailover(m)
 		s.stepFailover(m)
+		s.stepFence(m)
 		if m.failoverState == foUpdateConfig {
 			switched = append(switched, m)
 		}
@@ -47,6 +48,7 @@ func (s *State) Tick(now time.Time) {
 	for _, m := range switched {
 		s.finishFailover(m)
 	}
+	s.expireRetired()
 	if s.tilt && now.Sub(s.tiltSince) > s.opts.Timers.TiltPeriod {
 		s.tilt = false
 		s.plainEvent(notify.LevelWarning, "-tilt", "#tilt mode exited", "")
@@ -92,6 +94,9 @@ func (s *State) infoPeriod(i *instance) time.Duration {
 	t := s.opts.Timers
 	m := i.master
 	fast := min(t.InfoPeriod, time.Second)
+	if i.kind == view.KindMaster && m.fence.watching() {
+		return fast
+	}
 	if i.kind != view.KindReplica {
 		return t.InfoPeriod
 	}
