@@ -55,6 +55,49 @@ type Master struct {
 	KnownReplicas         []Addr
 	KnownSentinels        []KnownSentinel
 	Webhooks              []string
+	Proxies               []Proxy // at most one per role
+	ProxyMaxClients       int     // per listener; 0 = DefaultProxyMaxClients
+}
+
+// Proxy roles: where a `sentinel proxy` listener forwards connections.
+const (
+	ProxyMaster   = "master"
+	ProxyReplicas = "replicas"
+)
+
+// DefaultProxyMaxClients is Redis' default maxclients.
+const DefaultProxyMaxClients = 10000
+
+// Proxy is one `sentinel proxy <master> <role> <addr>` listener (docs/proxy.md).
+type Proxy struct {
+	Role string // ProxyMaster or ProxyReplicas
+	Addr string // bind host:port
+}
+
+// ValidProxy checks a proxy role and bind address and returns the message
+// for a bad one, or "".
+func ValidProxy(role, addr string) string {
+	if role != ProxyMaster && role != ProxyReplicas {
+		return msgProxyRole
+	}
+	if !validHostPort(addr, false) {
+		return msgHostPort
+	}
+	return ""
+}
+
+// SetProxy adds, replaces (same role) or with addr "" removes a listener.
+func SetProxy(list []Proxy, role, addr string) []Proxy {
+	out := make([]Proxy, 0, len(list)+1)
+	for _, p := range list {
+		if p.Role != role {
+			out = append(out, p)
+		}
+	}
+	if addr != "" {
+		out = append(out, Proxy{Role: role, Addr: addr})
+	}
+	return out
 }
 
 // NewMaster returns a master with Redis' defaults, as `sentinel monitor`

@@ -44,6 +44,7 @@ const (
 	msgDupGossipKey   = "Duplicate gossip key."
 	msgHostPort       = "Invalid address: expected host:port."
 	msgWebhook        = "Invalid webhook URL: expected an http or https URL."
+	msgProxyRole      = "Invalid proxy role: expected master or replicas."
 	warnIgnored       = "directive ignored in sentinel mode"
 	warnOldSentinel   = "known-sentinel without run id ignored"
 )
@@ -73,6 +74,8 @@ var shapes = map[string]shape{
 	"known-sentinel":                  {min: 4, max: 5, perMaster: true, repeatable: true},
 	"rename-command":                  {min: 4, max: 4, perMaster: true, repeatable: true},
 	"notification-webhook":            {min: 3, max: 3, perMaster: true, repeatable: true},
+	"proxy":                           {min: 4, max: 4, perMaster: true, repeatable: true},
+	"proxy-maxclients":                {min: 3, max: 3, perMaster: true},
 	"myid":                            {min: 2, max: 2, preMonitor: true},
 	"current-epoch":                   {min: 2, max: 2, preMonitor: true},
 	"announce-ip":                     {min: 2, max: 2, preMonitor: true},
@@ -376,6 +379,17 @@ func (p *parser) sentinel(e entry) string {
 			return msgWebhook
 		}
 		m.Webhooks = append(m.Webhooks, a[2])
+	case "proxy":
+		if msg := ValidProxy(a[2], a[3]); msg != "" {
+			return msg
+		}
+		m.Proxies = SetProxy(m.Proxies, a[2], a[3])
+	case "proxy-maxclients":
+		n, err := strconv.Atoi(a[2])
+		if err != nil || n <= 0 || n > math.MaxInt32 {
+			return msgValue
+		}
+		m.ProxyMaxClients = n
 	case "myid":
 		if len(a[1]) != 40 || !isHexString(a[1]) {
 			return msgMyID

@@ -202,6 +202,12 @@ func emit(c *Config, stateOnly bool) []outLine {
 		for _, u := range m.Webhooks {
 			e.sentinel(setting, false, "notification-webhook", n, u)
 		}
+		for _, px := range m.Proxies {
+			e.sentinel(setting, false, "proxy", n, px.Role, px.Addr)
+		}
+		if m.ProxyMaxClients != 0 {
+			e.sentinel(setting, false, "proxy-maxclients", n, itoa(m.ProxyMaxClients))
+		}
 	}
 
 	e.sentinel(state, false, "current-epoch", utoa(c.CurrentEpoch))

@@ -139,6 +139,8 @@ func (s *State) addMaster(mc *config.Master) *master {
 		rebootDownAfter: mc.MasterRebootDownAfter,
 		rename:          copyMap(mc.RenameCommands),
 		webhooks:        append([]string(nil), mc.Webhooks...),
+		proxies:         append([]config.Proxy(nil), mc.Proxies...),
+		proxyMaxClients: mc.ProxyMaxClients,
 		configEpoch:     mc.ConfigEpoch,
 	}
 	if m.downAfter <= 0 {

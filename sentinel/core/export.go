@@ -37,6 +37,8 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		c := m.current()
 		vm.AddrHost, vm.AddrPort = c.host, c.port
 		vm.IP, vm.Port = c.host, c.port
+		vm.Proxies = append([]config.Proxy(nil), m.proxies...)
+		vm.ProxyMaxClients = m.proxyMaxClients
 		switch {
 		case m.inst.odown():
 			vm.Status = "odown"
@@ -189,6 +191,7 @@ func (s *State) Config() *config.Config {
 			MasterRebootDownAfter: m.rebootDownAfter, RenameCommands: copyMap(m.rename),
 			ConfigEpoch: m.configEpoch, LeaderEpoch: leaderEpochs[m.inst.name],
 			Webhooks: append([]string(nil), m.webhooks...),
+			Proxies:  append([]config.Proxy(nil), m.proxies...), ProxyMaxClients: m.proxyMaxClients,
 		}
 		for _, r := range m.replicas {
 			host, port := r.host, r.port

@@ -5,7 +5,11 @@
 // it is published.
 package view
 
-import "time"
+import (
+	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/config"
+)
 
 // Kind is the type of a monitored instance.
 type Kind int
@@ -90,6 +94,9 @@ type Master struct {
 	// address once a failover reached RECONF_SLAVES, else the master's.
 	AddrHost string
 	AddrPort int
+
+	Proxies         []config.Proxy // the `sentinel proxy` listeners of this group
+	ProxyMaxClients int            // 0 = config.DefaultProxyMaxClients
 }
 
 // Timers are the SENTINEL DEBUG tunables, in Redis' order.
