@@ -119,3 +119,14 @@ func (d *Daemon) PendingScripts() []server.Script {
 	}
 	return out
 }
+
+var _ server.ProxyLister = (*Daemon)(nil)
+
+// ProxyStatus lists the proxy listeners for SENTINEL PROXIES.
+func (d *Daemon) ProxyStatus() [][]string {
+	var out [][]string
+	for _, s := range d.proxies.Status() {
+		out = append(out, s.Fields())
+	}
+	return out
+}

@@ -149,6 +149,11 @@ func (m *Manager) Update(specs []Spec, routes map[string]Route) {
 		}
 		want[s.Master+"/"+s.Role] = s
 	}
+	for master := range m.routes {
+		if _, ok := routes[master]; !ok {
+			delete(m.routes, master) // no longer monitored
+		}
+	}
 	for k, l := range m.listeners {
 		if s, ok := want[k]; !ok || s.Addr != l.spec.Addr || m.routes[s.Master] == nil {
 			l.stop()
@@ -572,5 +577,23 @@ func pump(dst, src net.Conn, count func(int64)) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// Fields renders s as SENTINEL PROXIES field/value pairs.
+func (s Status) Fields() []string {
+	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
+	i := strconv.Itoa
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	return []string{
+		"master", s.Master, "role", s.Role, "addr", s.Addr, "bound", s.BoundAddr,
+		"listening", yes(s.Listening), "error", s.Err, "accepting", yes(s.Accepting), "backend", s.Backend,
+		"clients", i(s.Clients), "waiting", i(s.Waiting), "maxclients", i(s.MaxClients),
+		"connections", u(s.Total), "bytes-in", u(s.BytesIn), "bytes-out", u(s.BytesOut),
 	}
 }
