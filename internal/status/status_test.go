@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -124,7 +125,12 @@ func (f fakeSentinel) Process(_ context.Context, cmd redis.Cmder) error {
 	}
 	switch c := cmd.(type) {
 	case *redis.MapStringStringSliceCmd:
-		c.SetVal(f[key].([]map[string]string))
+		v, ok := f[key].([]map[string]string)
+		if !ok {
+			c.SetErr(errors.New("ERR Unknown sentinel subcommand"))
+			return c.Err()
+		}
+		c.SetVal(v)
 	case *redis.SliceCmd:
 		v, ok := f[key]
 		if !ok {
