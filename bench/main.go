@@ -204,6 +204,7 @@ func (b *bench) runAll(ctx context.Context) {
 		sectionAgreement:  b.agreementSection,
 		sectionThroughput: b.throughputSection,
 		sectionIdle:       b.idleSection,
+		sectionProxy:      b.proxySection,
 	}
 	for _, sec := range sections {
 		if b.cfg.only != "" && b.cfg.only != sec {

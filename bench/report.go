@@ -40,6 +40,7 @@ var sectionTitles = map[string]string{
 	sectionAgreement:  "2. Agreement after the kill (first event on any sentinel)",
 	sectionThroughput: "3. Query throughput (redis-benchmark -c 50, SENTINEL GET-MASTER-ADDR-BY-NAME)",
 	sectionIdle:       "4. Idle cost of one sentinel (master + 1 replica per group)",
+	sectionProxy:      "5. Built-in proxy, plain go-redis client (columns: the two named in the metric)",
 }
 
 const (
@@ -50,7 +51,7 @@ const (
 )
 
 // sections is the order measurements run and print in.
-var sections = []string{sectionDrills, sectionAgreement, sectionThroughput, sectionIdle}
+var sections = []string{sectionDrills, sectionAgreement, sectionThroughput, sectionIdle, sectionProxy}
 
 // Render prints the report as tables, one per section, then notes and
 // errors.

@@ -142,15 +142,16 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 	var client *redis.Client
 	via := "the FailoverClient"
 	if o.ViaProxy {
-		addr, err := startProxies(ctx, topo)
+		addrs, err := StartProxies(ctx, topo)
 		if err != nil {
 			return nil, err
 		}
-		client, via = plainClient(addr), "the proxy "+addr
+		addr := addrs[0]
+		client, via = PlainClient(addr), "the proxy "+addr
 		res.Mode = "local via proxy"
 		rep.printf("proxies: every sentinel forwards a master port; the client writes through %s", addr)
 	} else {
-		client = failoverClient(o.MasterName, sentinels)
+		client = FailoverClient(o.MasterName, sentinels)
 	}
 	wr := startWriter(ctx, client, via, obs)
 	defer func() {
@@ -197,25 +198,24 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 	return res, checkEndState(ctx, rep, n, o.MasterName, append([]string{topo.Master.Addr()}, data...))
 }
 
-// startProxies gives every sentinel a master proxy (SENTINEL SET
-// proxy-master) on a free port and returns the first one's address.
-func startProxies(ctx context.Context, topo *cluster.Topology) (string, error) {
-	var first string
+// StartProxies gives every sentinel of topo a master proxy (SENTINEL SET
+// proxy-master) on a free loopback port and returns their addresses in
+// sentinel order. Only our sentinel has proxies.
+func StartProxies(ctx context.Context, topo *cluster.Topology) ([]string, error) {
+	var addrs []string
 	for _, s := range topo.Sentinels {
 		port, err := cluster.FreePort()
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		cmd := redis.NewCmd(ctx, "sentinel", "set", topo.Opts.MasterName, "proxy-master", addr)
 		if err := s.Client().Process(ctx, cmd); err != nil {
-			return "", fmt.Errorf("sentinel %s: SENTINEL SET proxy-master (--via-proxy needs our sentinel): %w", s.Addr(), err)
+			return nil, fmt.Errorf("sentinel %s: SENTINEL SET proxy-master (proxies need our sentinel): %w", s.Addr(), err)
 		}
-		if first == "" {
-			first = addr
-		}
+		addrs = append(addrs, addr)
 	}
-	return first, nil
+	return addrs, nil
 }
 
 // checkEndState polls until the group is in its final shape (one master,

@@ -26,8 +26,9 @@ type writer struct {
 	via    string // "the FailoverClient" or "the proxy <addr>"
 }
 
-// failoverClient finds the master through the sentinels.
-func failoverClient(name string, sentinels []string) *redis.Client {
+// FailoverClient is the drills' go-redis client that finds the master
+// through the sentinels; one write gives up after 200 ms.
+func FailoverClient(name string, sentinels []string) *redis.Client {
 	return redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName:    name,
 		SentinelAddrs: sentinels,
@@ -40,9 +41,9 @@ func failoverClient(name string, sentinels []string) *redis.Client {
 	})
 }
 
-// plainClient knows one address, a proxy, as a client without Sentinel
-// support does.
-func plainClient(addr string) *redis.Client {
+// PlainClient is the drills' go-redis client that knows one address, a
+// proxy, as a client without Sentinel support does.
+func PlainClient(addr string) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:         addr,
 		MaxRetries:   -1,
