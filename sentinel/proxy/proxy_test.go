@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
 	"github.com/seed877ff415/sentinel/internal/testutil"
@@ -301,5 +302,41 @@ func TestProxyDrainsOnClose(t *testing.T) {
 	case <-closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not return once the last connection ended")
+	}
+}
+
+func TestProxyMetricsCountConnectionsBytesAndSwitches(t *testing.T) {
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	met := NewMetrics()
+	m := NewManager(Options{Log: zerolog.Nop(), Metrics: met, Drain: 100 * time.Millisecond})
+	t.Cleanup(m.Close)
+	r := &rig{t: t, m: m, specs: []Spec{{Master: "m", Role: "master", Addr: "127.0.0.1:0", MaxClients: 1}}}
+	r.route(Route{Accept: true, Master: a.addr()})
+	c := dial(t, r.addr("master"))
+	c.mustAsk("hello", "a hello")
+	got, _ := dial(t, r.addr("master")).r.ReadString('\n')
+	if got != maxClientsReply {
+		t.Fatalf("second client got %q", got)
+	}
+	r.route(Route{Accept: true, Master: b.addr()})
+	testutil.Eventually(t, 5*time.Second, "the old connection is closed", func() bool {
+		return promtest.ToFloat64(met.open.WithLabelValues("m", "master")) == 0
+	})
+	for name, want := range map[string]float64{
+		"forwarded":          promtest.ToFloat64(met.conns.WithLabelValues("m", "master", "forwarded")),
+		"refused_maxclients": promtest.ToFloat64(met.conns.WithLabelValues("m", "master", "refused_maxclients")),
+		"switches":           promtest.ToFloat64(met.switches.WithLabelValues("m")),
+		"route_closed":       promtest.ToFloat64(met.routeClosed.WithLabelValues("m", "master")),
+	} {
+		if want != 1 {
+			t.Errorf("%s = %v, want 1", name, want)
+		}
+	}
+	if in, out := promtest.ToFloat64(met.bytes.WithLabelValues("m", "master", "in")),
+		promtest.ToFloat64(met.bytes.WithLabelValues("m", "master", "out")); in != 6 || out != 8 {
+		t.Errorf("bytes in %v out %v, want 6 and 8", in, out)
+	}
+	if n := promtest.CollectAndCount(met.wait); n != 1 {
+		t.Errorf("connect wait histograms: %d", n)
 	}
 }
