@@ -8,21 +8,14 @@ import (
 )
 
 func TestStatusShowsTheProxies(t *testing.T) {
-	fx := fixture()
-	f := fakeSentinel{
-		"masters ":            []map[string]string{fx.Groups[1].Master, fx.Groups[0].Master},
-		"replicas cache ":     fx.Groups[0].Replicas,
-		"sentinels cache ":    fx.Groups[0].Sentinels,
-		"replicas sessions ":  fx.Groups[1].Replicas,
-		"sentinels sessions ": []map[string]string(nil),
-		"proxies ": []map[string]string{
-			{"master": "cache", "role": "master", "addr": ":6380", "bound": "[::]:6380", "listening": "yes",
-				"accepting": "yes", "backend": "", "clients": "0", "waiting": "3", "maxclients": "10000"},
-			{"master": "cache", "role": "replicas", "addr": "10.0.0.9:6381", "listening": "no",
-				"error": "listen tcp 10.0.0.9:6381: bind: address already in use", "maxclients": "10000"},
-			{"master": "sessions", "role": "master", "addr": ":6390", "bound": "[::]:6390", "listening": "yes",
-				"accepting": "no", "backend": "10.0.2.1:6380", "clients": "12", "waiting": "0", "maxclients": "100"},
-		},
+	f := fixtureSentinel()
+	f["proxies "] = []map[string]string{
+		{"master": "cache", "role": "master", "addr": ":6380", "bound": "[::]:6380", "listening": "yes",
+			"accepting": "yes", "backend": "", "clients": "0", "waiting": "3", "maxclients": "10000"},
+		{"master": "cache", "role": "replicas", "addr": "10.0.0.9:6381", "listening": "no",
+			"error": "listen tcp 10.0.0.9:6381: bind: address already in use", "maxclients": "10000"},
+		{"master": "sessions", "role": "master", "addr": ":6390", "bound": "[::]:6390", "listening": "yes",
+			"accepting": "no", "backend": "10.0.2.1:6380", "clients": "12", "waiting": "0", "maxclients": "100"},
 	}
 	s, err := Fetch(context.Background(), f, "127.0.0.1:26379")
 	if err != nil {
