@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -222,22 +223,9 @@ func (m *Manager) Status() []Status {
 		out = append(out, l.status())
 	}
 	slices.SortFunc(out, func(a, b Status) int {
-		if a.Master != b.Master {
-			return cmpString(a.Master, b.Master)
-		}
-		return cmpString(a.Role, b.Role)
+		return cmp.Or(cmp.Compare(a.Master, b.Master), cmp.Compare(a.Role, b.Role))
 	})
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // listener is one bound address of one master group and role.
