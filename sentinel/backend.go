@@ -65,7 +65,10 @@ func (d *Daemon) Remove(name string) error {
 }
 
 func (d *Daemon) Set(name string, args []string) error {
-	return d.exec(true, func(now time.Time) error { return d.state.Set(now, name, args) })
+	return d.exec(true, func(now time.Time) error {
+		d.proxySet = true
+		return d.state.Set(now, name, args)
+	})
 }
 
 func (d *Daemon) Reset(pattern string) int {

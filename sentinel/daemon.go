@@ -58,7 +58,8 @@ type Daemon struct {
 	hooks    *notify.Webhooks
 	metrics  *metrics.Metrics
 	proxies  *proxy.Manager
-	proxyOn  bool // some listener was configured since the last Update
+	proxyOn  bool // some listener was configured at the last Update
+	proxySet bool // the config or a SENTINEL SET may have added a listener
 	started  time.Time
 	obs      chan monitor.Observation
 	peerIn   chan any
@@ -108,6 +109,7 @@ func Run(ctx context.Context, o Options) error {
 	d.metrics.Register(proxyMetrics.Collectors()...)
 	d.proxies = proxy.NewManager(proxy.Options{Metrics: proxyMetrics,
 		Log: d.log.With().Str("component", "proxy").Logger()})
+	d.proxySet = true // the config may name listeners
 	firstStart := cfg.MyID == ""
 	if firstStart {
 		cfg.MyID = config.GenerateID()
@@ -453,6 +455,10 @@ func orDefault(s, def string) string {
 // routeProxies hands the proxies this sentinel's current view; it runs in
 // the loop after every change, so a promotion reroutes them at once.
 func (d *Daemon) routeProxies() {
+	if !d.proxyOn && !d.proxySet {
+		return // without proxies the snapshot is not rebuilt at every change
+	}
+	d.proxySet = false
 	snap := d.snapshot()
 	var specs []proxy.Spec
 	for _, m := range snap.Masters {
