@@ -212,6 +212,7 @@ func (b *bench) runAll(ctx context.Context) {
 		sectionIdle:       b.idleSection,
 		sectionPartition:  b.partitionSection,
 		sectionLoaded:     b.loadedSection,
+		sectionProxy:      b.proxySection,
 	}
 	for _, sec := range sections {
 		if b.cfg.only != "" && b.cfg.only != sec {

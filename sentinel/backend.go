@@ -65,7 +65,10 @@ func (d *Daemon) Remove(name string) error {
 }
 
 func (d *Daemon) Set(name string, args []string) error {
-	return d.exec(true, func(now time.Time) error { return d.state.Set(now, name, args) })
+	return d.exec(true, func(now time.Time) error {
+		d.proxySet = true
+		return d.state.Set(now, name, args)
+	})
 }
 
 func (d *Daemon) Reset(pattern string) int {
@@ -134,6 +137,17 @@ func (d *Daemon) PendingScripts() []server.Script {
 	for _, p := range d.scripts.Pending() {
 		out = append(out, server.Script{Argv: p.Argv, Running: p.Running, PID: p.PID,
 			RunTime: p.RunTime, RunDelay: p.RunDelay, RetryNum: p.RetryNum})
+	}
+	return out
+}
+
+var _ server.ProxyLister = (*Daemon)(nil)
+
+// ProxyStatus lists the proxy listeners for SENTINEL PROXIES.
+func (d *Daemon) ProxyStatus() [][]string {
+	var out [][]string
+	for _, s := range d.proxies.Status() {
+		out = append(out, s.Fields())
 	}
 	return out
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/core"
 	"github.com/seed877ff415/sentinel/sentinel/gossip"
 	"github.com/seed877ff415/sentinel/sentinel/metrics"
+	"github.com/seed877ff415/sentinel/sentinel/proxy"
 	"github.com/seed877ff415/sentinel/sentinel/server"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
@@ -64,6 +65,9 @@ type Daemon struct {
 	scripts  *script.Runner
 	hooks    *webhook.Sender
 	metrics  *metrics.Metrics
+	proxies  *proxy.Manager
+	proxyOn  bool // some listener was configured at the last Update
+	proxySet bool // the config or a SENTINEL SET may have added a listener
 	started  time.Time
 	obs      chan monitor.Observation
 	peerIn   chan any
@@ -140,6 +144,11 @@ func Run(ctx context.Context, o Options) error {
 		started: time.Now(),
 	}
 	d.metrics = metrics.New(d)
+	proxyMetrics := proxy.NewMetrics()
+	d.metrics.Register(proxyMetrics.Collectors()...)
+	d.proxies = proxy.NewManager(proxy.Options{Metrics: proxyMetrics,
+		Log: d.log.With().Str("component", "proxy").Logger()})
+	d.proxySet = true // the config may name listeners
 	firstStart := cfg.MyID == ""
 	if firstStart {
 		cfg.MyID = config.GenerateID()
@@ -265,6 +274,7 @@ func Run(ctx context.Context, o Options) error {
 		d.group.Join(join...)
 	}
 	d.loop(ctx, o.Tick, 100*time.Millisecond)
+	d.proxies.Close()
 	if d.exitCode != 0 {
 		// A simulated crash stops like a real one: nothing saved, no leave.
 		return ErrSimulatedCrash
@@ -314,6 +324,7 @@ func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
 		if d.exitCode != 0 {
 			return
 		}
+		d.routeProxies()
 		if next := d.state.NextWake(); !next.IsZero() && !next.Equal(wakeAt) {
 			wakeAt = next
 			wake.Reset(time.Until(next))
@@ -629,6 +640,32 @@ func (d *Daemon) Refusals() metrics.Refusals {
 		RejectedConnections: st.RejectedConnections}
 }
 
+// routeProxies hands the proxies this sentinel's current view; it runs in
+// the loop after every change, so a promotion reroutes them at once.
+func (d *Daemon) routeProxies() {
+	if !d.proxyOn && !d.proxySet {
+		return // without proxies the snapshot is not rebuilt at every change
+	}
+	d.proxySet = false
+	snap := d.snapshot()
+	var specs []proxy.Spec
+	for _, m := range snap.Masters {
+		for _, p := range m.Proxies {
+			specs = append(specs, proxy.Spec{Master: m.Name, Role: p.Role, Addr: p.Addr, MaxClients: m.ProxyMaxClients})
+		}
+	}
+	if len(specs) == 0 && !d.proxyOn {
+		return
+	}
+	d.proxyOn = len(specs) > 0
+	ready := d.ready(snap)
+	routes := make(map[string]proxy.Route, len(snap.Masters))
+	for i := range snap.Masters {
+		routes[snap.Masters[i].Name] = proxy.RouteOf(&snap.Masters[i], snap.Tilt, ready)
+	}
+	d.proxies.Update(specs, routes)
+}
+
 // GossipMembers counts the other sentinels in the gossip group.
 func (d *Daemon) GossipMembers() (alive, known int) {
 	for _, m := range d.group.Members() {
@@ -643,8 +680,9 @@ func (d *Daemon) GossipMembers() (alive, known int) {
 // Ready reports whether the gossip group has settled: a majority of the
 // sentinels this one knows (itself included) gossip with it. Alone, it is
 // ready once it had a few seconds to hear from peers.
-func (d *Daemon) Ready() bool {
-	snap := d.Snapshot()
+func (d *Daemon) Ready() bool { return d.ready(d.Snapshot()) }
+
+func (d *Daemon) ready(snap *view.Snapshot) bool {
 	peers := map[string]bool{}
 	for _, m := range snap.Masters {
 		for _, s := range m.Sentinels {

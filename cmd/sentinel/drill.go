@@ -28,6 +28,7 @@ type drillFlags struct {
 	downAfterMS       int
 	failoverTimeoutMS int
 	sentinelCmds      []string
+	viaProxy          bool
 	json              bool
 
 	sentinel         string
@@ -53,7 +54,8 @@ func drillCommand(g *globalFlags) (*cobra.Command, *drillFlags) {
 		Use:   "drill (--local | --sentinel HOST:PORT --master NAME)",
 		Short: "Rehearse a failover and time every step",
 		Long: "--local starts a master, replicas and sentinels of ours on loopback, kills the master and prints\n" +
-			"the failover timeline as it happens. --sentinel/--master drills a running deployment without\n" +
+			"the failover timeline as it happens; with --via-proxy the client is a plain one writing through a\n" +
+			"sentinel's built-in proxy. --sentinel/--master drills a running deployment without\n" +
 			"killing anything: --mode pause (CLIENT PAUSE on the master) or --mode switchover (SENTINEL FAILOVER).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -84,6 +86,7 @@ func drillCommand(g *globalFlags) (*cobra.Command, *drillFlags) {
 	fl.IntVar(&f.failoverTimeoutMS, "failover-timeout", int(def.FailoverTimeout.Milliseconds()), "sandbox: failover-timeout in ms")
 	fl.StringArrayVar(&f.sentinelCmds, "sentinel-cmd", nil,
 		`sandbox: also drill this sentinel command, "{conf}" being its config file (e.g. "redis-sentinel {conf}"); repeatable`)
+	fl.BoolVar(&f.viaProxy, "via-proxy", false, "sandbox: write with a plain client through a sentinel's built-in proxy, not a FailoverClient")
 	fl.BoolVar(&f.json, "json", false, "print one JSON document (runs and summary); progress goes to stderr")
 	fl.StringVar(&f.sentinel, "sentinel", "", "live: address of one sentinel of the deployment")
 	fl.StringVar(&f.master, "master", "", "live: master group name")
@@ -107,7 +110,7 @@ func (f *drillFlags) validate(cmd *cobra.Command) error {
 	case f.runs < 1:
 		return fmt.Errorf("%w: --runs %d", errDrillFlags, f.runs)
 	}
-	for _, name := range []string{"runs", "replicas", "sentinels", "down-after", "failover-timeout", "sentinel-cmd"} {
+	for _, name := range []string{"runs", "replicas", "sentinels", "down-after", "failover-timeout", "sentinel-cmd", "via-proxy"} {
 		if !f.local && cmd.Flags().Changed(name) {
 			return fmt.Errorf("%w: --%s is for --local", errDrillFlags, name)
 		}
@@ -126,6 +129,7 @@ func (f *drillFlags) localOptions(sentinelCmd string) drill.LocalOptions {
 	o.Replicas, o.Sentinels = f.replicas, f.sentinels
 	o.DownAfter = time.Duration(f.downAfterMS) * time.Millisecond
 	o.FailoverTimeout = time.Duration(f.failoverTimeoutMS) * time.Millisecond
+	o.ViaProxy = f.viaProxy
 	return o
 }
 

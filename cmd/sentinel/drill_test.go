@@ -29,6 +29,7 @@ func TestDrillRejectsContradictoryFlags(t *testing.T) {
 		{"drill", "--sentinel", "127.0.0.1:26379"},
 		{"drill", "--local", "--runs", "0"},
 		{"drill", "--local", "--mode", "switchover"},
+		{"drill", "--sentinel", "127.0.0.1:26379", "--master", "m", "--via-proxy"},
 		{"drill", "--sentinel", "127.0.0.1:26379", "--master", "m", "--replicas", "3"},
 	}
 	for _, args := range cases {
@@ -44,14 +45,14 @@ func TestDrillRejectsContradictoryFlags(t *testing.T) {
 func TestDrillFlagsBecomeOptions(t *testing.T) {
 	cmd, f := drillCommand(&globalFlags{})
 	if err := cmd.ParseFlags([]string{"--local", "--down-after", "1500", "--failover-timeout", "4000",
-		"--replicas", "3", "--sentinels", "5", "--runs", "2", "--sentinel-cmd", "redis-sentinel {conf}"}); err != nil {
+		"--replicas", "3", "--sentinels", "5", "--runs", "2", "--sentinel-cmd", "redis-sentinel {conf}", "--via-proxy"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.validate(cmd); err != nil {
 		t.Fatal(err)
 	}
 	o := f.localOptions("redis-sentinel {conf}")
-	if o.DownAfter != 1500*time.Millisecond || o.FailoverTimeout != 4*time.Second || o.Replicas != 3 || o.Sentinels != 5 {
+	if o.DownAfter != 1500*time.Millisecond || o.FailoverTimeout != 4*time.Second || o.Replicas != 3 || o.Sentinels != 5 || !o.ViaProxy {
 		t.Errorf("local options %+v", o)
 	}
 	if err := o.Validate(); err != nil {

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/seed877ff415/sentinel/internal/cluster"
 )
@@ -34,6 +38,9 @@ type LocalOptions struct {
 	// restart (Redis Sentinel converts it only after 8 s and an INFO).
 	RejoinTimeout time.Duration
 	MasterName    string
+	// ViaProxy writes through the built-in proxy of the first sentinel
+	// (docs/proxy.md) with a plain client instead of a FailoverClient.
+	ViaProxy bool
 }
 
 // DefaultLocalOptions are the defaults of `sentinel drill --local`, minus
@@ -132,12 +139,26 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 	defer w.stop()
 
 	res := &Result{Sentinel: o.SentinelCommand, Mode: "local", MasterName: o.MasterName, OldMaster: topo.Master.Addr()}
-	wr := startWriter(ctx, o.MasterName, sentinels, obs)
+	var client *redis.Client
+	via := "the FailoverClient"
+	if o.ViaProxy {
+		addrs, err := StartProxies(ctx, topo)
+		if err != nil {
+			return nil, err
+		}
+		addr := addrs[0]
+		client, via = PlainClient(addr), "the proxy "+addr
+		res.Mode = "local via proxy"
+		rep.printf("proxies: every sentinel forwards a master port; the client writes through %s", addr)
+	} else {
+		client = FailoverClient(o.MasterName, sentinels)
+	}
+	wr := startWriter(ctx, client, via, obs)
 	defer func() {
 		st := wr.stop()
 		res.Writes = &st
 	}()
-	rep.waiting("the first write through the FailoverClient", time.Now())
+	rep.waiting("the first write through "+via, time.Now())
 	select {
 	case <-wr.ready:
 	case <-dctx.Done():
@@ -175,6 +196,26 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 		return res, err
 	}
 	return res, checkEndState(ctx, rep, n, o.MasterName, append([]string{topo.Master.Addr()}, data...))
+}
+
+// StartProxies gives every sentinel of topo a master proxy (SENTINEL SET
+// proxy-master) on a free loopback port and returns their addresses in
+// sentinel order. Only our sentinel has proxies.
+func StartProxies(ctx context.Context, topo *cluster.Topology) ([]string, error) {
+	var addrs []string
+	for _, s := range topo.Sentinels {
+		port, err := cluster.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		cmd := redis.NewCmd(ctx, "sentinel", "set", topo.Opts.MasterName, "proxy-master", addr)
+		if err := s.Client().Process(ctx, cmd); err != nil {
+			return nil, fmt.Errorf("sentinel %s: SENTINEL SET proxy-master (proxies need our sentinel): %w", s.Addr(), err)
+		}
+		addrs = append(addrs, addr)
+	}
+	return addrs, nil
 }
 
 // checkEndState polls until the group is in its final shape (one master,

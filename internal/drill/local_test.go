@@ -26,11 +26,19 @@ func TestRunLocal(t *testing.T) {
 		if _, err := exec.LookPath("redis-sentinel"); err != nil {
 			t.Skip("redis-sentinel not installed")
 		}
-		drillOnce(t, "redis-sentinel {conf}")
+		drillOnce(t, "redis-sentinel {conf}", false)
 	})
+	ours := ourSentinel(t)
 	t.Run("ours", func(t *testing.T) {
 		t.Parallel()
-		drillOnce(t, ourSentinel(t))
+		drillOnce(t, ours, false)
+	})
+	t.Run("ours via proxy", func(t *testing.T) {
+		t.Parallel()
+		res := drillOnce(t, ours, true)
+		if res.Mode != "local via proxy" {
+			t.Errorf("mode %q", res.Mode)
+		}
 	})
 }
 
@@ -46,12 +54,13 @@ func ourSentinel(t *testing.T) string {
 	return bin + " run {conf}"
 }
 
-func drillOnce(t *testing.T, command string) {
+func drillOnce(t *testing.T, command string, viaProxy bool) *Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	o := DefaultLocalOptions()
 	o.SentinelCommand = command
 	o.DownAfter = time.Second
+	o.ViaProxy = viaProxy
 	progress := &testutil.SyncBuffer{}
 	res, err := RunLocal(ctx, o, progress)
 	t.Logf("progress:\n%s", progress.String())
@@ -81,4 +90,5 @@ func drillOnce(t *testing.T, command string) {
 	for _, pt := range res.Phases {
 		t.Logf("%s %-22s %6d ms", command, pt.Phase, pt.MS)
 	}
+	return res
 }

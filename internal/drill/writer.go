@@ -15,18 +15,21 @@ const (
 	writeTimeout = 200 * time.Millisecond
 )
 
-// writer writes through a go-redis FailoverClient, as an application would,
-// and reports the first write that succeeds after the trigger. Its counters
-// are owned by its goroutine and handed back by stop.
+// writer writes through a go-redis client, as an application would, and
+// reports the first write that succeeds after the trigger. Its counters are
+// owned by its goroutine and handed back by stop.
 type writer struct {
 	arm    chan time.Time
 	ready  chan struct{} // closed after the first successful write
 	cancel context.CancelFunc
 	done   chan WriteStats
+	via    string // "the FailoverClient" or "the proxy <addr>"
 }
 
-func startWriter(ctx context.Context, name string, sentinels []string, out chan<- observation) *writer {
-	client := redis.NewFailoverClient(&redis.FailoverOptions{
+// FailoverClient is the drills' go-redis client that finds the master
+// through the sentinels; one write gives up after 200 ms.
+func FailoverClient(name string, sentinels []string) *redis.Client {
+	return redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName:    name,
 		SentinelAddrs: sentinels,
 		MaxRetries:    -1,
@@ -36,8 +39,25 @@ func startWriter(ctx context.Context, name string, sentinels []string, out chan<
 		DialerRetries: 1,
 		PoolSize:      2,
 	})
+}
+
+// PlainClient is the drills' go-redis client that knows one address, a
+// proxy, as a client without Sentinel support does.
+func PlainClient(addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr:         addr,
+		MaxRetries:   -1,
+		DialTimeout:  writeTimeout,
+		ReadTimeout:  writeTimeout,
+		WriteTimeout: writeTimeout,
+		PoolSize:     2,
+	})
+}
+
+// startWriter writes through client, which it closes when stopped.
+func startWriter(ctx context.Context, client *redis.Client, via string, out chan<- observation) *writer {
 	ctx, cancel := context.WithCancel(ctx)
-	w := &writer{arm: make(chan time.Time, 1), ready: make(chan struct{}), cancel: cancel, done: make(chan WriteStats, 1)}
+	w := &writer{arm: make(chan time.Time, 1), ready: make(chan struct{}), cancel: cancel, done: make(chan WriteStats, 1), via: via}
 	go func() {
 		// Close fails only on a closed client.
 		defer client.Close()
@@ -82,7 +102,7 @@ func (w *writer) loop(ctx context.Context, client *redis.Client, out chan<- obse
 		if !first {
 			first = true
 			select {
-			case out <- observation{phase: PhaseWrite, at: time.Now(), detail: "SET through the FailoverClient succeeded"}:
+			case out <- observation{phase: PhaseWrite, at: time.Now(), detail: "SET through " + w.via + " succeeded"}:
 			case <-ctx.Done():
 			}
 		}

@@ -34,6 +34,8 @@ type Group struct {
 	// MasterOffset is master_repl_offset from the sentinel's cached INFO of
 	// the master, -1 when unknown.
 	MasterOffset int64
+	// Proxies are the group's SENTINEL PROXIES entries (docs/proxy.md).
+	Proxies []map[string]string
 }
 
 // Fetch reads a Snapshot from the sentinel behind q. Groups come sorted by
@@ -58,6 +60,16 @@ func Fetch(ctx context.Context, q Querier, source string) (Snapshot, error) {
 			g.MasterOffset = off
 		}
 		s.Groups = append(s.Groups, g)
+	}
+	// Redis' sentinel has no proxies: then there are none to show.
+	if proxies, err := instanceMaps(ctx, q, "proxies"); err == nil {
+		for _, p := range proxies {
+			for i := range s.Groups {
+				if s.Groups[i].Master["name"] == p["master"] {
+					s.Groups[i].Proxies = append(s.Groups[i].Proxies, p)
+				}
+			}
+		}
 	}
 	return s, nil
 }

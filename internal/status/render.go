@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -42,6 +43,14 @@ func Render(w io.Writer, v View) error {
 			rows = append(rows, []string{s.Addr, short(s.RunID), s.State, fmt.Sprintf("%dms ago", s.LastHelloMS), vote})
 		}
 		table(&b, rows)
+		if len(m.Proxies) > 0 {
+			rows = [][]string{{"PROXY", "ROLE", "STATE", "BACKEND", "CLIENTS", "WAITING"}}
+			for _, p := range m.Proxies {
+				rows = append(rows, []string{p.Addr, p.Role, p.State, cmp.Or(p.Backend, "(waiting for a master)"),
+					fmt.Sprintf("%d/%d", p.Clients, p.MaxClients), strconv.Itoa(p.Waiting)})
+			}
+			table(&b, rows)
+		}
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("render status: %w", err)

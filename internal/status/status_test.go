@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -124,7 +125,12 @@ func (f fakeSentinel) Process(_ context.Context, cmd redis.Cmder) error {
 	}
 	switch c := cmd.(type) {
 	case *redis.MapStringStringSliceCmd:
-		c.SetVal(f[key].([]map[string]string))
+		v, ok := f[key].([]map[string]string)
+		if !ok {
+			c.SetErr(errors.New("ERR Unknown sentinel subcommand"))
+			return c.Err()
+		}
+		c.SetVal(v)
 	case *redis.SliceCmd:
 		v, ok := f[key]
 		if !ok {
@@ -136,19 +142,25 @@ func (f fakeSentinel) Process(_ context.Context, cmd redis.Cmder) error {
 	return nil
 }
 
-func TestFetchReadsGroupsAndMasterOffset(t *testing.T) {
+// fixtureSentinel answers the fixture's SENTINEL MASTERS, REPLICAS and
+// SENTINELS, masters out of order.
+func fixtureSentinel() fakeSentinel {
 	fx := fixture()
-	f := fakeSentinel{
+	return fakeSentinel{
 		"masters ":            []map[string]string{fx.Groups[1].Master, fx.Groups[0].Master},
 		"replicas cache ":     fx.Groups[0].Replicas,
 		"sentinels cache ":    fx.Groups[0].Sentinels,
 		"replicas sessions ":  fx.Groups[1].Replicas,
 		"sentinels sessions ": []map[string]string(nil),
-		"info-cache cache ": []any{"cache", []any{
-			[]any{int64(120), "# Replication\r\nrole:master\r\nmaster_repl_offset:120500\r\n"},
-			[]any{int64(130), nil},
-		}},
 	}
+}
+
+func TestFetchReadsGroupsAndMasterOffset(t *testing.T) {
+	f := fixtureSentinel()
+	f["info-cache cache "] = []any{"cache", []any{
+		[]any{int64(120), "# Replication\r\nrole:master\r\nmaster_repl_offset:120500\r\n"},
+		[]any{int64(130), nil},
+	}}
 	s, err := Fetch(context.Background(), f, "127.0.0.1:26379")
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,19 @@ type MasterView struct {
 	Offset            *int64         `json:"offset,omitempty"`
 	Replicas          []ReplicaView  `json:"replicas"`
 	Sentinels         []SentinelView `json:"sentinels"`
+	Proxies           []ProxyView    `json:"proxies,omitempty"`
+}
+
+// ProxyView is one of the sentinel's proxy listeners for the group.
+type ProxyView struct {
+	Addr string `json:"addr"`
+	Role string `json:"role"`
+	// State is listening, not-accepting (TILT or minority) or the bind error.
+	State      string `json:"state"`
+	Backend    string `json:"backend"` // "" while waiting for a master
+	Clients    int    `json:"clients"`
+	Waiting    int    `json:"waiting"`
+	MaxClients int    `json:"maxclients"`
 }
 
 // ReplicaView is one replica and whether it could be promoted.
@@ -126,6 +139,19 @@ func buildMaster(g Group) MasterView {
 			sv.VotedLeader = l
 		}
 		mv.Sentinels = append(mv.Sentinels, sv)
+	}
+	for _, p := range g.Proxies {
+		pv := ProxyView{Addr: cmp.Or(p["bound"], p["addr"]), Role: p["role"], Backend: p["backend"],
+			Clients: int(num(p["clients"])), Waiting: int(num(p["waiting"])), MaxClients: int(num(p["maxclients"]))}
+		switch {
+		case p["listening"] != "yes":
+			pv.State = "down: " + p["error"]
+		case p["accepting"] != "yes":
+			pv.State = "not-accepting"
+		default:
+			pv.State = "listening"
+		}
+		mv.Proxies = append(mv.Proxies, pv)
 	}
 	slices.SortFunc(mv.Replicas, func(a, b ReplicaView) int { return strings.Compare(a.Addr, b.Addr) })
 	slices.SortFunc(mv.Sentinels, func(a, b SentinelView) int { return strings.Compare(a.Addr, b.Addr) })

@@ -59,7 +59,46 @@ type Master struct {
 	KnownReplicas         []Addr
 	KnownSentinels        []KnownSentinel
 	Webhooks              []string
-	NoFenceWrites         bool // sentinel fence-writes <master> no; fencing is on by default (docs/fencing.md)
+	NoFenceWrites         bool    // sentinel fence-writes <master> no; fencing is on by default (docs/fencing.md)
+	Proxies               []Proxy // at most one per role
+	ProxyMaxClients       int     // per listener; 0 = DefaultProxyMaxClients
+}
+
+// Proxy is one `sentinel proxy <master> <role> <addr>` listener; the type is
+// the state machine's (package view).
+type Proxy = view.Proxy
+
+// Proxy roles and the default listener limit, as the state machine knows them.
+const (
+	ProxyMaster            = view.ProxyMaster
+	ProxyReplicas          = view.ProxyReplicas
+	DefaultProxyMaxClients = view.DefaultProxyMaxClients
+)
+
+// ValidProxy checks a proxy role and bind address and returns the message
+// for a bad one, or "".
+func ValidProxy(role, addr string) string {
+	if role != ProxyMaster && role != ProxyReplicas {
+		return msgProxyRole
+	}
+	if !validHostPort(addr, false) {
+		return msgHostPort
+	}
+	return ""
+}
+
+// SetProxy adds, replaces (same role) or with addr "" removes a listener.
+func SetProxy(list []Proxy, role, addr string) []Proxy {
+	out := make([]Proxy, 0, len(list)+1)
+	for _, p := range list {
+		if p.Role != role {
+			out = append(out, p)
+		}
+	}
+	if addr != "" {
+		out = append(out, Proxy{Role: role, Addr: addr})
+	}
+	return out
 }
 
 // NewMaster returns a master with Redis' defaults, as `sentinel monitor`

@@ -50,6 +50,7 @@ const (
 	msgTLS            = "TLS is not supported yet: refusing to start rather than serve plaintext"
 	msgPortZero       = "port 0 (TLS only) is not supported: TLS is not supported yet"
 	msgDupUser        = "Duplicate user found."
+	msgProxyRole      = "Invalid proxy role: expected master or replicas."
 	warnIgnored       = "directive ignored in sentinel mode"
 	warnOldSentinel   = "known-sentinel without run id ignored"
 )
@@ -80,6 +81,8 @@ var shapes = map[string]shape{
 	"rename-command":                  {min: 4, max: 4, perMaster: true, repeatable: true},
 	"notification-webhook":            {min: 3, max: 3, perMaster: true, repeatable: true},
 	"fence-writes":                    {min: 3, max: 3, perMaster: true},
+	"proxy":                           {min: 4, max: 4, perMaster: true, repeatable: true},
+	"proxy-maxclients":                {min: 3, max: 3, perMaster: true},
 	"myid":                            {min: 2, max: 2, preMonitor: true},
 	"current-epoch":                   {min: 2, max: 2, preMonitor: true},
 	"announce-ip":                     {min: 2, max: 2, preMonitor: true},
@@ -428,6 +431,17 @@ func (p *parser) sentinel(e entry) string {
 			return "Please specify yes or no for the fence-writes option."
 		}
 		m.NoFenceWrites = !v
+	case "proxy":
+		if msg := ValidProxy(a[2], a[3]); msg != "" {
+			return msg
+		}
+		m.Proxies = SetProxy(m.Proxies, a[2], a[3])
+	case "proxy-maxclients":
+		n, err := strconv.Atoi(a[2])
+		if err != nil || n <= 0 || n > math.MaxInt32 {
+			return msgValue
+		}
+		m.ProxyMaxClients = n
 	case "myid":
 		if len(a[1]) != 40 || !isHexString(a[1]) {
 			return msgMyID

@@ -241,6 +241,12 @@ func emit(c *Config, stateOnly bool) []outLine {
 			e.sentinel(state, false, "notification-webhook", n, u)
 		}
 		e.sentinel(state, !m.NoFenceWrites, "fence-writes", n, yesNo(!m.NoFenceWrites))
+		for _, px := range m.Proxies {
+			e.sentinel(state, false, "proxy", n, px.Role, px.Addr)
+		}
+		if m.ProxyMaxClients != 0 {
+			e.sentinel(state, false, "proxy-maxclients", n, itoa(m.ProxyMaxClients))
+		}
 	}
 
 	e.sentinel(state, false, "current-epoch", utoa(c.CurrentEpoch))

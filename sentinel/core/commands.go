@@ -164,6 +164,14 @@ func (s *State) setOption(m *master, opt string, v []string) error {
 		m.authPass = v[0]
 	case "auth-user":
 		m.authUser = v[0]
+	case "proxy-master", "proxy-replicas":
+		role := strings.TrimPrefix(opt, "proxy-")
+		if v[0] != "" && config.ValidProxy(role, v[0]) != "" {
+			return invalid
+		}
+		m.proxies = config.SetProxy(m.proxies, role, v[0])
+	case "proxy-maxclients":
+		m.proxyMaxClients, err = orKeepInt(m.proxyMaxClients)(positive())
 	case "rename-command":
 		from, to := strings.ToLower(v[0]), v[1]
 		if strings.EqualFold(from, to) {

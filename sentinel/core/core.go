@@ -151,6 +151,8 @@ func (s *State) addMaster(mc *config.Master) *master {
 		rebootDownAfter: mc.MasterRebootDownAfter,
 		rename:          copyMap(mc.RenameCommands),
 		webhooks:        append([]string(nil), mc.Webhooks...),
+		proxies:         append([]config.Proxy(nil), mc.Proxies...),
+		proxyMaxClients: mc.ProxyMaxClients,
 		configEpoch:     mc.ConfigEpoch,
 		fence:           fence{off: mc.NoFenceWrites},
 	}

@@ -42,6 +42,8 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		c := m.current()
 		vm.AddrHost, vm.AddrPort = s.shown(c), c.port
 		vm.IP, vm.Port = vm.AddrHost, c.port
+		vm.Proxies = append([]config.Proxy(nil), m.proxies...)
+		vm.ProxyMaxClients = m.proxyMaxClients
 		switch {
 		case m.inst.odown():
 			vm.Status = "odown"
@@ -195,6 +197,7 @@ func (s *State) Config() *config.Config {
 			ConfigEpoch: m.configEpoch, LeaderEpoch: leaderEpochs[m.inst.name],
 			Webhooks:      append([]string(nil), m.webhooks...),
 			NoFenceWrites: m.fence.off,
+			Proxies:       append([]config.Proxy(nil), m.proxies...), ProxyMaxClients: m.proxyMaxClients,
 		}
 		for _, r := range m.replicas {
 			host, port := r.host, r.port

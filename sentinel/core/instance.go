@@ -7,6 +7,7 @@ import (
 
 	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -199,6 +200,8 @@ type master struct {
 	rebootDownAfter time.Duration
 	rename          map[string]string
 	webhooks        []string
+	proxies         []config.Proxy
+	proxyMaxClients int
 	configEpoch     uint64
 
 	replicas  []*instance

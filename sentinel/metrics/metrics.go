@@ -154,6 +154,9 @@ func (m *Metrics) forget(master string) {
 // /readyz (200 once Source.Ready, else 503).
 func (m *Metrics) Handler() http.Handler { return m.handler }
 
+// Register adds collectors owned elsewhere (the proxy's) to the registry.
+func (m *Metrics) Register(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
+
 func (m *Metrics) newMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))

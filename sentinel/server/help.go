@@ -46,6 +46,8 @@ var sentinelHelp = []string{
 	"    Return this sentinel's id.",
 	"PENDING-SCRIPTS",
 	"    List the scripts that are queued or running.",
+	"PROXIES",
+	"    List the built-in proxy listeners (sentinel proxy) and their clients.",
 	"REMOVE <master-name>",
 	"    Stop monitoring a master and forget it.",
 	"REPLICAS <master-name>",

@@ -5,7 +5,9 @@
 // it is published.
 package view
 
-import "time"
+import (
+	"time"
+)
 
 // Kind is the type of a monitored instance.
 type Kind int
@@ -90,6 +92,9 @@ type Master struct {
 	// address once a failover reached RECONF_SLAVES, else the master's.
 	AddrHost string
 	AddrPort int
+
+	Proxies         []Proxy // the `sentinel proxy` listeners of this group
+	ProxyMaxClients int     // 0 = DefaultProxyMaxClients
 }
 
 // Timers are the SENTINEL DEBUG tunables, in Redis' order.
@@ -108,6 +113,21 @@ type Timers struct {
 	ScriptMaxRuntime       time.Duration
 	ScriptRetryDelay       time.Duration
 }
+
+// Proxy is one `sentinel proxy <master> <role> <addr>` listener (docs/proxy.md).
+type Proxy struct {
+	Role string // ProxyMaster or ProxyReplicas
+	Addr string // bind host:port
+}
+
+// Proxy roles: where a `sentinel proxy` listener forwards connections.
+const (
+	ProxyMaster   = "master"
+	ProxyReplicas = "replicas"
+)
+
+// DefaultProxyMaxClients is Redis' default maxclients.
+const DefaultProxyMaxClients = 10000
 
 // Per-master defaults of Redis Sentinel 7.0 (docs/behaviour.md §3.1); the
 // config file format takes them from here.
