@@ -17,8 +17,9 @@ bench)
 	command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 	command -v ip >/dev/null || need+=(iproute2)
 	command -v nft >/dev/null || need+=(nftables)
-	# Loaded drills.
+	# Loaded drills; the proxy figures beside HAProxy.
 	command -v stress-ng >/dev/null || need+=(stress-ng)
+	command -v haproxy >/dev/null || need+=(haproxy)
 	;;
 esac
 if ((${#need[@]})); then
