@@ -24,6 +24,9 @@ type Snapshot struct {
 	// Source is the sentinel that answered.
 	Source string
 	Groups []Group
+	// Health is our SENTINEL HEALTH reply (config saving, refused input);
+	// nil from a sentinel that has none.
+	Health map[string]string
 }
 
 // Group is one monitored master with its replicas and the other sentinels.
@@ -60,6 +63,10 @@ func Fetch(ctx context.Context, q Querier, source string) (Snapshot, error) {
 			g.MasterOffset = off
 		}
 		s.Groups = append(s.Groups, g)
+	}
+	health := redis.NewMapStringStringCmd(ctx, "sentinel", "health")
+	if q.Process(ctx, health) == nil {
+		s.Health = health.Val()
 	}
 	// Redis' sentinel has no proxies: then there are none to show.
 	if proxies, err := instanceMaps(ctx, q, "proxies"); err == nil {

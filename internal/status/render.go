@@ -14,6 +14,13 @@ import (
 func Render(w io.Writer, v View) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sentinel %s: %d master group(s)\n", v.Source, len(v.Masters))
+	if v.ConfigSave == "failing" {
+		fmt.Fprintf(&b, "CONFIG NOT SAVED for %dms: %s (votes and announcements withheld until a save works)\n",
+			v.ConfigSaveFailingMS, v.ConfigSaveError)
+	}
+	if v.InvalidInput > 0 {
+		fmt.Fprintf(&b, "invalid network input dropped: %d\n", v.InvalidInput)
+	}
 	for _, m := range v.Masters {
 		state := m.State
 		if m.Failover != "" {

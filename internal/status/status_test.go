@@ -175,3 +175,28 @@ func TestFetchReadsGroupsAndMasterOffset(t *testing.T) {
 		t.Errorf("cache group: %d replicas, %d sentinels", len(s.Groups[0].Replicas), len(s.Groups[0].Sentinels))
 	}
 }
+
+// TestRenderShowsAFailingSave: a sentinel that cannot save withholds votes,
+// and the operator sees it first; refused input is counted.
+func TestRenderShowsAFailingSave(t *testing.T) {
+	s := fixture()
+	s.Health = map[string]string{"config-save": "failing", "config-save-error": "no space left on device",
+		"config-save-failing-ms": "4200", "config-save-failures": "9", "invalid-input": "3"}
+	var b bytes.Buffer
+	if err := Render(&b, Build(s)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"CONFIG NOT SAVED for 4200ms: no space left on device (votes and announcements withheld until a save works)\n",
+		"invalid network input dropped: 3\n",
+	} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
+	s.Health["config-save"] = "ok"
+	b.Reset()
+	if err := Render(&b, Build(s)); err != nil || bytes.Contains(b.Bytes(), []byte("NOT SAVED")) {
+		t.Errorf("a working save is reported as failing:\n%s", b.String())
+	}
+}

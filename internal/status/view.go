@@ -12,6 +12,12 @@ import (
 type View struct {
 	Source  string       `json:"source"`
 	Masters []MasterView `json:"masters"`
+	// ConfigSave is ok or failing ("" from a sentinel that does not say);
+	// while failing, votes and announcements are withheld.
+	ConfigSave          string `json:"config_save,omitempty"`
+	ConfigSaveError     string `json:"config_save_error,omitempty"`
+	ConfigSaveFailingMS int64  `json:"config_save_failing_ms,omitempty"`
+	InvalidInput        int64  `json:"invalid_input,omitempty"`
 }
 
 // MasterView is one master group.
@@ -78,7 +84,9 @@ type SentinelView struct {
 // Build turns raw replies into a View. Missing or malformed numbers read
 // as zero: a status page shows what it can.
 func Build(s Snapshot) View {
-	v := View{Source: s.Source, Masters: []MasterView{}}
+	v := View{Source: s.Source, Masters: []MasterView{}, ConfigSave: s.Health["config-save"],
+		ConfigSaveError: s.Health["config-save-error"], ConfigSaveFailingMS: num(s.Health["config-save-failing-ms"]),
+		InvalidInput: num(s.Health["invalid-input"])}
 	for _, g := range s.Groups {
 		v.Masters = append(v.Masters, buildMaster(g))
 	}

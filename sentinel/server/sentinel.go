@@ -66,6 +66,7 @@ func sentinelCommands() []*command {
 		{name: "pending-scripts", arity: 2, summary: "List queued and running scripts", run: (*Server).cmdPendingScripts},
 		// Ours (docs/proxy.md); hidden so COMMAND lists what Redis 7.0 does.
 		{name: "proxies", arity: 2, hidden: true, summary: "List the built-in proxy listeners", run: (*Server).cmdSentinelProxies},
+		{name: "health", arity: 2, hidden: true, summary: "Report whether the config is being saved and how much input was refused", run: (*Server).cmdSentinelHealth},
 		{name: "remove", arity: 3, summary: "Stop monitoring a master", run: func(s *Server, _ *client, r *reply, a []string) { s.backendResult(r, s.opts.Backend.Remove(a[2])) }},
 		{name: "replicas", arity: 3, summary: "List the replicas of a master", run: replicas},
 		{name: "reset", arity: 3, summary: "Reset masters matching a pattern", run: func(s *Server, _ *client, r *reply, a []string) { r.int(int64(s.opts.Backend.Reset(a[2]))) }},

@@ -239,6 +239,8 @@ func TestSentinelSubcommands(t *testing.T) {
 			"*10\r\n$4\r\nargv\r\n" + bulks("/bin/notify") +
 			"$5\r\nflags\r\n$9\r\nscheduled\r\n$3\r\npid\r\n$1\r\n0\r\n$9\r\nrun-delay\r\n$4\r\n3000\r\n$9\r\nretry-num\r\n$1\r\n2\r\n", ""},
 		{[]string{"SENTINEL", "PROXIES"}, "*0\r\n", ""}, // a backend without proxies
+		{[]string{"SENTINEL", "HEALTH"}, bulks("config-save", "ok", "config-save-error", "", "config-save-failing-ms", "0",
+			"config-save-failures", "0", "invalid-input", "0"), ""},
 		{[]string{"SENTINEL", "INFO-CACHE", "mymaster", "nope", "mymaster"}, "*2\r\n$8\r\nmymaster\r\n*3\r\n*2\r\n:0\r\n$28\r\n# Replication\r\nrole:master\r\n\r\n*2\r\n:0\r\n$-1\r\n*2\r\n:0\r\n$-1\r\n", ""},
 	}
 	for _, tc := range cases {
