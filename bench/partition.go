@@ -15,8 +15,8 @@ import (
 )
 
 // partitionDownAfter is the down-after of the partition runs; the fence is
-// due within it plus one second.
-const partitionDownAfter = time.Second
+// due within it plus one second (below 2 s it is due within 3 s instead).
+const partitionDownAfter = 2 * time.Second
 
 // cutLengths are how long the master's host is cut off, with the most
 // ours/redis may lose of the writes the cut-off master acknowledged.

@@ -40,7 +40,7 @@ var sectionTitles = map[string]string{
 	sectionAgreement:  "2. Agreement after the kill (first event on any sentinel)",
 	sectionThroughput: "3. Query throughput (redis-benchmark -c 50, SENTINEL GET-MASTER-ADDR-BY-NAME)",
 	sectionIdle:       "4. Idle cost of one sentinel (master + 1 replica per group)",
-	sectionPartition:  "6. Master's host cut off (3 hosts in network namespaces, writer per host, down-after 1000)",
+	sectionPartition:  "6. Master's host cut off (3 hosts in network namespaces, writer per host, down-after 2000)",
 	sectionLoaded:     "7. Kill-the-master drills under stress-ng --cpu 2 (down-after 1000)",
 	sectionProxy:      "5. Built-in proxy, plain go-redis client (columns: the two named in the metric)",
 }

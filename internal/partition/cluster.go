@@ -29,7 +29,8 @@ type Options struct {
 	// SentinelCommand starts one sentinel, "{conf}" replaced by its config
 	// path: "/path/sentinel run {conf}" or cluster.DefaultSentinelCommand.
 	SentinelCommand string
-	// DownAfter defaults to 1 s, FailoverTimeout to 5 s.
+	// DownAfter defaults to 2 s, the shortest for which fencing is due
+	// within down-after + 1 s (docs/fencing.md); FailoverTimeout to 5 s.
 	DownAfter, FailoverTimeout time.Duration
 	// Logf receives progress lines; nil discards them.
 	Logf func(format string, args ...any)
@@ -37,7 +38,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.DownAfter == 0 {
-		o.DownAfter = time.Second
+		o.DownAfter = 2 * time.Second
 	}
 	if o.FailoverTimeout == 0 {
 		o.FailoverTimeout = 5 * time.Second
