@@ -420,14 +420,14 @@ func (d *Daemon) emit(e notify.Event) {
 	case notify.LevelNotice:
 		lvl = zerolog.InfoLevel
 	}
-	ev := d.log.WithLevel(lvl).Str("event", e.Type)
+	ev := d.log.WithLevel(lvl).Str("event", e.Channel())
 	if e.Master != "" {
 		ev = ev.Str("master", e.Master)
 	}
-	ev.Msg(e.Message)
+	ev.Msg(e.Payload())
 	d.metrics.ObserveEvent(e, time.Now())
 	if e.Published() && d.srv != nil {
-		d.srv.Publish(e.Type, e.Message)
+		d.srv.Publish(e.Channel(), e.Payload())
 	}
 }
 

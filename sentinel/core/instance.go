@@ -1,12 +1,12 @@
 package core
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/notify"
 	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
@@ -98,27 +98,14 @@ func (i *instance) isAt(host string, port int) bool {
 // Sentinels share one link per run id across master groups.
 func (i *instance) linkKey() string { return i.link }
 
-// describe is the %@ of Redis' event messages.
-func (i *instance) describe(hostnames bool) string {
-	var b strings.Builder
-	b.WriteString(i.kind.String())
-	b.WriteByte(' ')
-	b.WriteString(i.name)
-	b.WriteByte(' ')
-	b.WriteString(i.eventAddr(hostnames))
+// eventInstance is the instance as events print it (Redis' %@).
+func (i *instance) eventInstance(hostnames bool) *notify.Instance {
+	e := &notify.Instance{Kind: i.kind, Name: i.name, Host: i.announced(hostnames), Port: i.port}
 	if i.kind != view.KindMaster {
 		m := i.master.inst
-		b.WriteString(" @ ")
-		b.WriteString(m.name)
-		b.WriteByte(' ')
-		b.WriteString(m.eventAddr(hostnames))
+		e.MasterName, e.MasterHost, e.MasterPort = m.name, m.announced(hostnames), m.port
 	}
-	return b.String()
-}
-
-// eventAddr is "host port" as events print it.
-func (i *instance) eventAddr(hostnames bool) string {
-	return i.announced(hostnames) + " " + strconv.Itoa(i.port)
+	return e
 }
 
 func (i *instance) sdown() bool { return !i.sdownSince.IsZero() }
