@@ -460,8 +460,8 @@ func TestSimDiscoveryAndFailover(t *testing.T) {
 		}
 		for _, n := range w.nodes {
 			for _, r := range n.st.Snapshot(func(string) int { return 0 }).Master("mymaster").Replicas {
-				if r.Name == "10.0.0.2:6379" && r.Flags != "slave" {
-					t.Fatalf("seed %d: %s sees the live replica as %q", seed, n.id, r.Flags)
+				if r.Name == "10.0.0.2:6379" && r.Flags != view.FlagSlave {
+					t.Fatalf("seed %d: %s sees the live replica as %q", seed, n.id, r.Flags.String())
 				}
 			}
 		}
