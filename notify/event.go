@@ -179,6 +179,12 @@ func appendAddr(b []byte, host string, port int) []byte {
 	return strconv.AppendInt(b, int64(port), 10)
 }
 
+// Addr is an address as events print it.
+type Addr struct {
+	Host string
+	Port int
+}
+
 // Event is one sentinel event (docs/behaviour.md §2). Logs, pub/sub, metrics,
 // webhooks and scripts all read it; Payload is the exact text published.
 type Event struct {
@@ -193,6 +199,8 @@ type Event struct {
 	Instance *Instance
 	Epoch    uint64 // +new-epoch, +vote-for-leader
 	Leader   string // +vote-for-leader: the run id voted for
+	// From and To are the old and new master address of +switch-master.
+	From, To Addr
 	// Text is the rest of the payload: after the instance, or all of it for
 	// events without one.
 	Text string
@@ -213,6 +221,9 @@ func (e Event) Payload() string {
 		return strconv.FormatUint(e.Epoch, 10)
 	case e.Kind == KindVoteForLeader:
 		return e.Leader + " " + strconv.FormatUint(e.Epoch, 10)
+	case e.Kind == KindSwitchMaster:
+		b := appendAddr([]byte(e.Master), e.From.Host, e.From.Port)
+		return string(appendAddr(b, e.To.Host, e.To.Port))
 	}
 	return e.Text
 }

@@ -20,6 +20,8 @@ func TestPayloadIsRedisText(t *testing.T) {
 		{Event{Kind: KindNewEpoch, Epoch: 7}, "7"},
 		{Event{Kind: KindVoteForLeader, Leader: "abcd", Epoch: 7}, "abcd 7"},
 		{Event{Kind: KindTilt, Text: "#tilt mode entered"}, "#tilt mode entered"},
+		{Event{Kind: KindSwitchMaster, Master: "mymaster", From: Addr{"10.0.0.1", 6379}, To: Addr{"::1", 6380}},
+			"mymaster 10.0.0.1 6379 ::1 6380"},
 	}
 	for _, c := range cases {
 		if got := c.e.Payload(); got != c.want {

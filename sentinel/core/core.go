@@ -240,9 +240,9 @@ func (s *State) event(level notify.Level, kind notify.Kind, i *instance, text st
 	}
 }
 
-// plainEvent is an event without an instance (+tilt, +switch-master).
-func (s *State) plainEvent(level notify.Level, kind notify.Kind, text, masterName string) {
-	s.emit(notify.Event{Kind: kind, Level: level, Text: text, Master: masterName})
+// plainEvent is a warning whose payload is only text (±tilt, config saves).
+func (s *State) plainEvent(kind notify.Kind, text string) {
+	s.emit(notify.Event{Kind: kind, Level: notify.LevelWarning, Text: text})
 }
 
 // epochEvent is +new-epoch, or with a leader +vote-for-leader.

@@ -380,8 +380,8 @@ func (s *State) switchMaster(m *master, host string, port int) {
 	}
 	m.inst.host, m.inst.port = host, port
 	s.resolve(m.inst)
-	s.plainEvent(notify.LevelWarning, notify.KindSwitchMaster,
-		m.inst.name+" "+oldShown+" "+strconv.Itoa(oldPort)+" "+s.shown(m.inst)+" "+strconv.Itoa(port), m.inst.name)
+	s.emit(notify.Event{Kind: notify.KindSwitchMaster, Level: notify.LevelWarning, Master: m.inst.name,
+		From: notify.Addr{Host: oldShown, Port: oldPort}, To: notify.Addr{Host: s.shown(m.inst), Port: port}})
 	s.resetMaster(m, false)
 	for _, k := range keep {
 		p, _ := strconv.Atoi(k[1])

@@ -51,7 +51,7 @@ func (s *State) Tick(now time.Time) {
 	s.expireRetired()
 	if s.tilt && now.Sub(s.tiltSince) > s.opts.Timers.TiltPeriod {
 		s.tilt = false
-		s.plainEvent(notify.LevelWarning, notify.KindTiltExited, "#tilt mode exited", "")
+		s.plainEvent(notify.KindTiltExited, "#tilt mode exited")
 	}
 }
 
@@ -60,7 +60,7 @@ func (s *State) enterTilt() {
 	if !s.tilt {
 		s.tilt = true
 		s.totalTilt++
-		s.plainEvent(notify.LevelWarning, notify.KindTilt, "#tilt mode entered", "")
+		s.plainEvent(notify.KindTilt, "#tilt mode entered")
 	}
 }
 

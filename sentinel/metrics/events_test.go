@@ -13,9 +13,6 @@ const ms = time.Millisecond
 // failoverSteps is one failover led by this sentinel, in the order of the
 // docs/behaviour.md §2 live stream, with durations exact in binary floating point.
 func failoverSteps(master string) []step {
-	plain := func(kind notify.Kind, text string) notify.Event {
-		return notify.Event{Kind: kind, Level: notify.LevelWarning, Text: text, Master: master}
-	}
 	return []step{
 		{ev(notify.KindMonitor, master), 0},
 		{replicaEv(notify.KindSDown, master), 100 * ms}, // a replica's SDOWN starts no detection
@@ -32,7 +29,7 @@ func failoverSteps(master string) []step {
 		{replicaEv(notify.KindPromotedSlave, master), 3500 * ms},
 		{ev(notify.KindStateReconfSlaves, master), 3500 * ms},
 		{ev(notify.KindFailoverEnd, master), 7500 * ms},
-		{plain(notify.KindSwitchMaster, master+" 127.0.0.1 6379 127.0.0.1 6380"), 8000 * ms},
+		{switchEv(master), 8000 * ms},
 	}
 }
 
@@ -79,8 +76,7 @@ func TestObservedSwitchIsNotOurFailover(t *testing.T) {
 		{notify.Event{Kind: notify.KindConfigUpdateFrom, Master: "mymaster",
 			Instance: &notify.Instance{Kind: view.KindSentinel, Name: "abcd", Host: "127.0.0.1", Port: 26380,
 				MasterName: "mymaster", MasterHost: "127.0.0.1", MasterPort: 6379}}, 5 * time.Second},
-		{notify.Event{Kind: notify.KindSwitchMaster, Master: "mymaster",
-			Text: "mymaster 127.0.0.1 6379 127.0.0.1 6380"}, 5 * time.Second},
+		{switchEv("mymaster"), 5 * time.Second},
 	})
 	got := scrape(t, m)
 	expectSamples(t, got, map[string]float64{
@@ -116,8 +112,7 @@ func TestAbortOutcomes(t *testing.T) {
 			m := New(&fakeSource{})
 			feed(m, c.steps)
 			// Another sentinel then completes the failover: we only observe it.
-			m.ObserveEvent(notify.Event{Kind: notify.KindSwitchMaster, Master: "m",
-				Text: "m 127.0.0.1 6379 127.0.0.1 6380"}, t0.Add(4*time.Minute))
+			m.ObserveEvent(switchEv("m"), t0.Add(4*time.Minute))
 			got := scrape(t, m)
 			expectSamples(t, got, map[string]float64{
 				`sentinel_failovers_total{master="m",outcome="` + c.outcome + `"}`: 1,

@@ -111,6 +111,12 @@ func replicaEv(kind notify.Kind, master string) notify.Event {
 			MasterName: master, MasterHost: "127.0.0.1", MasterPort: 6379}}
 }
 
+// switchEv is the group's +switch-master from 127.0.0.1:6379 to 127.0.0.1:6380.
+func switchEv(master string) notify.Event {
+	return notify.Event{Kind: notify.KindSwitchMaster, Level: notify.LevelWarning, Master: master,
+		From: notify.Addr{Host: "127.0.0.1", Port: 6379}, To: notify.Addr{Host: "127.0.0.1", Port: 6380}}
+}
+
 // step is one event of a scripted sequence, at an offset from t0.
 type step struct {
 	e     notify.Event
