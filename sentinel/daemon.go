@@ -424,10 +424,11 @@ func (d *Daemon) emit(e notify.Event) {
 	if e.Master != "" {
 		ev = ev.Str("master", e.Master)
 	}
-	ev.Msg(e.Payload())
+	payload := e.Payload()
+	ev.Msg(payload)
 	d.metrics.ObserveEvent(e, time.Now())
 	if e.Published() && d.srv != nil {
-		d.srv.Publish(e.Channel(), e.Payload())
+		d.srv.Publish(e.Channel(), payload)
 	}
 }
 
