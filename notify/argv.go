@@ -6,10 +6,10 @@ import "strconv"
 // the event does not run the script: only warning-level events about an
 // instance do, so ±tilt and -script-* never re-trigger it.
 func NotificationArgv(script string, e Event) []string {
-	if script == "" || e.Level != LevelWarning || !e.Instance {
+	if script == "" || e.Level != LevelWarning || e.Instance == nil {
 		return nil
 	}
-	return []string{script, e.Type, e.Message}
+	return []string{script, e.Channel(), e.Payload()}
 }
 
 // ReconfigArgv is the client-reconfig-script command line; role is "leader"

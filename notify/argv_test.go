@@ -3,10 +3,14 @@ package notify
 import (
 	"slices"
 	"testing"
+
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
 func TestNotificationArgvOnlyForWarningInstanceEvents(t *testing.T) {
-	sdown := Event{Type: "+sdown", Level: LevelWarning, Message: "master mymaster 127.0.0.1 6379", Master: "mymaster", Instance: true}
+	sdown := Event{Kind: KindSDown, Level: LevelWarning, Master: "mymaster",
+		Instance: &Instance{Kind: view.KindMaster, Name: "mymaster", Host: "127.0.0.1", Port: 6379}}
+	slave := &Instance{Kind: view.KindReplica, Name: "1.2.3.4:5", Host: "1.2.3.4", Port: 5, MasterName: "m", MasterHost: "1.2.3.4", MasterPort: 6}
 	cases := []struct {
 		name   string
 		script string
@@ -15,9 +19,9 @@ func TestNotificationArgvOnlyForWarningInstanceEvents(t *testing.T) {
 	}{
 		{"warning with instance", "/s.sh", sdown, []string{"/s.sh", "+sdown", "master mymaster 127.0.0.1 6379"}},
 		{"no script configured", "", sdown, nil},
-		{"notice level", "/s.sh", Event{Type: "+slave", Level: LevelNotice, Message: "slave 1.2.3.4:5 1.2.3.4 5 @ m 1.2.3.4 6", Instance: true}, nil},
-		{"tilt has no instance", "/s.sh", Event{Type: "+tilt", Level: LevelWarning, Message: "#tilt mode entered"}, nil},
-		{"script error has no instance", "/s.sh", Event{Type: "-script-error", Level: LevelWarning, Message: "/s.sh 0 2"}, nil},
+		{"notice level", "/s.sh", Event{Kind: KindSlave, Level: LevelNotice, Instance: slave}, nil},
+		{"tilt has no instance", "/s.sh", Event{Kind: KindTilt, Level: LevelWarning, Text: "#tilt mode entered"}, nil},
+		{"script error has no instance", "/s.sh", Event{Kind: KindScriptError, Level: LevelWarning, Text: "/s.sh 0 2"}, nil},
 	}
 	for _, c := range cases {
 		if got := NotificationArgv(c.script, c.e); !slices.Equal(got, c.want) {

@@ -420,14 +420,15 @@ func (d *Daemon) emit(e notify.Event) {
 	case notify.LevelNotice:
 		lvl = zerolog.InfoLevel
 	}
-	ev := d.log.WithLevel(lvl).Str("event", e.Type)
+	ev := d.log.WithLevel(lvl).Str("event", e.Channel())
 	if e.Master != "" {
 		ev = ev.Str("master", e.Master)
 	}
-	ev.Msg(e.Message)
+	payload := e.Payload()
+	ev.Msg(payload)
 	d.metrics.ObserveEvent(e, time.Now())
 	if e.Published() && d.srv != nil {
-		d.srv.Publish(e.Type, e.Message)
+		d.srv.Publish(e.Channel(), payload)
 	}
 }
 

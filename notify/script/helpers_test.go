@@ -40,7 +40,7 @@ func (r *recorder) all() []notify.Event {
 
 func (r *recorder) find(typ string) (notify.Event, bool) {
 	for _, e := range r.all() {
-		if e.Type == typ {
+		if e.Channel() == typ {
 			return e, true
 		}
 	}

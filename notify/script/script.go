@@ -196,7 +196,7 @@ func (r *Runner) Run(ctx context.Context) {
 		for _, j := range s.startable(now, r.o.MaxRunning) {
 			if err := r.start(j, now); err != nil {
 				r.o.Log.Warn().Err(err).Strs("argv", j.argv).Msg("script could not start")
-				r.event("-script-error", fmt.Sprintf("%s 99 0", j.argv[0]))
+				r.event(notify.KindScriptError, fmt.Sprintf("%s 99 0", j.argv[0]))
 				r.drop(&s, j)
 			}
 		}
@@ -272,7 +272,7 @@ func (r *Runner) finish(s *schedule, x exited, now time.Time) {
 		j.due = now.Add(retryDelay(r.o.RetryDelay, j.runs))
 		return
 	case verdictError:
-		r.event("-script-error", fmt.Sprintf("%s %d %d", j.argv[0], x.status.signal, x.status.code))
+		r.event(notify.KindScriptError, fmt.Sprintf("%s %d %d", j.argv[0], x.status.signal, x.status.code))
 	case verdictDone, verdictTimedOut:
 	}
 	r.drop(s, j)
@@ -281,7 +281,7 @@ func (r *Runner) finish(s *schedule, x exited, now time.Time) {
 // timeout kills a run that outlived MaxRuntime; its exit arrives later.
 func (r *Runner) timeout(j *job) {
 	j.timedOut = true
-	r.event("-script-timeout", j.argv[0]+" "+strconv.Itoa(j.pid))
+	r.event(notify.KindScriptTimeout, j.argv[0]+" "+strconv.Itoa(j.pid))
 	r.killGroup(j)
 }
 
@@ -317,6 +317,6 @@ func (r *Runner) shutdown(s *schedule) {
 }
 
 // event hands a -script-* event to the owner of event logging and pub/sub.
-func (r *Runner) event(typ, msg string) {
-	r.o.OnEvent(notify.Event{Type: typ, Level: notify.LevelWarning, Message: msg})
+func (r *Runner) event(kind notify.Kind, msg string) {
+	r.o.OnEvent(notify.Event{Kind: kind, Level: notify.LevelWarning, Text: msg})
 }

@@ -102,8 +102,8 @@ func TestScriptExitOneRetriesWithDoublingDelayUpToMaxRuns(t *testing.T) {
 	}
 	// Redis reports the final failure once retries are used up.
 	e, _ := rec.find("-script-error")
-	if e.Message != script+" 0 1" {
-		t.Fatalf("-script-error message %q, want %q", e.Message, script+" 0 1")
+	if e.Payload() != script+" 0 1" {
+		t.Fatalf("-script-error message %q, want %q", e.Payload(), script+" 0 1")
 	}
 }
 
@@ -124,8 +124,8 @@ func TestScriptKilledBySignalIsRetried(t *testing.T) {
 	if n := len(readLines(t, runs)); n != 2 {
 		t.Fatalf("script ran %d times, want 2", n)
 	}
-	if e, _ := rec.find("-script-error"); e.Message != script+" 15 0" {
-		t.Fatalf("-script-error message %q, want signal 15", e.Message)
+	if e, _ := rec.find("-script-error"); e.Payload() != script+" 15 0" {
+		t.Fatalf("-script-error message %q, want signal 15", e.Payload())
 	}
 }
 
@@ -141,7 +141,7 @@ func TestScriptExitTwoOrMoreIsAnErrorAndNotRetried(t *testing.T) {
 		return ok
 	})
 	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
-	want := notify.Event{Type: "-script-error", Level: notify.LevelWarning, Message: script + " 0 3"}
+	want := notify.Event{Kind: notify.KindScriptError, Level: notify.LevelWarning, Text: script + " 0 3"}
 	if evs := rec.all(); len(evs) != 1 || evs[0] != want {
 		t.Fatalf("events %+v, want exactly %+v", evs, want)
 	}
@@ -164,7 +164,7 @@ func TestScriptThatCannotStartReports99(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, "two -script-error events", func() bool { return len(rec.all()) == 2 })
 	testutil.Eventually(t, 5*time.Second, "queue to drain", queueEmpty(r))
 	evs := rec.all()
-	if evs[0].Message != notExec+" 99 0" || evs[1].Message != missing+" 99 0" {
+	if evs[0].Payload() != notExec+" 99 0" || evs[1].Payload() != missing+" 99 0" {
 		t.Fatalf("events %+v, want '<path> 99 0' for both", evs)
 	}
 }
@@ -190,7 +190,7 @@ func TestScriptOverMaxRuntimeIsKilledAndNotRetried(t *testing.T) {
 		t.Fatalf("script ran %d times, want 1 (no retry after a timeout)", len(pids))
 	}
 	e, _ := rec.find("-script-timeout")
-	want := notify.Event{Type: "-script-timeout", Level: notify.LevelWarning, Message: script + " " + pids[0]}
+	want := notify.Event{Kind: notify.KindScriptTimeout, Level: notify.LevelWarning, Text: script + " " + pids[0]}
 	if e != want {
 		t.Fatalf("event %+v, want %+v", e, want)
 	}

@@ -105,13 +105,13 @@ func (w *Sender) Post(url string, e notify.Event) bool {
 	}
 	// A struct of strings always encodes.
 	body, _ := json.Marshal(webhookBody{
-		Type:     e.Type,
-		Message:  e.Message,
+		Type:     e.Channel(),
+		Message:  e.Payload(),
 		Master:   e.Master,
 		Sentinel: w.o.SentinelID,
 		Time:     time.Now().UTC().Format(time.RFC3339Nano),
 	})
-	d := delivery{url: url, event: e.Type, body: body}
+	d := delivery{url: url, event: e.Channel(), body: body}
 	for {
 		select {
 		case w.q <- d:

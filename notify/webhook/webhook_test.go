@@ -15,9 +15,11 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/seed877ff415/sentinel/internal/testutil"
 	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
-var warnEvent = notify.Event{Type: "+odown", Level: notify.LevelWarning, Message: "master mymaster 127.0.0.1 6379 #quorum 2/2", Master: "mymaster", Instance: true}
+var warnEvent = notify.Event{Kind: notify.KindODown, Level: notify.LevelWarning, Master: "mymaster", Text: "#quorum 2/2",
+	Instance: &notify.Instance{Kind: view.KindMaster, Name: "mymaster", Host: "127.0.0.1", Port: 6379}}
 
 // hookServer records every request body and answers with respond.
 type hookServer struct {
@@ -120,7 +122,7 @@ func TestWebhookPostsEventAsJSON(t *testing.T) {
 
 func TestWebhookIgnoresEventsBelowWarning(t *testing.T) {
 	w := New(fastWebhookOptions())
-	if w.Post("http://127.0.0.1:1/", notify.Event{Type: "+slave", Level: notify.LevelNotice, Instance: true}) {
+	if w.Post("http://127.0.0.1:1/", notify.Event{Kind: notify.KindSlave, Level: notify.LevelNotice, Instance: warnEvent.Instance}) {
 		t.Fatal("Post accepted a notice-level event")
 	}
 	if w.Post("", warnEvent) {
@@ -234,7 +236,7 @@ func TestWebhookPostNeverBlocksAndDropsOldest(t *testing.T) {
 
 	post := func(i int) bool {
 		e := warnEvent
-		e.Message = fmt.Sprintf("n%02d", i)
+		e.Instance, e.Text = nil, fmt.Sprintf("n%02d", i)
 		return w.Post(h.URL, e)
 	}
 	post(0)

@@ -45,7 +45,7 @@ func (s *State) Monitor(now time.Time, name, host string, port, quorum int) erro
 		return errors.New("ERR Duplicate master name.")
 	}
 	m := s.addMaster(&config.Master{Name: name, Host: host, Port: port, Quorum: quorum})
-	s.event(notify.LevelWarning, "+monitor", m.inst, "quorum "+strconv.Itoa(quorum))
+	s.event(notify.LevelWarning, notify.KindMonitor, m.inst, "quorum "+strconv.Itoa(quorum))
 	s.persist()
 	s.linksChanged()
 	return nil
@@ -58,7 +58,7 @@ func (s *State) Remove(now time.Time, name string) error {
 	if m == nil {
 		return ErrNoSuchMaster
 	}
-	s.event(notify.LevelWarning, "-monitor", m.inst, "")
+	s.event(notify.LevelWarning, notify.KindUnmonitor, m.inst, "")
 	s.retireFence(m)
 	for k, x := range s.masters {
 		if x == m {
@@ -101,7 +101,7 @@ func (s *State) Set(now time.Time, name string, args []string) error {
 		if opt == "auth-pass" {
 			shown = []string{"******"}
 		}
-		s.event(notify.LevelWarning, "+set", m.inst, opt+" "+strings.Join(shown, " "))
+		s.event(notify.LevelWarning, notify.KindSet, m.inst, opt+" "+strings.Join(shown, " "))
 		j += n
 	}
 	if changed {
@@ -213,7 +213,7 @@ func (s *State) Reset(now time.Time, pattern string) int {
 			continue
 		}
 		s.resetMaster(m, true)
-		s.event(notify.LevelWarning, "+reset-master", m.inst, "")
+		s.event(notify.LevelWarning, notify.KindResetMaster, m.inst, "")
 		n++
 	}
 	return n

@@ -131,7 +131,7 @@ func New(opts Options, cfg *config.Config, now time.Time) *State {
 		for _, ks := range mc.KnownSentinels {
 			s.addSentinel(m, ks.RunID, ks.Host, ks.Port)
 		}
-		s.event(notify.LevelWarning, "+monitor", m.inst, "quorum "+strconv.Itoa(m.quorum))
+		s.event(notify.LevelWarning, notify.KindMonitor, m.inst, "quorum "+strconv.Itoa(m.quorum))
 	}
 	s.out.LinksChanged = true
 	return s
@@ -224,20 +224,15 @@ func (s *State) send(i *instance, req monitor.Request) {
 	i.pending++
 }
 
-func (s *State) event(level notify.Level, typ string, i *instance, extra string) {
-	msg := extra
+func (s *State) event(level notify.Level, kind notify.Kind, i *instance, text string) {
+	e := notify.Event{Kind: kind, Level: level, Text: text}
 	if i != nil {
-		msg = i.describe(s.opts.AnnounceHostnames)
-		if extra != "" {
-			msg += " " + extra
+		e.Instance = i.eventInstance(s.opts.AnnounceHostnames)
+		if i.master != nil {
+			e.Master = i.master.inst.name
 		}
 	}
-	e := notify.Event{Type: typ, Level: level, Message: msg, Instance: i != nil}
-	if i != nil && i.master != nil {
-		e.Master = i.master.inst.name
-	}
-	s.out.Events = append(s.out.Events, e)
-	s.dirty = true
+	s.emit(e)
 	if i != nil && i.master != nil && level == notify.LevelWarning {
 		if argv := notify.NotificationArgv(i.master.notifyScript, e); argv != nil {
 			s.out.Scripts = append(s.out.Scripts, argv)
@@ -245,9 +240,18 @@ func (s *State) event(level notify.Level, typ string, i *instance, extra string)
 	}
 }
 
-// plainEvent is an event without an instance (+new-epoch, +tilt, +switch-master).
-func (s *State) plainEvent(level notify.Level, typ, msg, masterName string) {
-	s.out.Events = append(s.out.Events, notify.Event{Type: typ, Level: level, Message: msg, Master: masterName})
+// plainEvent is a warning whose payload is only text (±tilt, config saves).
+func (s *State) plainEvent(kind notify.Kind, text string) {
+	s.emit(notify.Event{Kind: kind, Level: notify.LevelWarning, Text: text})
+}
+
+// epochEvent is +new-epoch, or with a leader +vote-for-leader.
+func (s *State) epochEvent(kind notify.Kind, epoch uint64, leader string) {
+	s.emit(notify.Event{Kind: kind, Level: notify.LevelWarning, Epoch: epoch, Leader: leader})
+}
+
+func (s *State) emit(e notify.Event) {
+	s.out.Events = append(s.out.Events, e)
 	s.dirty = true
 }
 

@@ -26,14 +26,14 @@ func newTestState(t *testing.T) *State {
 func eventTypes(out Output) []string {
 	var ts []string
 	for _, e := range out.Events {
-		ts = append(ts, e.Type)
+		ts = append(ts, e.Channel())
 	}
 	return ts
 }
 
 func hasEvent(out Output, typ, msg string) bool {
 	for _, e := range out.Events {
-		if e.Type == typ && (msg == "" || e.Message == msg) {
+		if e.Channel() == typ && (msg == "" || e.Payload() == msg) {
 			return true
 		}
 	}
@@ -319,7 +319,7 @@ func TestTiltOnClockJump(t *testing.T) {
 func TestEventsLevels(t *testing.T) {
 	s := newTestState(t)
 	out := s.Drain()
-	if len(out.Events) != 1 || out.Events[0].Type != "+monitor" || out.Events[0].Level != notify.LevelWarning {
+	if len(out.Events) != 1 || out.Events[0].Channel() != "+monitor" || out.Events[0].Level != notify.LevelWarning {
 		t.Fatalf("start-up events: %v", out.Events)
 	}
 }

@@ -95,8 +95,8 @@ func (s *State) startFailover(m *master) {
 	m.failoverStateChange = s.now
 	m.candidacy = c
 	m.failoverEpoch = c.Epoch()
-	s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(c.Epoch(), 10), "")
-	s.event(notify.LevelWarning, "+try-failover", m.inst, "")
+	s.epochEvent(notify.KindNewEpoch, c.Epoch(), "")
+	s.event(notify.LevelWarning, notify.KindTryFailover, m.inst, "")
 	s.applyDecision(d)
 	m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
 	s.askPeers(m, true)
@@ -115,7 +115,7 @@ func (s *State) applyDecision(d election.Decision) {
 		s.persist()
 	}
 	if d.Voted {
-		s.plainEvent(notify.LevelWarning, "+vote-for-leader", d.Vote.Leader+" "+strconv.FormatUint(d.Vote.Epoch, 10), "")
+		s.epochEvent(notify.KindVoteForLeader, d.Vote.Epoch, d.Vote.Leader)
 	}
 }
 
@@ -135,7 +135,7 @@ func (s *State) voteRequest(m *master, epoch uint64, candidate string) (down boo
 	}
 	d := s.voter.HandleRequest(m.inst.name, epoch, candidate)
 	if d.EpochRaised {
-		s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(s.voter.CurrentEpoch(), 10), "")
+		s.epochEvent(notify.KindNewEpoch, s.voter.CurrentEpoch(), "")
 	}
 	s.applyDecision(d)
 	if d.Voted && d.Vote.Leader != s.opts.MyID {
@@ -146,7 +146,7 @@ func (s *State) voteRequest(m *master, epoch uint64, candidate string) (down boo
 		m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
 		m.candidateAt = time.Time{}
 		if m.failoverState == foWaitStart && !m.force {
-			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+			s.event(notify.LevelWarning, notify.KindAbortNotElected, m.inst, "")
 			s.abortFailover(m)
 		}
 	}
@@ -163,7 +163,7 @@ func (s *State) stepFailover(m *master) {
 		s.failoverSendSlaveofNoone(m)
 	case foWaitPromotion:
 		if s.now.Sub(m.failoverStateChange) > m.failoverTimeout {
-			s.event(notify.LevelWarning, "-failover-abort-slave-timeout", m.inst, "")
+			s.event(notify.LevelWarning, notify.KindAbortSlaveTimeout, m.inst, "")
 			s.abortFailover(m)
 		}
 	case foReconfSlaves:
@@ -186,7 +186,7 @@ func (s *State) failoverWaitStart(m *master) {
 	if !(ok && leader == s.opts.MyID) && !m.force {
 		if ok {
 			// Another sentinel has the majority: it fails over.
-			s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+			s.event(notify.LevelWarning, notify.KindAbortNotElected, m.inst, "")
 			s.abortFailover(m)
 			return
 		}
@@ -201,7 +201,7 @@ func (s *State) failoverWaitStart(m *master) {
 			// the time to promote and announce before a newer epoch.
 			wait += otherLeaderGrace
 		}
-		s.event(notify.LevelWarning, "-failover-abort-not-elected", m.inst, "")
+		s.event(notify.LevelWarning, notify.KindAbortNotElected, m.inst, "")
 		s.abortFailover(m)
 		m.electionFails++
 		m.failoverStartTime = time.Time{}
@@ -209,11 +209,11 @@ func (s *State) failoverWaitStart(m *master) {
 		return
 	}
 	m.electionFails = 0
-	s.event(notify.LevelWarning, "+elected-leader", m.inst, "")
+	s.event(notify.LevelWarning, notify.KindElectedLeader, m.inst, "")
 	if s.simFlags&simCrashAfterElection != 0 {
 		s.out.Exit = 99
 	}
-	s.event(notify.LevelWarning, "+failover-state-select-slave", m.inst, "")
+	s.event(notify.LevelWarning, notify.KindStateSelectSlave, m.inst, "")
 	s.setFailoverState(m, foSelectSlave)
 	s.failoverSelectSlave(m)
 }
@@ -221,14 +221,14 @@ func (s *State) failoverWaitStart(m *master) {
 func (s *State) failoverSelectSlave(m *master) {
 	r, reasons := s.selectReplica(m)
 	if r == nil {
-		s.event(notify.LevelWarning, "-failover-abort-no-good-slave", m.inst, reasons)
+		s.event(notify.LevelWarning, notify.KindAbortNoGoodSlave, m.inst, reasons)
 		s.abortFailover(m)
 		return
 	}
-	s.event(notify.LevelWarning, "+selected-slave", r, "")
+	s.event(notify.LevelWarning, notify.KindSelectedSlave, r, "")
 	r.promoted = true
 	m.promoted = r
-	s.event(notify.LevelNotice, "+failover-state-send-slaveof-noone", r, "")
+	s.event(notify.LevelNotice, notify.KindStateSendSlaveofNoone, r, "")
 	s.setFailoverState(m, foSendSlaveofNoone)
 	s.failoverSendSlaveofNoone(m)
 }
@@ -237,7 +237,7 @@ func (s *State) failoverSendSlaveofNoone(m *master) {
 	r := m.promoted
 	if !r.connected {
 		if s.now.Sub(m.failoverStateChange) > m.failoverTimeout {
-			s.event(notify.LevelWarning, "-failover-abort-slave-timeout", m.inst, "")
+			s.event(notify.LevelWarning, notify.KindAbortSlaveTimeout, m.inst, "")
 			s.abortFailover(m)
 		}
 		return
@@ -249,7 +249,7 @@ func (s *State) failoverSendSlaveofNoone(m *master) {
 	} else {
 		s.send(r, monitor.SlaveOf{})
 	}
-	s.event(notify.LevelNotice, "+failover-state-wait-promotion", r, "")
+	s.event(notify.LevelNotice, notify.KindStateWaitPromotion, r, "")
 	s.setFailoverState(m, foWaitPromotion)
 }
 
@@ -258,11 +258,11 @@ func (s *State) promoted(m *master, r *instance) {
 	m.configEpoch = m.failoverEpoch
 	s.setFailoverState(m, foReconfSlaves)
 	s.persist()
-	s.event(notify.LevelWarning, "+promoted-slave", r, "")
+	s.event(notify.LevelWarning, notify.KindPromotedSlave, r, "")
 	if s.simFlags&simCrashAfterPromotion != 0 {
 		s.out.Exit = 99
 	}
-	s.event(notify.LevelWarning, "+failover-state-reconf-slaves", m.inst, "")
+	s.event(notify.LevelWarning, notify.KindStateReconfSlaves, m.inst, "")
 	if argv := reconfigArgv(m, "leader", s.shown(m.inst), m.inst.port, s.shown(r), r.port); argv != nil {
 		s.out.Scripts = append(s.out.Scripts, argv)
 	}
@@ -294,7 +294,7 @@ func (s *State) failoverReconfSlaves(m *master) {
 	}
 	for _, r := range m.replicas {
 		if r.reconfSent && now.Sub(r.reconfSentTime) > s.opts.Timers.SlaveReconfTimeout {
-			s.event(notify.LevelNotice, "-slave-reconf-sent-timeout", r, "")
+			s.event(notify.LevelNotice, notify.KindSlaveReconfSentTimeout, r, "")
 			r.reconfSent = false
 			r.reconfDone = true
 			inProgress--
@@ -310,7 +310,7 @@ func (s *State) failoverReconfSlaves(m *master) {
 		s.send(r, monitor.SlaveOf{Host: s.shown(p), Port: p.port})
 		r.reconfSent = true
 		r.reconfSentTime = now
-		s.event(notify.LevelNotice, "+slave-reconf-sent", r, "")
+		s.event(notify.LevelNotice, notify.KindSlaveReconfSent, r, "")
 		inProgress++
 	}
 	s.detectFailoverEnd(m)
@@ -330,10 +330,10 @@ func (s *State) detectFailoverEnd(m *master) {
 	timeout := s.now.Sub(m.failoverStateChange) > m.failoverTimeout
 	if timeout {
 		notDone = 0
-		s.event(notify.LevelWarning, "+failover-end-for-timeout", m.inst, "")
+		s.event(notify.LevelWarning, notify.KindFailoverEndForTimeout, m.inst, "")
 	}
 	if notDone == 0 {
-		s.event(notify.LevelWarning, "+failover-end", m.inst, "")
+		s.event(notify.LevelWarning, notify.KindFailoverEnd, m.inst, "")
 		s.setFailoverState(m, foUpdateConfig)
 	}
 	if timeout {
@@ -343,7 +343,7 @@ func (s *State) detectFailoverEnd(m *master) {
 			}
 			s.send(r, monitor.SlaveOf{Host: s.shown(p), Port: p.port})
 			r.reconfSent = true
-			s.event(notify.LevelNotice, "+slave-reconf-sent-be", r, "")
+			s.event(notify.LevelNotice, notify.KindSlaveReconfSentBe, r, "")
 		}
 	}
 }
@@ -380,13 +380,13 @@ func (s *State) switchMaster(m *master, host string, port int) {
 	}
 	m.inst.host, m.inst.port = host, port
 	s.resolve(m.inst)
-	s.plainEvent(notify.LevelWarning, "+switch-master",
-		m.inst.name+" "+oldShown+" "+strconv.Itoa(oldPort)+" "+s.shown(m.inst)+" "+strconv.Itoa(port), m.inst.name)
+	s.emit(notify.Event{Kind: notify.KindSwitchMaster, Level: notify.LevelWarning, Master: m.inst.name,
+		From: notify.Addr{Host: oldShown, Port: oldPort}, To: notify.Addr{Host: s.shown(m.inst), Port: port}})
 	s.resetMaster(m, false)
 	for _, k := range keep {
 		p, _ := strconv.Atoi(k[1])
 		if r, added := s.addReplica(m, k[0], p); added {
-			s.event(notify.LevelNotice, "+slave", r, "")
+			s.event(notify.LevelNotice, notify.KindSlave, r, "")
 		}
 	}
 	m.switchAt = s.now

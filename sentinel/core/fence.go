@@ -142,7 +142,7 @@ func (s *State) fenceFailed(i *instance, reply string) {
 	f.known = false
 	if !f.failed {
 		f.failed = true
-		s.event(notify.LevelWarning, "-fence-failed", i, reply)
+		s.event(notify.LevelWarning, notify.KindFenceFailed, i, reply)
 	}
 }
 
@@ -237,14 +237,14 @@ func (s *State) stepFence(m *master) {
 	f.setAt = s.now
 	f.changed = true
 	f.lowSince = time.Time{}
-	s.event(notify.LevelNotice, "+fence-update", m.inst, settingsText(f.cur))
+	s.event(notify.LevelNotice, notify.KindFenceUpdate, m.inst, settingsText(f.cur))
 }
 
 // restoreFence gives an instance its own settings back.
 func (s *State) restoreFence(i *instance, v fenceSettings) {
 	s.send(i, monitor.ConfigSet{Param: paramToWrite, Value: strconv.Itoa(v.toWrite)})
 	s.send(i, monitor.ConfigSet{Param: paramMaxLag, Value: strconv.Itoa(v.maxLag)})
-	s.event(notify.LevelNotice, "+fence-restore", i, settingsText(v))
+	s.event(notify.LevelNotice, notify.KindFenceRestore, i, settingsText(v))
 }
 
 func settingsText(v fenceSettings) string {

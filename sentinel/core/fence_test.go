@@ -113,7 +113,7 @@ func (r *fenceRig) drain() {
 	for {
 		out := r.s.Drain()
 		for _, e := range out.Events {
-			r.events = append(r.events, e.Type)
+			r.events = append(r.events, e.Channel())
 		}
 		if out.LinksChanged {
 			r.links = map[string]monitor.LinkSpec{}

@@ -65,9 +65,9 @@ func TestAnnounceHostnamesSwitchesBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Drain()
-	s.event(notify.LevelNotice, "+probe", s.master("mymaster").replicas[0], "")
+	s.event(notify.LevelNotice, notify.KindSlave, s.master("mymaster").replicas[0], "")
 	out = s.Drain()
-	if !hasEvent(out, "+probe", "slave 10.0.0.2:6379 10.0.0.2 6379 @ mymaster 10.0.0.1 6379") {
+	if !hasEvent(out, "+slave", "slave 10.0.0.2:6379 10.0.0.2 6379 @ mymaster 10.0.0.1 6379") {
 		t.Fatalf("events with announce-hostnames no: %v", out.Events)
 	}
 	if m, si := addrs(); m != "10.0.0.1/10.0.0.1" || si != "10.0.1.2" {

@@ -1,12 +1,11 @@
 package core
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/notify"
 	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
@@ -98,73 +97,59 @@ func (i *instance) isAt(host string, port int) bool {
 // Sentinels share one link per run id across master groups.
 func (i *instance) linkKey() string { return i.link }
 
-// describe is the %@ of Redis' event messages.
-func (i *instance) describe(hostnames bool) string {
-	var b strings.Builder
-	b.WriteString(i.kind.String())
-	b.WriteByte(' ')
-	b.WriteString(i.name)
-	b.WriteByte(' ')
-	b.WriteString(i.eventAddr(hostnames))
+// eventInstance is the instance as events print it (Redis' %@).
+func (i *instance) eventInstance(hostnames bool) *notify.Instance {
+	e := &notify.Instance{Kind: i.kind, Name: i.name, Host: i.announced(hostnames), Port: i.port}
 	if i.kind != view.KindMaster {
 		m := i.master.inst
-		b.WriteString(" @ ")
-		b.WriteString(m.name)
-		b.WriteByte(' ')
-		b.WriteString(m.eventAddr(hostnames))
+		e.MasterName, e.MasterHost, e.MasterPort = m.name, m.announced(hostnames), m.port
 	}
-	return b.String()
-}
-
-// eventAddr is "host port" as events print it.
-func (i *instance) eventAddr(hostnames bool) string {
-	return i.announced(hostnames) + " " + strconv.Itoa(i.port)
+	return e
 }
 
 func (i *instance) sdown() bool { return !i.sdownSince.IsZero() }
 func (i *instance) odown() bool { return !i.odownSince.IsZero() }
 
-// flags renders Redis' flag words in Redis' order.
-func (i *instance) flags() string {
-	var f []string
+// flags are Redis' flags of the instance.
+func (i *instance) flags() view.Flags {
+	f := i.kind.Flag()
 	if i.sdown() {
-		f = append(f, "s_down")
+		f |= view.FlagSDown
 	}
 	if i.odown() {
-		f = append(f, "o_down")
+		f |= view.FlagODown
 	}
-	f = append(f, i.kind.String())
 	if !i.connected {
-		f = append(f, "disconnected")
+		f |= view.FlagDisconnected
 	}
 	if i.kind == view.KindSentinel && i.masterDown {
-		f = append(f, "master_down")
+		f |= view.FlagMasterDown
 	}
 	if i.kind == view.KindMaster {
 		m := i.master
 		if m.failoverState != foNone {
-			f = append(f, "failover_in_progress")
+			f |= view.FlagFailoverInProgress
 		}
 		if m.force {
-			f = append(f, "force_failover")
+			f |= view.FlagForceFailover
 		}
 	}
 	if i.promoted {
-		f = append(f, "promoted")
+		f |= view.FlagPromoted
 	}
 	if i.reconfSent {
-		f = append(f, "reconf_sent")
+		f |= view.FlagReconfSent
 	}
 	if i.reconfInprog {
-		f = append(f, "reconf_inprog")
+		f |= view.FlagReconfInprog
 	}
 	if i.reconfDone {
-		f = append(f, "reconf_done")
+		f |= view.FlagReconfDone
 	}
 	if i.scriptKilled {
-		f = append(f, "script_kill_sent")
+		f |= view.FlagScriptKillSent
 	}
-	return strings.Join(f, ",")
+	return f
 }
 
 // resetLink forgets everything learned over the link (a reset master or a

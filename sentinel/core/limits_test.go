@@ -11,7 +11,7 @@ import (
 func countEvents(out Output, typ string) int {
 	n := 0
 	for _, e := range out.Events {
-		if e.Type == typ {
+		if e.Channel() == typ {
 			n++
 		}
 	}

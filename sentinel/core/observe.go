@@ -67,7 +67,7 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 		i.pending = 0
 		i.infoSent = time.Time{}
 		if o.OverLimit {
-			s.event(notify.LevelWarning, "-reply-over-limit", i, o.Err.Error())
+			s.event(notify.LevelWarning, notify.KindReplyOverLimit, i, o.Err.Error())
 		}
 	case monitor.ObsPingReply:
 		i.lastPingReply = now
@@ -157,7 +157,7 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 		s.reject(RejectInfo, i.name+" run_id "+quoteField(info.RunID))
 	} else if info.RunID != "" && i.runID != info.RunID {
 		if i.runID != "" {
-			s.event(notify.LevelNotice, "+reboot", i, "")
+			s.event(notify.LevelNotice, notify.KindReboot, i, "")
 			if i.kind == view.KindMaster && m.rebootDownAfter > 0 {
 				i.rebootSince = now
 			}
@@ -177,12 +177,12 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 				continue
 			}
 			if r, added := s.addReplica(m, e.IP, e.Port); added {
-				s.event(notify.LevelNotice, "+slave", r, "")
+				s.event(notify.LevelNotice, notify.KindSlave, r, "")
 				s.persist()
 				s.linksChanged()
 			}
 		}
-		m.replicasCapped = s.capReached(m, m.replicasCapped, over > 0, "-max-replicas-reached", monitor.MaxReplicas)
+		m.replicasCapped = s.capReached(m, m.replicasCapped, over > 0, notify.KindMaxReplicasReached, monitor.MaxReplicas)
 		s.readFence(m)
 	}
 
@@ -212,11 +212,11 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 		if info.Role == "slave" {
 			i.slaveConfChange = now
 		}
-		typ := "-role-change"
+		kind := notify.KindRoleChangeCleared
 		if (i.kind == view.KindMaster) == (info.Role == "master") {
-			typ = "+role-change"
+			kind = notify.KindRoleChange
 		}
-		s.event(notify.LevelVerbose, typ, i, "new reported role is "+info.Role)
+		s.event(notify.LevelVerbose, kind, i, "new reported role is "+info.Role)
 	}
 
 	if s.tilt || i.kind != view.KindReplica {
@@ -244,7 +244,7 @@ func (s *State) replicaReportsMaster(i *instance) {
 	wait := s.convertGrace()
 	if !i.promoted && s.masterLooksSane(m) && !i.sdown() && s.now.Sub(i.roleReportedTime) > wait {
 		s.send(i, monitor.SlaveOf{Host: s.shown(m.inst), Port: m.inst.port})
-		s.event(notify.LevelNotice, "+convert-to-slave", i, "")
+		s.event(notify.LevelNotice, notify.KindConvertToSlave, i, "")
 	}
 }
 
@@ -257,7 +257,7 @@ func (s *State) replicaReportsReplica(i *instance) {
 		if s.masterLooksSane(m) && s.noDownFor(i, wait) && s.now.Sub(i.slaveConfChange) > wait &&
 			m.failoverState == foNone {
 			s.send(i, monitor.SlaveOf{Host: s.shown(m.inst), Port: m.inst.port})
-			s.event(notify.LevelNotice, "+fix-slave-config", i, "")
+			s.event(notify.LevelNotice, notify.KindFixSlaveConfig, i, "")
 		}
 	}
 	p := m.promoted
@@ -267,12 +267,12 @@ func (s *State) replicaReportsReplica(i *instance) {
 	if i.reconfSent && p.isAt(i.slaveMasterHost, i.slaveMasterPort) {
 		i.reconfSent = false
 		i.reconfInprog = true
-		s.event(notify.LevelNotice, "+slave-reconf-inprog", i, "")
+		s.event(notify.LevelNotice, notify.KindSlaveReconfInprog, i, "")
 	}
 	if i.reconfInprog && i.masterLinkUp {
 		i.reconfInprog = false
 		i.reconfDone = true
-		s.event(notify.LevelNotice, "+slave-reconf-done", i, "")
+		s.event(notify.LevelNotice, notify.KindSlaveReconfDone, i, "")
 	}
 }
 
@@ -317,7 +317,7 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	}
 	if !viaGossip && (si == nil || si.host != ip || si.port != port) {
 		full := si == nil && len(m.sentinels) >= monitor.MaxSentinels
-		if m.sentinelsCapped = s.capReached(m, m.sentinelsCapped, full, "-max-sentinels-reached", monitor.MaxSentinels); full {
+		if m.sentinelsCapped = s.capReached(m, m.sentinelsCapped, full, notify.KindMaxSentinelsReached, monitor.MaxSentinels); full {
 			return
 		}
 		s.addHelloSentinel(m, runID, ip, port)
@@ -325,7 +325,7 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	}
 	if s.voter.ObserveEpoch(epoch) {
 		s.persist()
-		s.plainEvent(notify.LevelWarning, "+new-epoch", strconv.FormatUint(epoch, 10), "")
+		s.epochEvent(notify.KindNewEpoch, epoch, "")
 		// A peer raised the epoch while this sentinel waits to stand: it
 		// is most likely a candidate whose vote request is on its way.
 		// Standing now, in the next epoch, would compete with it.
@@ -337,7 +337,7 @@ func (s *State) processHello(payload string, viaGossip bool) {
 		m.configEpoch = configEpoch
 		s.persist()
 		if !m.inst.isAt(masterIP, masterPort) {
-			s.event(notify.LevelWarning, "+config-update-from", si, "")
+			s.event(notify.LevelWarning, notify.KindConfigUpdateFrom, si, "")
 			oldHost, oldPort := s.shown(m.inst), m.inst.port
 			s.switchMaster(m, masterIP, masterPort)
 			if argv := reconfigArgv(m, "observer", oldHost, oldPort, masterIP, masterPort); argv != nil {
@@ -349,11 +349,11 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	s.dirty = true
 }
 
-// capReached raises typ once when a master group starts ignoring what is
+// capReached raises kind once when a master group starts ignoring what is
 // over one of its caps, and returns whether it still does.
-func (s *State) capReached(m *master, warned, reached bool, typ string, limit int) bool {
+func (s *State) capReached(m *master, warned, reached bool, kind notify.Kind, limit int) bool {
 	if reached && !warned {
-		s.event(notify.LevelWarning, typ, m.inst, "#max "+strconv.Itoa(limit))
+		s.event(notify.LevelWarning, kind, m.inst, "#max "+strconv.Itoa(limit))
 	}
 	return reached
 }
@@ -365,12 +365,12 @@ func (s *State) addHelloSentinel(m *master, runID, ip string, port int) {
 	old := m.sentinelByID(runID)
 	if old != nil {
 		m.removeSentinel(old)
-		s.event(notify.LevelNotice, "+sentinel-address-switch", m.inst,
+		s.event(notify.LevelNotice, notify.KindSentinelAddressSwitch, m.inst,
 			"ip "+ip+" port "+strconv.Itoa(port)+" for "+runID)
 	} else {
 		for _, other := range m.sentinels {
 			if other.host == ip && other.port == port {
-				s.event(notify.LevelNotice, "+sentinel-invalid-addr", other, "")
+				s.event(notify.LevelNotice, notify.KindSentinelInvalidAddr, other, "")
 				s.removeSentinelEverywhere(other.runID)
 				break
 			}
@@ -378,7 +378,7 @@ func (s *State) addHelloSentinel(m *master, runID, ip string, port int) {
 	}
 	si := s.addSentinel(m, runID, ip, port)
 	if old == nil {
-		s.event(notify.LevelNotice, "+sentinel", si, "")
+		s.event(notify.LevelNotice, notify.KindSentinel, si, "")
 	}
 	s.out.Join = append(s.out.Join, addr(ip, port))
 	s.persist()

@@ -52,7 +52,7 @@ func (s *State) Saved(now time.Time, err error) {
 		s.saveFailures++
 		if s.saveErr == "" {
 			s.saveFailedSince = now
-			s.plainEvent(notify.LevelWarning, "-config-save-failed", err.Error(), "")
+			s.plainEvent(notify.KindConfigSaveFailed, err.Error())
 		}
 		s.saveErr = err.Error()
 		s.dirty = true
@@ -61,7 +61,7 @@ func (s *State) Saved(now time.Time, err error) {
 	if s.saveErr == "" {
 		return
 	}
-	s.plainEvent(notify.LevelWarning, "+config-save-ok", "failed for "+now.Sub(s.saveFailedSince).String(), "")
+	s.plainEvent(notify.KindConfigSaveOK, "failed for "+now.Sub(s.saveFailedSince).String())
 	s.saveErr = ""
 	s.saveFailedSince = time.Time{}
 	for _, m := range s.masters {

@@ -51,7 +51,7 @@ func TestSaveFailureIsAnEventOnceAndRecoveryReannounces(t *testing.T) {
 	s.Saved(t0, errFull)
 	s.Saved(t0.Add(100*time.Millisecond), errFull)
 	out := s.Drain()
-	if len(out.Events) != 1 || out.Events[0].Type != "-config-save-failed" || out.Events[0].Message != errFull.Error() {
+	if len(out.Events) != 1 || out.Events[0].Channel() != "-config-save-failed" || out.Events[0].Payload() != errFull.Error() {
 		t.Fatalf("events %v", out.Events)
 	}
 	snap := s.Snapshot(func(string) int { return 0 })

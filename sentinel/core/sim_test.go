@@ -394,7 +394,7 @@ func (w *world) events(typ string) []simEvent {
 	var out []simEvent
 	for _, n := range w.nodes {
 		for _, e := range n.events {
-			if e.e.Type == typ {
+			if e.e.Channel() == typ {
 				out = append(out, e)
 			}
 		}
@@ -443,8 +443,8 @@ func TestSimDiscoveryAndFailover(t *testing.T) {
 			t.Fatalf("seed %d: %d +switch-master events, want one per sentinel", seed, len(sw))
 		}
 		for _, e := range sw {
-			if e.e.Message != "mymaster 10.0.0.1 6379 10.0.0.3 6379" {
-				t.Fatalf("seed %d: +switch-master %q", seed, e.e.Message)
+			if e.e.Payload() != "mymaster 10.0.0.1 6379 10.0.0.3 6379" {
+				t.Fatalf("seed %d: +switch-master %q", seed, e.e.Payload())
 			}
 			if lat := e.at.Sub(killed); lat > simDownAfter+500*time.Millisecond {
 				t.Errorf("seed %d: %s switched %v after the kill", seed, e.who, lat)
@@ -460,8 +460,8 @@ func TestSimDiscoveryAndFailover(t *testing.T) {
 		}
 		for _, n := range w.nodes {
 			for _, r := range n.st.Snapshot(func(string) int { return 0 }).Master("mymaster").Replicas {
-				if r.Name == "10.0.0.2:6379" && r.Flags != "slave" {
-					t.Fatalf("seed %d: %s sees the live replica as %q", seed, n.id, r.Flags)
+				if r.Name == "10.0.0.2:6379" && r.Flags != view.FlagSlave {
+					t.Fatalf("seed %d: %s sees the live replica as %q", seed, n.id, r.Flags.String())
 				}
 			}
 		}
@@ -580,8 +580,8 @@ func TestSimNoGoodSlaveAbortsWithReasons(t *testing.T) {
 		t.Fatal("no -failover-abort-no-good-slave")
 	}
 	want := "master mymaster 10.0.0.1 6379 10.0.0.2:6379=replica-priority-0,10.0.0.3:6379=replica-priority-0"
-	if aborts[0].e.Message != want {
-		t.Fatalf("abort message %q, want %q", aborts[0].e.Message, want)
+	if aborts[0].e.Payload() != want {
+		t.Fatalf("abort message %q, want %q", aborts[0].e.Payload(), want)
 	}
 	for _, a := range []string{"10.0.0.2:6379", "10.0.0.3:6379"} {
 		if w.redis[a].role != "slave" {

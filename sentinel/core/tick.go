@@ -51,7 +51,7 @@ func (s *State) Tick(now time.Time) {
 	s.expireRetired()
 	if s.tilt && now.Sub(s.tiltSince) > s.opts.Timers.TiltPeriod {
 		s.tilt = false
-		s.plainEvent(notify.LevelWarning, "-tilt", "#tilt mode exited", "")
+		s.plainEvent(notify.KindTiltExited, "#tilt mode exited")
 	}
 }
 
@@ -60,7 +60,7 @@ func (s *State) enterTilt() {
 	if !s.tilt {
 		s.tilt = true
 		s.totalTilt++
-		s.plainEvent(notify.LevelWarning, "+tilt", "#tilt mode entered", "")
+		s.plainEvent(notify.KindTilt, "#tilt mode entered")
 	}
 }
 
@@ -166,7 +166,7 @@ func (s *State) checkSDown(i *instance) {
 	switch {
 	case down && !i.sdown():
 		i.sdownSince = now
-		s.event(notify.LevelWarning, "+sdown", i, "")
+		s.event(notify.LevelWarning, notify.KindSDown, i, "")
 		if i.kind == view.KindMaster {
 			s.broadcastOpinion(m)
 			// Fresh replica data for the replica selection that may follow.
@@ -180,7 +180,7 @@ func (s *State) checkSDown(i *instance) {
 		i.sdownSince = time.Time{}
 		i.downEnded = now
 		i.scriptKilled = false
-		s.event(notify.LevelWarning, "-sdown", i, "")
+		s.event(notify.LevelWarning, notify.KindSDownCleared, i, "")
 		if i.kind == view.KindMaster {
 			s.broadcastOpinion(m)
 		}
@@ -213,11 +213,11 @@ func (s *State) checkODown(m *master) {
 	switch {
 	case odown && !m.inst.odown():
 		m.inst.odownSince = now
-		s.event(notify.LevelWarning, "+odown", m.inst, "#quorum "+strconv.Itoa(votes)+"/"+strconv.Itoa(m.quorum))
+		s.event(notify.LevelWarning, notify.KindODown, m.inst, "#quorum "+strconv.Itoa(votes)+"/"+strconv.Itoa(m.quorum))
 	case !odown && m.inst.odown():
 		m.inst.odownSince = time.Time{}
 		m.inst.downEnded = now
-		s.event(notify.LevelWarning, "-odown", m.inst, "")
+		s.event(notify.LevelWarning, notify.KindODownCleared, m.inst, "")
 	}
 }
 

@@ -3,7 +3,6 @@ package metrics
 import (
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -122,10 +121,10 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 
 func (c *snapshotCollector) collectMaster(gauge func(*prometheus.Desc, float64, ...string), m *view.Master) {
 	name := m.Name
-	sdown := hasFlag(m.Flags, "s_down")
+	sdown := m.Flags.Has(view.FlagSDown)
 	gauge(c.masterUp, bool01(!sdown), name)
 	gauge(c.masterSDown, bool01(sdown), name)
-	gauge(c.masterODown, bool01(hasFlag(m.Flags, "o_down")), name)
+	gauge(c.masterODown, bool01(m.Flags.Has(view.FlagODown)), name)
 	gauge(c.failoverInProgress, bool01(m.FailoverState != ""), name)
 	gauge(c.configEpoch, float64(m.ConfigEpoch), name)
 	gauge(c.quorum, float64(m.Quorum), name)
@@ -133,8 +132,7 @@ func (c *snapshotCollector) collectMaster(gauge func(*prometheus.Desc, float64, 
 	voters := len(m.Sentinels) + 1
 	usable := 1
 	for i := range m.Sentinels {
-		f := m.Sentinels[i].Flags
-		if !hasFlag(f, "s_down") && !hasFlag(f, "o_down") && !hasFlag(f, "disconnected") {
+		if !m.Sentinels[i].Flags.Has(view.FlagSDown | view.FlagODown | view.FlagDisconnected) {
 			usable++
 		}
 	}
@@ -156,7 +154,7 @@ func (c *snapshotCollector) collectInstance(gauge func(*prometheus.Desc, float64
 		role = "replica"
 	}
 	labels := []string{master, hostPort(in.IP, in.Port), role}
-	gauge(c.instanceUp, bool01(!hasFlag(in.Flags, "s_down")), labels...)
+	gauge(c.instanceUp, bool01(!in.Flags.Has(view.FlagSDown)), labels...)
 	// The reported role, not ours: an old master still claiming "master"
 	// while we hold it as a replica is what this should reveal.
 	reported := in.RoleReported
@@ -170,19 +168,6 @@ func (c *snapshotCollector) collectInstance(gauge func(*prometheus.Desc, float64
 	gauge(c.replicaOffset, float64(in.SlaveReplOffset), labels...)
 	gauge(c.replicaEligible, bool01(in.IneligibleReason == ""), labels...)
 	gauge(c.replicaPriority, float64(in.SlavePriority), labels...)
-}
-
-// hasFlag reports whether the comma-joined flag list holds word, without
-// allocating on the scrape path.
-func hasFlag(flags, word string) bool {
-	for flags != "" {
-		var f string
-		f, flags, _ = strings.Cut(flags, ",")
-		if f == word {
-			return true
-		}
-	}
-	return false
 }
 
 func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

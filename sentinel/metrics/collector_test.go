@@ -17,27 +17,27 @@ func twoGroups() *view.Snapshot {
 		Masters: []view.Master{
 			{
 				Instance: view.Instance{Kind: view.KindMaster, Name: "mymaster", IP: "10.0.0.1", Port: 6379,
-					RunID: "aaaa", Flags: "master", ConfigEpoch: 5, Quorum: 1, RoleReported: "master"},
+					RunID: "aaaa", Flags: view.FlagMaster, ConfigEpoch: 5, Quorum: 1, RoleReported: "master"},
 				Replicas: []view.Instance{
-					{Kind: view.KindReplica, Name: "10.0.0.2:6379", IP: "10.0.0.2", Port: 6379, Flags: "slave",
+					{Kind: view.KindReplica, Name: "10.0.0.2:6379", IP: "10.0.0.2", Port: 6379, Flags: view.FlagSlave,
 						RoleReported: "slave", SlavePriority: 100, SlaveReplOffset: 123456},
 					// An old master still claiming the role, and unusable.
-					{Kind: view.KindReplica, Name: "10.0.0.3:6379", IP: "10.0.0.3", Port: 6379, Flags: "s_down,slave,disconnected",
+					{Kind: view.KindReplica, Name: "10.0.0.3:6379", IP: "10.0.0.3", Port: 6379, Flags: view.FlagSDown | view.FlagSlave | view.FlagDisconnected,
 						RoleReported: "master", SlavePriority: 0, SlaveReplOffset: 99, IneligibleReason: "s_down"},
 				},
 				Sentinels: []view.Instance{
-					{Kind: view.KindSentinel, Flags: "s_down,sentinel"},
-					{Kind: view.KindSentinel, Flags: "sentinel,disconnected"},
+					{Kind: view.KindSentinel, Flags: view.FlagSDown | view.FlagSentinel},
+					{Kind: view.KindSentinel, Flags: view.FlagSentinel | view.FlagDisconnected},
 				},
 			},
 			{
 				Instance: view.Instance{Kind: view.KindMaster, Name: "other", IP: "::1", Port: 7000,
-					Flags: "s_down,o_down,master", FailoverState: "wait_start", ConfigEpoch: 2, Quorum: 4},
+					Flags: view.FlagSDown | view.FlagODown | view.FlagMaster, FailoverState: "wait_start", ConfigEpoch: 2, Quorum: 4},
 				Sentinels: []view.Instance{
-					{Kind: view.KindSentinel, Flags: "sentinel"},
-					{Kind: view.KindSentinel, Flags: "sentinel"},
-					{Kind: view.KindSentinel, Flags: "s_down,sentinel"},
-					{Kind: view.KindSentinel, Flags: "sentinel,disconnected"},
+					{Kind: view.KindSentinel, Flags: view.FlagSentinel},
+					{Kind: view.KindSentinel, Flags: view.FlagSentinel},
+					{Kind: view.KindSentinel, Flags: view.FlagSDown | view.FlagSentinel},
+					{Kind: view.KindSentinel, Flags: view.FlagSentinel | view.FlagDisconnected},
 				},
 			},
 		},
@@ -146,22 +146,5 @@ func TestMetricsPassLint(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("lint %s: %s", p.Metric, p.Text)
-	}
-}
-
-func TestHasFlag(t *testing.T) {
-	for _, c := range []struct {
-		flags, word string
-		want        bool
-	}{
-		{"s_down,slave,disconnected", "s_down", true},
-		{"s_down,slave,disconnected", "disconnected", true},
-		{"s_down,slave,disconnected", "down", false},
-		{"o_down_x,master", "o_down", false},
-		{"", "s_down", false},
-	} {
-		if got := hasFlag(c.flags, c.word); got != c.want {
-			t.Errorf("hasFlag(%q, %q) = %v, want %v", c.flags, c.word, got, c.want)
-		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
 const ms = time.Millisecond
@@ -12,26 +13,23 @@ const ms = time.Millisecond
 // failoverSteps is one failover led by this sentinel, in the order of the
 // docs/behaviour.md §2 live stream, with durations exact in binary floating point.
 func failoverSteps(master string) []step {
-	plain := func(typ, msg string) notify.Event {
-		return notify.Event{Type: typ, Level: notify.LevelWarning, Message: msg, Master: master}
-	}
 	return []step{
-		{ev("+monitor", master), 0},
-		{replicaEv("+sdown", master), 100 * ms}, // a replica's SDOWN starts no detection
-		{ev("+sdown", master), 500 * ms},
-		{ev("+odown", master), 2000 * ms},
-		{notify.Event{Type: "+new-epoch", Level: notify.LevelWarning, Message: "6"}, 2000 * ms},
-		{ev("+try-failover", master), 2000 * ms},
-		{notify.Event{Type: "+vote-for-leader", Level: notify.LevelWarning, Message: "abcd 6"}, 2000 * ms},
-		{ev("+elected-leader", master), 2250 * ms},
-		{ev("+failover-state-select-slave", master), 2250 * ms},
-		{replicaEv("+selected-slave", master), 2500 * ms},
-		{replicaEv("+failover-state-send-slaveof-noone", master), 2500 * ms},
-		{replicaEv("+failover-state-wait-promotion", master), 2500 * ms},
-		{replicaEv("+promoted-slave", master), 3500 * ms},
-		{ev("+failover-state-reconf-slaves", master), 3500 * ms},
-		{ev("+failover-end", master), 7500 * ms},
-		{plain("+switch-master", master+" 127.0.0.1 6379 127.0.0.1 6380"), 8000 * ms},
+		{ev(notify.KindMonitor, master), 0},
+		{replicaEv(notify.KindSDown, master), 100 * ms}, // a replica's SDOWN starts no detection
+		{ev(notify.KindSDown, master), 500 * ms},
+		{ev(notify.KindODown, master), 2000 * ms},
+		{notify.Event{Kind: notify.KindNewEpoch, Level: notify.LevelWarning, Epoch: 6}, 2000 * ms},
+		{ev(notify.KindTryFailover, master), 2000 * ms},
+		{notify.Event{Kind: notify.KindVoteForLeader, Level: notify.LevelWarning, Leader: "abcd", Epoch: 6}, 2000 * ms},
+		{ev(notify.KindElectedLeader, master), 2250 * ms},
+		{ev(notify.KindStateSelectSlave, master), 2250 * ms},
+		{replicaEv(notify.KindSelectedSlave, master), 2500 * ms},
+		{replicaEv(notify.KindStateSendSlaveofNoone, master), 2500 * ms},
+		{replicaEv(notify.KindStateWaitPromotion, master), 2500 * ms},
+		{replicaEv(notify.KindPromotedSlave, master), 3500 * ms},
+		{ev(notify.KindStateReconfSlaves, master), 3500 * ms},
+		{ev(notify.KindFailoverEnd, master), 7500 * ms},
+		{switchEv(master), 8000 * ms},
 	}
 }
 
@@ -72,13 +70,13 @@ func TestFailoverPhasesAndSuccess(t *testing.T) {
 func TestObservedSwitchIsNotOurFailover(t *testing.T) {
 	m := New(&fakeSource{})
 	feed(m, []step{
-		{ev("+monitor", "mymaster"), 0},
-		{ev("+sdown", "mymaster"), 0},
-		{ev("+odown", "mymaster"), time.Second},
-		{notify.Event{Type: "+config-update-from", Master: "mymaster", Instance: true,
-			Message: "sentinel abcd 127.0.0.1 26380 @ mymaster 127.0.0.1 6379"}, 5 * time.Second},
-		{notify.Event{Type: "+switch-master", Master: "mymaster",
-			Message: "mymaster 127.0.0.1 6379 127.0.0.1 6380"}, 5 * time.Second},
+		{ev(notify.KindMonitor, "mymaster"), 0},
+		{ev(notify.KindSDown, "mymaster"), 0},
+		{ev(notify.KindODown, "mymaster"), time.Second},
+		{notify.Event{Kind: notify.KindConfigUpdateFrom, Master: "mymaster",
+			Instance: &notify.Instance{Kind: view.KindSentinel, Name: "abcd", Host: "127.0.0.1", Port: 26380,
+				MasterName: "mymaster", MasterHost: "127.0.0.1", MasterPort: 6379}}, 5 * time.Second},
+		{switchEv("mymaster"), 5 * time.Second},
 	})
 	got := scrape(t, m)
 	expectSamples(t, got, map[string]float64{
@@ -95,27 +93,26 @@ func TestAbortOutcomes(t *testing.T) {
 		steps   []step
 	}{
 		{"not_elected", []step{
-			{ev("+try-failover", "m"), 0},
-			{ev("-failover-abort-not-elected", "m"), 10 * time.Second},
+			{ev(notify.KindTryFailover, "m"), 0},
+			{ev(notify.KindAbortNotElected, "m"), 10 * time.Second},
 		}},
 		{"no_good_slave", []step{
-			{ev("+try-failover", "m"), 0},
-			{ev("+elected-leader", "m"), 10 * ms},
-			{ev("-failover-abort-no-good-slave", "m"), 20 * ms},
+			{ev(notify.KindTryFailover, "m"), 0},
+			{ev(notify.KindElectedLeader, "m"), 10 * ms},
+			{ev(notify.KindAbortNoGoodSlave, "m"), 20 * ms},
 		}},
 		{"slave_timeout", []step{
-			{ev("+try-failover", "m"), 0},
-			{ev("+elected-leader", "m"), 10 * ms},
-			{replicaEv("+selected-slave", "m"), 20 * ms},
-			{ev("-failover-abort-slave-timeout", "m"), 3 * time.Minute},
+			{ev(notify.KindTryFailover, "m"), 0},
+			{ev(notify.KindElectedLeader, "m"), 10 * ms},
+			{replicaEv(notify.KindSelectedSlave, "m"), 20 * ms},
+			{ev(notify.KindAbortSlaveTimeout, "m"), 3 * time.Minute},
 		}},
 	} {
 		t.Run(c.outcome, func(t *testing.T) {
 			m := New(&fakeSource{})
 			feed(m, c.steps)
 			// Another sentinel then completes the failover: we only observe it.
-			m.ObserveEvent(notify.Event{Type: "+switch-master", Master: "m",
-				Message: "m 127.0.0.1 6379 127.0.0.1 6380"}, t0.Add(4*time.Minute))
+			m.ObserveEvent(switchEv("m"), t0.Add(4*time.Minute))
 			got := scrape(t, m)
 			expectSamples(t, got, map[string]float64{
 				`sentinel_failovers_total{master="m",outcome="` + c.outcome + `"}`: 1,
@@ -130,7 +127,7 @@ func TestAbortOutcomes(t *testing.T) {
 
 func TestFailoverEndWithoutSeenStartCountsSuccess(t *testing.T) {
 	m := New(&fakeSource{})
-	m.ObserveEvent(ev("+failover-end", "m"), t0)
+	m.ObserveEvent(ev(notify.KindFailoverEnd, "m"), t0)
 	got := scrape(t, m)
 	expectSamples(t, got, map[string]float64{`sentinel_failovers_total{master="m",outcome="success"}`: 1})
 	expectAbsent(t, got, `sentinel_failover_phase_seconds_count{master="m",phase="reconfigure"}`)
@@ -139,8 +136,8 @@ func TestFailoverEndWithoutSeenStartCountsSuccess(t *testing.T) {
 func TestBackwardsClockRecordsNoPhase(t *testing.T) {
 	m := New(&fakeSource{})
 	feed(m, []step{
-		{ev("+try-failover", "m"), time.Second},
-		{ev("+elected-leader", "m"), 0},
+		{ev(notify.KindTryFailover, "m"), time.Second},
+		{ev(notify.KindElectedLeader, "m"), 0},
 	})
 	expectAbsent(t, scrape(t, m), `sentinel_failover_phase_seconds_count{master="m",phase="election"}`)
 }
@@ -149,7 +146,7 @@ func TestMonitorRemovalDropsGroupSeries(t *testing.T) {
 	m := New(&fakeSource{})
 	feed(m, failoverSteps("gone"))
 	feed(m, failoverSteps("kept"))
-	m.ObserveEvent(ev("-monitor", "gone"), t0.Add(time.Minute))
+	m.ObserveEvent(ev(notify.KindUnmonitor, "gone"), t0.Add(time.Minute))
 	got := scrape(t, m)
 	expectAbsent(t, got,
 		`sentinel_failovers_total{master="gone",outcome="success"}`,

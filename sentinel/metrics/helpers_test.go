@@ -99,15 +99,22 @@ func expectAbsent(t *testing.T, got map[string]float64, series ...string) {
 }
 
 // ev builds an event about the group's master, as the core emits it.
-func ev(typ, master string) notify.Event {
-	return notify.Event{Type: typ, Level: notify.LevelWarning, Master: master, Instance: true,
-		Message: "master " + master + " 127.0.0.1 6379"}
+func ev(kind notify.Kind, master string) notify.Event {
+	return notify.Event{Kind: kind, Level: notify.LevelWarning, Master: master,
+		Instance: &notify.Instance{Kind: view.KindMaster, Name: master, Host: "127.0.0.1", Port: 6379}}
 }
 
 // replicaEv builds an event about a replica of the group.
-func replicaEv(typ, master string) notify.Event {
-	return notify.Event{Type: typ, Level: notify.LevelWarning, Master: master, Instance: true,
-		Message: "slave 127.0.0.1:6380 127.0.0.1 6380 @ " + master + " 127.0.0.1 6379"}
+func replicaEv(kind notify.Kind, master string) notify.Event {
+	return notify.Event{Kind: kind, Level: notify.LevelWarning, Master: master,
+		Instance: &notify.Instance{Kind: view.KindReplica, Name: "127.0.0.1:6380", Host: "127.0.0.1", Port: 6380,
+			MasterName: master, MasterHost: "127.0.0.1", MasterPort: 6379}}
+}
+
+// switchEv is the group's +switch-master from 127.0.0.1:6379 to 127.0.0.1:6380.
+func switchEv(master string) notify.Event {
+	return notify.Event{Kind: notify.KindSwitchMaster, Level: notify.LevelWarning, Master: master,
+		From: notify.Addr{Host: "127.0.0.1", Port: 6379}, To: notify.Addr{Host: "127.0.0.1", Port: 6380}}
 }
 
 // step is one event of a scripted sequence, at an offset from t0.

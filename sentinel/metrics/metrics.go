@@ -105,22 +105,22 @@ func New(src Source) *Metrics {
 // ObserveEvent feeds one event, stamped with the time it happened, into the
 // counters and the failover phase clock.
 func (m *Metrics) ObserveEvent(e notify.Event, at time.Time) {
-	m.events.WithLabelValues(e.Type).Inc()
+	m.events.WithLabelValues(e.Channel()).Inc()
 	if e.Master == "" {
 		return
 	}
-	switch e.Type {
-	case "+monitor":
+	switch e.Kind {
+	case notify.KindMonitor:
 		// Start the group's counters at zero so the first failover is a
 		// visible increase rather than a new series.
 		for _, o := range outcomes {
 			m.failovers.WithLabelValues(e.Master, o)
 		}
 		m.switches.WithLabelValues(e.Master)
-	case "-monitor":
+	case notify.KindUnmonitor:
 		m.forget(e.Master)
 		return
-	case "+switch-master":
+	case notify.KindSwitchMaster:
 		m.switches.WithLabelValues(e.Master).Inc()
 	}
 

@@ -1,10 +1,10 @@
 package metrics
 
 import (
-	"strings"
 	"time"
 
 	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
 // Failover phases, the values of the phase label (docs/behaviour.md §4).
@@ -45,32 +45,32 @@ func (c *phaseClock) observe(e notify.Event, at time.Time) clockResult {
 		c.groups[e.Master] = g
 	}
 	var r clockResult
-	switch e.Type {
-	case "+sdown":
+	switch e.Kind {
+	case notify.KindSDown:
 		// Replicas and sentinels of the group go SDOWN too; only the
 		// master's starts detection.
 		if isMasterEvent(e) {
 			g.sdown = at
 		}
-	case "-sdown":
+	case notify.KindSDownCleared:
 		if isMasterEvent(e) {
 			g.sdown = time.Time{}
 		}
-	case "+odown":
+	case notify.KindODown:
 		r.phase, r.elapsed = phaseSince(phaseDetection, g.sdown, at)
 		g.sdown = time.Time{} // a later -odown/+odown flap is not a new detection
-	case "+try-failover":
+	case notify.KindTryFailover:
 		*g = groupClock{sdown: g.sdown, try: at}
-	case "+elected-leader":
+	case notify.KindElectedLeader:
 		g.elected = at
 		r.phase, r.elapsed = phaseSince(phaseElection, g.try, at)
-	case "+selected-slave":
+	case notify.KindSelectedSlave:
 		g.selected = at
 		r.phase, r.elapsed = phaseSince(phaseSelect, g.elected, at)
-	case "+promoted-slave":
+	case notify.KindPromotedSlave:
 		g.promoted = at
 		r.phase, r.elapsed = phaseSince(phasePromotion, g.selected, at)
-	case "+failover-end":
+	case notify.KindFailoverEnd:
 		r.phase, r.elapsed = phaseSince(phaseReconfigure, g.promoted, at)
 		// Any failover end counts, even one whose start this process did
 		// not see (restarted mid-failover).
@@ -78,7 +78,7 @@ func (c *phaseClock) observe(e notify.Event, at time.Time) clockResult {
 			r.outcome = outcomeSuccess
 			g.succeeded = true
 		}
-	case "+switch-master":
+	case notify.KindSwitchMaster:
 		// Observers learn the switch from hellos: only a switch after our
 		// own election is our failover.
 		if !g.elected.IsZero() && !g.succeeded {
@@ -86,16 +86,16 @@ func (c *phaseClock) observe(e notify.Event, at time.Time) clockResult {
 		}
 		r.phase, r.elapsed = phaseSince(phaseTotal, g.try, at)
 		*g = groupClock{}
-	case "-failover-abort-not-elected":
+	case notify.KindAbortNotElected:
 		r.outcome = outcomeNotElected
 		*g = groupClock{sdown: g.sdown}
-	case "-failover-abort-no-good-slave":
+	case notify.KindAbortNoGoodSlave:
 		r.outcome = outcomeNoGoodSlave
 		*g = groupClock{sdown: g.sdown}
-	case "-failover-abort-slave-timeout":
+	case notify.KindAbortSlaveTimeout:
 		r.outcome = outcomeSlaveTimeout
 		*g = groupClock{sdown: g.sdown}
-	case "+reset-master":
+	case notify.KindResetMaster:
 		*g = groupClock{}
 	}
 	return r
@@ -110,8 +110,7 @@ func phaseSince(phase string, start, end time.Time) (string, time.Duration) {
 	return phase, end.Sub(start)
 }
 
-// isMasterEvent reports whether an event's instance is the master itself:
-// its message starts with the instance type (docs/behaviour.md §2, "%@").
+// isMasterEvent reports whether an event's instance is the master itself.
 func isMasterEvent(e notify.Event) bool {
-	return e.Instance && strings.HasPrefix(e.Message, "master ")
+	return e.Instance != nil && e.Instance.Kind == view.KindMaster
 }

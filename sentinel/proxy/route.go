@@ -3,7 +3,6 @@ package proxy
 import (
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/seed877ff415/sentinel/sentinel/config"
@@ -45,14 +44,14 @@ func RouteOf(m *view.Master, tilt, ready bool) Route {
 	if r.Fenced {
 		return r
 	}
-	down := hasFlag(m.Flags, "s_down") || hasFlag(m.Flags, "o_down") || promoting[m.FailoverState]
+	down := m.Flags.Has(view.FlagSDown|view.FlagODown) || promoting[m.FailoverState]
 	if promoted[m.FailoverState] || !down {
 		r.Master = hostPort(m.AddrHost, m.AddrPort)
 	}
 	for _, rep := range m.Replicas {
 		addr := hostPort(rep.IP, rep.Port)
-		if addr == r.Master || rep.MasterLinkStatus != "ok" || hasFlag(rep.Flags, "s_down") ||
-			hasFlag(rep.Flags, "disconnected") || r.Master == "" ||
+		if addr == r.Master || rep.MasterLinkStatus != "ok" || rep.Flags.Has(view.FlagSDown) ||
+			rep.Flags.Has(view.FlagDisconnected) || r.Master == "" ||
 			hostPort(rep.MasterHost, rep.MasterPort) != r.Master {
 			continue
 		}
@@ -101,13 +100,4 @@ func hostPort(host string, port int) string {
 		return ""
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port))
-}
-
-func hasFlag(flags, f string) bool {
-	for _, x := range strings.Split(flags, ",") {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }

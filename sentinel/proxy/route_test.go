@@ -11,11 +11,11 @@ import (
 // group is a master at 10.0.0.1:6379 with two healthy replicas.
 func group() *view.Master {
 	rep := func(ip string) view.Instance {
-		return view.Instance{Kind: view.KindReplica, IP: ip, Port: 6379, Flags: "slave",
+		return view.Instance{Kind: view.KindReplica, IP: ip, Port: 6379, Flags: view.FlagSlave,
 			MasterLinkStatus: "ok", MasterHost: "10.0.0.1", MasterPort: 6379}
 	}
 	return &view.Master{
-		Instance: view.Instance{Kind: view.KindMaster, Name: "m", IP: "10.0.0.1", Port: 6379, Flags: "master",
+		Instance: view.Instance{Kind: view.KindMaster, Name: "m", IP: "10.0.0.1", Port: 6379, Flags: view.FlagMaster,
 			DownAfter: 5 * time.Second, FailoverTimeout: 60 * time.Second},
 		AddrHost: "10.0.0.1", AddrPort: 6379,
 		Replicas: []view.Instance{rep("10.0.0.2"), rep("10.0.0.3")},
@@ -40,7 +40,7 @@ func TestHealthyGroupRoutesWritesToMasterAndReadsAcrossReplicas(t *testing.T) {
 
 func TestUnhealthyReplicasAreSkippedAndReadsFallBackToMaster(t *testing.T) {
 	m := group()
-	m.Replicas[0].Flags = "s_down,slave"
+	m.Replicas[0].Flags = view.FlagSDown | view.FlagSlave
 	m.Replicas[1].MasterLinkStatus = "err"
 	r := RouteOf(m, false, true)
 	if len(r.Replicas) != 0 || r.Pick("replicas", 0) != "10.0.0.1:6379" {
@@ -51,14 +51,14 @@ func TestUnhealthyReplicasAreSkippedAndReadsFallBackToMaster(t *testing.T) {
 	}
 	m = group()
 	m.Replicas[1].MasterHost = "10.0.0.9" // still replicating from someone else
-	m.Replicas[0].Flags = "slave,disconnected"
+	m.Replicas[0].Flags = view.FlagSlave | view.FlagDisconnected
 	if r := RouteOf(m, false, true); len(r.Replicas) != 0 {
 		t.Errorf("disconnected or foreign replicas = %q", r.Replicas)
 	}
 }
 
 func TestDownMasterMakesNewConnectionsWaitAndClosesOldOnes(t *testing.T) {
-	for _, flags := range []string{"s_down,master", "o_down,s_down,master"} {
+	for _, flags := range []view.Flags{view.FlagSDown | view.FlagMaster, view.FlagODown | view.FlagSDown | view.FlagMaster} {
 		m := group()
 		m.Flags = flags
 		r := RouteOf(m, false, true)
@@ -88,7 +88,7 @@ func TestSwitchoverStopsWritesToTheOldMasterBeforePromotion(t *testing.T) {
 
 func TestPromotionRoutesToTheNewMasterAtOnce(t *testing.T) {
 	m := group()
-	m.Flags = "o_down,s_down,master" // the old master's flags, until the switch
+	m.Flags = view.FlagODown | view.FlagSDown | view.FlagMaster // the old master's flags, until the switch
 	m.FailoverState = "reconf_slaves"
 	m.AddrHost, m.IP = "10.0.0.2", "10.0.0.2"
 	r := RouteOf(m, false, true)

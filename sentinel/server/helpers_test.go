@@ -100,7 +100,7 @@ func fixture() *view.Snapshot {
 	master := view.Master{
 		Instance: view.Instance{
 			Kind: view.KindMaster, Name: "mymaster", IP: "127.0.0.1", Port: 6379, RunID: masterRunID,
-			Flags: "master", LinkRefcount: 1, DownAfter: 30 * time.Second, RoleReported: "master",
+			Flags: view.FlagMaster, LinkRefcount: 1, DownAfter: 30 * time.Second, RoleReported: "master",
 			ConfigEpoch: 3, Quorum: 2, FailoverTimeout: 180 * time.Second, ParallelSyncs: 1,
 		},
 		Status:   "ok",
@@ -108,18 +108,18 @@ func fixture() *view.Snapshot {
 		AddrPort: 6379,
 		Replicas: []view.Instance{
 			{Kind: view.KindReplica, Name: "127.0.0.1:6380", IP: "127.0.0.1", Port: 6380, RunID: "r1",
-				Flags: "slave", LinkRefcount: 1, DownAfter: 30 * time.Second, RoleReported: "slave",
+				Flags: view.FlagSlave, LinkRefcount: 1, DownAfter: 30 * time.Second, RoleReported: "slave",
 				MasterLinkStatus: "ok", MasterHost: "127.0.0.1", MasterPort: 6379, SlavePriority: 100,
 				SlaveReplOffset: 1234, ReplicaAnnounced: true},
 			{Kind: view.KindReplica, Name: "127.0.0.1:6381", IP: "127.0.0.1", Port: 6381,
-				Flags: "slave", LinkRefcount: 1, DownAfter: 30 * time.Second, RoleReported: "slave",
+				Flags: view.FlagSlave, LinkRefcount: 1, DownAfter: 30 * time.Second, RoleReported: "slave",
 				MasterLinkStatus: "ok", MasterHost: "127.0.0.1", MasterPort: 6379, SlavePriority: 100},
 		},
 		Sentinels: []view.Instance{
 			{Kind: view.KindSentinel, Name: peerRunID, IP: "127.0.0.1", Port: 26380, RunID: peerRunID,
-				Flags: "sentinel", LinkRefcount: 1, DownAfter: 30 * time.Second, VotedLeader: "?"},
+				Flags: view.FlagSentinel, LinkRefcount: 1, DownAfter: 30 * time.Second, VotedLeader: "?"},
 			{Kind: view.KindSentinel, Name: peer2RunID, IP: "127.0.0.1", Port: 26381, RunID: peer2RunID,
-				Flags: "sentinel", LinkRefcount: 1, DownAfter: 30 * time.Second, VotedLeader: "?"},
+				Flags: view.FlagSentinel, LinkRefcount: 1, DownAfter: 30 * time.Second, VotedLeader: "?"},
 		},
 	}
 	return &view.Snapshot{

@@ -71,7 +71,7 @@ func commonFields(in *view.Instance, now time.Time, master bool) []kv {
 		kv{"ip", in.IP},
 		kv{"port", strconv.Itoa(in.Port)},
 		kv{"runid", in.RunID},
-		kv{"flags", in.Flags},
+		kv{"flags", in.Flags.String()},
 		kv{"link-pending-commands", strconv.Itoa(in.LinkPendingCommands)},
 		kv{"link-refcount", strconv.Itoa(in.LinkRefcount)},
 	)

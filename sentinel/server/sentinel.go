@@ -113,7 +113,7 @@ func ckquorum(r *reply, m *view.Master) {
 	voters := len(m.Sentinels) + 1
 	usable := 1
 	for i := range m.Sentinels {
-		if !hasFlag(m.Sentinels[i].Flags, "s_down") && !hasFlag(m.Sentinels[i].Flags, "o_down") {
+		if !m.Sentinels[i].Flags.Has(view.FlagSDown | view.FlagODown) {
 			usable++
 		}
 	}
@@ -129,15 +129,6 @@ func ckquorum(r *reply, m *view.Master) {
 		return
 	}
 	r.status(fmt.Sprintf("OK %d usable Sentinels. Quorum and failover authorization can be reached", usable))
-}
-
-func hasFlag(flags, flag string) bool {
-	for f := range strings.SplitSeq(flags, ",") {
-		if f == flag {
-			return true
-		}
-	}
-	return false
 }
 
 // MONITOR checks the numeric forms in Redis' order; the rest (address,

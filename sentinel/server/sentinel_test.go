@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
 // Healthy master, docs/behaviour.md §1.3: 20 pairs in this exact order.
@@ -80,7 +82,7 @@ func TestGetMasterAddrByName(t *testing.T) {
 func TestReplicasAndSentinels(t *testing.T) {
 	snap := fixture()
 	r := &snap.Masters[0].Replicas[0]
-	r.Flags = "s_down,slave"
+	r.Flags = view.FlagSDown | view.FlagSlave
 	r.SDownSince = time.Now().Add(-1500 * time.Millisecond)
 	r.IneligibleReason = "s_down"
 	ts := startServer(t, nil)
@@ -131,7 +133,7 @@ func TestReplicasAndSentinels(t *testing.T) {
 func TestConditionalMasterFields(t *testing.T) {
 	snap := fixture()
 	m := &snap.Masters[0].Instance
-	m.Flags = "s_down,o_down,master,failover_in_progress"
+	m.Flags = view.FlagSDown | view.FlagODown | view.FlagMaster | view.FlagFailoverInProgress
 	m.FailoverState = "wait_promotion"
 	m.SDownSince = time.Now().Add(-time.Second)
 	m.ODownSince = time.Now().Add(-time.Second)
@@ -161,8 +163,8 @@ func TestCkquorum(t *testing.T) {
 		t.Fatalf("ok: %q", got)
 	}
 	snap := fixture()
-	snap.Masters[0].Sentinels[0].Flags = "s_down,sentinel,disconnected"
-	snap.Masters[0].Sentinels[1].Flags = "o_down,sentinel"
+	snap.Masters[0].Sentinels[0].Flags = view.FlagSDown | view.FlagSentinel | view.FlagDisconnected
+	snap.Masters[0].Sentinels[1].Flags = view.FlagODown | view.FlagSentinel
 	snap.Masters[0].Instance.Quorum = 2
 	ts.backend.mu.Lock()
 	ts.backend.snap = snap

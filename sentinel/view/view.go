@@ -38,7 +38,7 @@ type Instance struct {
 	IP    string
 	Port  int
 	RunID string
-	Flags string // comma-joined flag words in Redis order, e.g. "master" or "s_down,slave,disconnected"
+	Flags Flags
 
 	LinkPendingCommands int
 	LinkRefcount        int
