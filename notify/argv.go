@@ -6,7 +6,7 @@ import "strconv"
 // the event does not run the script: only warning-level events about an
 // instance do, so ±tilt and -script-* never re-trigger it.
 func NotificationArgv(script string, e Event) []string {
-	if script == "" || e.Level != LevelWarning || e.Instance == nil {
+	if script == "" || e.Level != LevelWarning || e.Master == "" {
 		return nil
 	}
 	return []string{script, e.Channel(), e.Payload()}

@@ -233,11 +233,6 @@ func (s *State) event(level notify.Level, kind notify.Kind, i *instance, text st
 		}
 	}
 	s.emit(e)
-	if i != nil && i.master != nil && level == notify.LevelWarning {
-		if argv := notify.NotificationArgv(i.master.notifyScript, e); argv != nil {
-			s.out.Scripts = append(s.out.Scripts, argv)
-		}
-	}
 }
 
 // plainEvent is a warning whose payload is only text (±tilt, config saves).
@@ -245,14 +240,25 @@ func (s *State) plainEvent(kind notify.Kind, text string) {
 	s.emit(notify.Event{Kind: kind, Level: notify.LevelWarning, Text: text})
 }
 
-// epochEvent is +new-epoch, or with a leader +vote-for-leader.
-func (s *State) epochEvent(kind notify.Kind, epoch uint64, leader string) {
-	s.emit(notify.Event{Kind: kind, Level: notify.LevelWarning, Epoch: epoch, Leader: leader})
+// epochEvent is +new-epoch, or with a leader +vote-for-leader, about m.
+func (s *State) epochEvent(m *master, kind notify.Kind, epoch uint64, leader string) {
+	s.emit(notify.Event{Kind: kind, Level: notify.LevelWarning, Master: m.inst.name, Epoch: epoch, Leader: leader})
 }
 
+// emit records e; a warning about a master group also runs that group's
+// notification script, as Redis does for every such event, +switch-master
+// and +new-epoch included (docs/behaviour.md §2).
 func (s *State) emit(e notify.Event) {
 	s.out.Events = append(s.out.Events, e)
 	s.dirty = true
+	if e.Level != notify.LevelWarning || e.Master == "" {
+		return
+	}
+	if m := s.master(e.Master); m != nil {
+		if argv := notify.NotificationArgv(m.notifyScript, e); argv != nil {
+			s.out.Scripts = append(s.out.Scripts, argv)
+		}
+	}
 }
 
 func addr(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

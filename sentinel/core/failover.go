@@ -95,9 +95,9 @@ func (s *State) startFailover(m *master) {
 	m.failoverStateChange = s.now
 	m.candidacy = c
 	m.failoverEpoch = c.Epoch()
-	s.epochEvent(notify.KindNewEpoch, c.Epoch(), "")
+	s.epochEvent(m, notify.KindNewEpoch, c.Epoch(), "")
 	s.event(notify.LevelWarning, notify.KindTryFailover, m.inst, "")
-	s.applyDecision(d)
+	s.applyDecision(m, d)
 	m.failoverStartTime = s.now.Add(time.Duration(s.rng.Int63n(int64(time.Second))))
 	s.askPeers(m, true)
 }
@@ -110,12 +110,12 @@ func (s *State) retryBackoff(fails int) time.Duration {
 }
 
 // applyDecision emits the events of a voting step and persists it.
-func (s *State) applyDecision(d election.Decision) {
+func (s *State) applyDecision(m *master, d election.Decision) {
 	if d.Persist() {
 		s.persist()
 	}
 	if d.Voted {
-		s.epochEvent(notify.KindVoteForLeader, d.Vote.Epoch, d.Vote.Leader)
+		s.epochEvent(m, notify.KindVoteForLeader, d.Vote.Epoch, d.Vote.Leader)
 	}
 }
 
@@ -135,9 +135,9 @@ func (s *State) voteRequest(m *master, epoch uint64, candidate string) (down boo
 	}
 	d := s.voter.HandleRequest(m.inst.name, epoch, candidate)
 	if d.EpochRaised {
-		s.epochEvent(notify.KindNewEpoch, s.voter.CurrentEpoch(), "")
+		s.epochEvent(m, notify.KindNewEpoch, s.voter.CurrentEpoch(), "")
 	}
-	s.applyDecision(d)
+	s.applyDecision(m, d)
 	if d.Voted && d.Vote.Leader != s.opts.MyID {
 		// We voted for another: do not start our own failover for a while,
 		// and stop standing in an older epoch, as a Raft candidate steps

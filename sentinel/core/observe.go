@@ -325,7 +325,7 @@ func (s *State) processHello(payload string, viaGossip bool) {
 	}
 	if s.voter.ObserveEpoch(epoch) {
 		s.persist()
-		s.epochEvent(notify.KindNewEpoch, epoch, "")
+		s.epochEvent(m, notify.KindNewEpoch, epoch, "")
 		// A peer raised the epoch while this sentinel waits to stand: it
 		// is most likely a candidate whose vote request is on its way.
 		// Standing now, in the next epoch, would compete with it.
