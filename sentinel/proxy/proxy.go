@@ -542,8 +542,6 @@ func (l *listener) serve(pc *pconn) {
 }
 
 // forward copies both ways until either side ends, then closes both.
-// io.Copy between two *net.TCPConn splices on Linux: the bytes never enter
-// user space.
 func (l *listener) forward(pc *pconn) {
 	in := l.m.opts.Metrics.bytes.WithLabelValues(l.spec.Master, l.spec.Role, "in")
 	out := l.m.opts.Metrics.bytes.WithLabelValues(l.spec.Master, l.spec.Role, "out")
