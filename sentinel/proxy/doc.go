@@ -1,7 +1,7 @@
 // Package proxy is the built-in failover-aware TCP proxy (docs/proxy.md):
 // one listener per `sentinel proxy <master> <role> <addr>` line forwards
-// plain TCP, splice zero-copy on Linux, to the address this sentinel holds
-// for the group's master, or to its healthy replicas.
+// plain TCP, one read and one write per message, to the address this
+// sentinel holds for the group's master, or to its healthy replicas.
 //
 // Where a connection goes is decided by pure code (route.go): RouteOf turns
 // a snapshot into a Route, Route.Pick chooses the backend of a new

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -41,9 +42,10 @@ type Options struct {
 // refused it, e.g. a master killed but not yet SDOWN.
 const retryDelay = 50 * time.Millisecond
 
-// chunk is how many bytes one splice call may move before the byte counters
-// are updated.
-const chunk = 1 << 20
+// bufSize is the most one read moves before the byte counters are updated.
+const bufSize = 32 << 10
+
+var bufs = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
 // maxClientsReply is Redis' own answer to one client too many.
 const maxClientsReply = "-ERR max number of clients reached\r\n"
@@ -540,8 +542,6 @@ func (l *listener) serve(pc *pconn) {
 }
 
 // forward copies both ways until either side ends, then closes both.
-// io.Copy between two *net.TCPConn splices on Linux: the bytes never enter
-// user space.
 func (l *listener) forward(pc *pconn) {
 	in := l.m.opts.Metrics.bytes.WithLabelValues(l.spec.Master, l.spec.Role, "in")
 	out := l.m.opts.Metrics.bytes.WithLabelValues(l.spec.Master, l.spec.Role, "out")
@@ -556,16 +556,45 @@ func (l *listener) forward(pc *pconn) {
 	<-done
 }
 
+// pump copies src to dst until either side fails. It reads inside src's
+// RawConn loop: after a short read it waits for the poller rather than
+// making the read that would fail with EAGAIN, so one message costs one
+// read and one write, as in HAProxy; io.Copy (splice or not) makes three.
+// Waiting after a short read is safe because the poller is edge-triggered
+// and every arriving segment is a new edge. The buffer is held only while
+// bytes move, so idle connections cost none.
 func pump(dst, src net.Conn, count func(int64)) {
-	for {
-		n, err := io.CopyN(dst, src, chunk)
-		if n > 0 {
-			count(n)
-		}
-		if err != nil {
-			return
-		}
+	sc, ok := src.(syscall.Conn)
+	if !ok {
+		return // only TCP connections reach here
 	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Read(func(fd uintptr) bool {
+		bp := bufs.Get().(*[]byte)
+		defer bufs.Put(bp)
+		for {
+			n, err := syscall.Read(int(fd), *bp)
+			switch {
+			case errors.Is(err, syscall.EINTR):
+				continue
+			case errors.Is(err, syscall.EAGAIN):
+				return false
+			case err != nil || n <= 0:
+				return true // EOF or a dead socket: the caller closes both
+			}
+			w, werr := dst.Write((*bp)[:n])
+			count(int64(w))
+			if werr != nil {
+				return true
+			}
+			if n < len(*bp) {
+				return false
+			}
+		}
+	})
 }
 
 // Fields renders s as SENTINEL PROXIES field/value pairs.

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"net"
 	"strings"
@@ -339,4 +340,56 @@ func TestProxyMetricsCountConnectionsBytesAndSwitches(t *testing.T) {
 	if n := promtest.CollectAndCount(met.wait); n != 1 {
 		t.Errorf("connect wait histograms: %d", n)
 	}
+}
+
+// TestProxyMovesBulkBytesExactly pipelines many buffers' worth through an
+// echo backend: full reads, short reads and a backend slower to drain
+// than the client is to send must all arrive byte for byte, in order.
+func TestProxyMovesBulkBytesExactly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.Copy(c, c)
+	}()
+	r := newRig(t, Spec{Master: "m", Role: "master"})
+	r.route(Route{Accept: true, Master: ln.Addr().String()})
+	c := dial(t, r.addr("master"))
+	c.c.SetDeadline(time.Now().Add(20 * time.Second))
+	want := make([]byte, 4<<20+123)
+	for i := range want {
+		want[i] = byte(i*7 + i>>11)
+	}
+	sent := make(chan error, 1)
+	go func() {
+		// Odd write sizes so reads end both on and off the buffer size.
+		var err error
+		for rest := want; len(rest) > 0 && err == nil; {
+			n := min(len(rest), bufSize+len(rest)%977)
+			_, err = c.c.Write(rest[:n])
+			rest = rest[n:]
+		}
+		sent <- err
+	}()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c.c, got); err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("the bytes read back differ from the bytes sent")
+	}
+	testutil.Eventually(t, 5*time.Second, "byte counters", func() bool {
+		st := r.m.Status()[0]
+		return st.BytesIn == uint64(len(want)) && st.BytesOut == uint64(len(want))
+	})
 }
