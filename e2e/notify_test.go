@@ -23,7 +23,8 @@ const errScriptsDeny = "ERR Reconfiguration of scripts path is denied for securi
 // its own notification-script, which appends `<type>|<message>` to its own
 // file. A killed replica's +sdown (a warning event about an instance) must
 // reach every script with the docs/behaviour.md §2 payload, the notice-level discovery
-// events must not, and SENTINEL SET must refuse to change the script path.
+// events must not, the master's +switch-master must, and SENTINEL SET must
+// refuse to change the script path.
 func TestNotificationScriptRunsForWarningEvents(t *testing.T) {
 	t.Parallel()
 	scriptDir := t.TempDir()
@@ -92,6 +93,22 @@ func TestNotificationScriptRunsForWarningEvents(t *testing.T) {
 			}
 		}
 	}
+
+	// +switch-master names no instance, but it is a warning about the
+	// group: Redis runs the script for it, and scripts that page people
+	// rely on it.
+	if err := g.topo.Master.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	switched := fmt.Sprintf("+switch-master|%s 127.0.0.1 %d 127.0.0.1 %d", masterName, g.topo.Master.Port, g.topo.Replicas[1].Port)
+	g.waitFor(30*time.Second, "every notification script records the +switch-master", func(context.Context) error {
+		for i, out := range outs {
+			if l, err := readLines(out); err != nil || !slices.Contains(l, switched) {
+				return fmt.Errorf("sentinel %d: script output %q has no line %q (%v)", i, l, switched, err)
+			}
+		}
+		return nil
+	})
 
 	for i, s := range g.topo.Sentinels {
 		err := sentinelDo(g.ctx, s.Client(), "set", masterName, "notification-script", "/bin/true").Err()

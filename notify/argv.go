@@ -3,8 +3,8 @@ package notify
 import "strconv"
 
 // NotificationArgv is the notification-script command line for e, or nil when
-// the event does not run the script: only warning-level events about an
-// instance do, so ±tilt and -script-* never re-trigger it.
+// the event does not run the script: only warning-level events tied to a
+// master group do, so ±tilt and -script-* never re-trigger it.
 func NotificationArgv(script string, e Event) []string {
 	if script == "" || e.Level != LevelWarning || e.Master == "" {
 		return nil
