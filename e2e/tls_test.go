@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seed877ff415/sentinel/internal/cluster"
+	"github.com/seed877ff415/sentinel/internal/testcerts"
+	"github.com/seed877ff415/sentinel/internal/testutil"
+)
+
+// TestTLSOnlyFailover runs TLS-only Redis (port 0, tls-replication) and
+// three TLS-only sentinels, and checks that redis-cli --tls and go-redis
+// find the master, follow a failover, and that nothing answers plaintext.
+func TestTLSOnlyFailover(t *testing.T) {
+	needRedis(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	dir := tmpfsDir(t)
+	ca := testcerts.NewCA(t)
+	node := ca.Issue(t, "node", time.Now().Add(24*time.Hour), "127.0.0.1", "localhost")
+	pool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(ca.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.AppendCertsFromPEM(caPEM)
+	pair, err := tls.LoadX509KeyPair(node.CertFile, node.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientTLS := &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}}
+	certs := []string{"tls-cert-file " + node.CertFile, "tls-key-file " + node.KeyFile,
+		"tls-ca-cert-file " + ca.CertFile, "tls-replication yes"}
+
+	ports := make([]int, 6)
+	for i := range ports {
+		if ports[i], err = cluster.FreePort(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var redises []*cluster.Redis
+	for i, port := range ports[:3] {
+		extra := slices.Clone(certs)
+		if i > 0 {
+			extra = append(extra, fmt.Sprintf("replicaof 127.0.0.1 %d", ports[0]))
+		}
+		r, err := cluster.StartRedisTLS(ctx, dir, port, clientTLS.Clone(), extra...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Stop() })
+		redises = append(redises, r)
+	}
+	var sentinels []*cluster.Sentinel
+	for _, port := range ports[3:] {
+		conf := cluster.SentinelConf(0, masterName, ports[0], 2, int(downAfter.Milliseconds()), 5000,
+			append([]string{"tls-port " + strconv.Itoa(port), "sentinel gossip-key " + strings.Repeat("A", 22) + "=="},
+				certs...)...)
+		s, err := cluster.StartSentinelTLS(ctx, sentinelCommand, dir, port, conf, clientTLS.Clone())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("sentinel %d log:\n%s", port, s.LogTail(40))
+			}
+			_ = s.Stop()
+		})
+		sentinels = append(sentinels, s)
+	}
+
+	cli := func(port int, args ...string) string {
+		argv := append([]string{"--tls", "--cacert", ca.CertFile, "--cert", node.CertFile, "--key", node.KeyFile,
+			"-h", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)
+		out, _ := exec.CommandContext(ctx, "redis-cli", argv...).CombinedOutput()
+		return strings.TrimSpace(string(out))
+	}
+	masterAt := func(port int) string {
+		return fmt.Sprintf("127.0.0.1\n%d", port)
+	}
+	for _, s := range sentinels {
+		testutil.Eventually(t, 20*time.Second, fmt.Sprintf("sentinel %d knows 2 replicas and 2 peers over TLS", s.Port), func() bool {
+			reps, err1 := s.Client().Replicas(ctx, masterName).Result()
+			peers, err2 := s.Client().Sentinels(ctx, masterName).Result()
+			return err1 == nil && err2 == nil && len(reps) == 2 && len(peers) == 2
+		})
+		if got := cli(s.Port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName); got != masterAt(ports[0]) {
+			t.Fatalf("redis-cli --tls on sentinel %d: %q, want %q", s.Port, got, masterAt(ports[0]))
+		}
+	}
+	// Hellos announce the TLS port: it is the only one there is.
+	peers, err := sentinels[0].Client().Sentinels(ctx, masterName).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range peers {
+		if port, _ := strconv.Atoi(fmt.Sprint(p["port"])); !slices.Contains(ports[3:], port) {
+			t.Errorf("peer announced port %v, want one of the TLS ports %v", p["port"], ports[3:])
+		}
+	}
+	noPlaintext(t, sentinels)
+
+	addrs := make([]string, len(sentinels))
+	for i, s := range sentinels {
+		addrs[i] = s.Addr()
+	}
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: masterName, SentinelAddrs: addrs,
+		TLSConfig: clientTLS.Clone(), DialTimeout: time.Second, MaxRetries: -1})
+	defer fc.Close()
+	if err := fc.Set(ctx, "k", "before", 0).Err(); err != nil {
+		t.Fatalf("go-redis with TLSConfig through the sentinels: %v", err)
+	}
+
+	if err := redises[0].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	var promoted int
+	testutil.Eventually(t, electionWait, "the sentinels promote a replica", func() bool {
+		got := cli(sentinels[0].Port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName)
+		for _, p := range ports[1:3] {
+			if got == masterAt(p) {
+				promoted = p
+				return true
+			}
+		}
+		return false
+	})
+	testutil.Eventually(t, 15*time.Second, "go-redis follows the failover over TLS", func() bool {
+		return fc.Set(ctx, "k", "after", 0).Err() == nil
+	})
+	var newMaster *cluster.Redis
+	for _, r := range redises {
+		if r.Port == promoted {
+			newMaster = r
+		}
+	}
+	// The promotion kills client connections, pooled ones included: retry.
+	testutil.Eventually(t, 5*time.Second, "the promoted replica holds the write made after the failover", func() bool {
+		v, err := newMaster.Client().Get(ctx, "k").Result()
+		return err == nil && v == "after"
+	})
+}
+
+var ssPort = regexp.MustCompile(`:(\d+)\s`)
+
+// noPlaintext checks every TCP port each sentinel listens on: a plaintext
+// PING gets no RESP reply.
+func noPlaintext(t *testing.T, sentinels []*cluster.Sentinel) {
+	t.Helper()
+	for _, s := range sentinels {
+		out, err := exec.Command("ss", "-Htlnp").Output()
+		if err != nil {
+			t.Skipf("ss: %v", err)
+		}
+		var ports []string
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, fmt.Sprintf("pid=%d,", s.PID())) {
+				if m := ssPort.FindStringSubmatch(line); m != nil {
+					ports = append(ports, m[1])
+				}
+			}
+		}
+		if len(ports) == 0 {
+			t.Fatalf("sentinel %d (pid %d): no listening port found by ss", s.Port, s.PID())
+		}
+		for _, p := range ports {
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+p, time.Second)
+			if err != nil {
+				continue
+			}
+			_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+			_, _ = c.Write([]byte("PING\r\n*1\r\n$4\r\nPING\r\n"))
+			buf := make([]byte, 64)
+			n, _ := c.Read(buf)
+			_ = c.Close()
+			if n > 0 && strings.ContainsAny(string(buf[:1]), "+-$*:") {
+				t.Errorf("sentinel %d answered plaintext on port %s: %q", s.Port, p, buf[:n])
+			}
+		}
+	}
+}
