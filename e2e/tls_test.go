@@ -6,12 +6,14 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -191,5 +193,125 @@ func noPlaintext(t *testing.T, sentinels []*cluster.Sentinel) {
 				t.Errorf("sentinel %d answered plaintext on port %s: %q", s.Port, p, buf[:n])
 			}
 		}
+	}
+}
+
+// TestTLSReloadOnSIGHUP swaps the certificate files under a running
+// sentinel: SIGHUP makes new connections see the new certificate, an open
+// one keeps working, and the expiry shows in the metric and, 14 days ahead,
+// as a published -tls-cert-expiring event.
+func TestTLSReloadOnSIGHUP(t *testing.T) {
+	needRedis(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	ca := testcerts.NewCA(t)
+	first := time.Now().Add(20 * 24 * time.Hour).Truncate(time.Second)
+	node := ca.Issue(t, "node", first, "127.0.0.1")
+	pool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(ca.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.AppendCertsFromPEM(caPEM)
+	pair, err := tls.LoadX509KeyPair(node.CertFile, node.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientTLS := &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}}
+	port, err := cluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mport, err := cluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := fmt.Sprintf("127.0.0.1:%d", mport)
+	conf := strings.Join([]string{"port 0", "bind 127.0.0.1", "tls-port " + strconv.Itoa(port),
+		"tls-cert-file " + node.CertFile, "tls-key-file " + node.KeyFile, "tls-ca-cert-file " + ca.CertFile,
+		"sentinel gossip-key " + strings.Repeat("A", 22) + "==", "sentinel metrics-addr " + maddr}, "\n") + "\n"
+	s, err := cluster.StartSentinelTLS(ctx, sentinelCommand, tmpfsDir(t), port, conf, clientTLS.Clone())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("sentinel log:\n%s", s.LogTail(40))
+		}
+		_ = s.Stop()
+	})
+
+	// served returns the expiry of the certificate a new connection sees,
+	// and the connection.
+	served := func() (time.Time, *tls.Conn) {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", s.Addr(), clientTLS.Clone())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ConnectionState().PeerCertificates[0].NotAfter, c
+	}
+	ping := func(c *tls.Conn) string {
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.Write([]byte("PING\r\n")); err != nil {
+			return err.Error()
+		}
+		buf := make([]byte, 16)
+		n, err := c.Read(buf)
+		if err != nil {
+			return err.Error()
+		}
+		return strings.TrimSpace(string(buf[:n]))
+	}
+	got, open := served()
+	defer open.Close()
+	if !got.Equal(first) {
+		t.Fatalf("served a certificate expiring %v, want %v", got, first)
+	}
+	hc := &http.Client{Timeout: time.Second}
+	t.Cleanup(hc.CloseIdleConnections)
+	metric := fmt.Sprintf("sentinel_tls_cert_expiry_seconds{file=%q}", node.CertFile)
+	expiryMetric := func() float64 {
+		m, err := scrape(ctx, hc, maddr)
+		if err != nil {
+			return -1
+		}
+		return m[metric]
+	}
+	testutil.Eventually(t, 5*time.Second, metric+" near 20 days", func() bool {
+		v := expiryMetric()
+		return v > 19*24*3600 && v <= 20*24*3600
+	})
+
+	sub := s.Client().Subscribe(ctx, "-tls-cert-expiring")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second := time.Now().Add(10*24*time.Hour + time.Hour).Truncate(time.Second)
+	ca.Issue(t, "node", second, "127.0.0.1")
+	if err := syscall.Kill(s.PID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sub.ReceiveMessage(ctx)
+	if err != nil {
+		t.Fatalf("no -tls-cert-expiring after a reload of a 10-day certificate: %v", err)
+	}
+	if want := node.CertFile + " 10"; msg.Payload != want {
+		t.Errorf("-tls-cert-expiring %q, want %q", msg.Payload, want)
+	}
+	if got, c := served(); !got.Equal(second) {
+		t.Errorf("after SIGHUP a new connection sees a certificate expiring %v, want %v", got, second)
+	} else {
+		_ = c.Close()
+	}
+	if reply := ping(open); reply != "+PONG" {
+		t.Errorf("the connection opened before the reload: PING got %q", reply)
+	}
+	testutil.Eventually(t, 5*time.Second, metric+" near 10 days", func() bool {
+		v := expiryMetric()
+		return v > 10*24*3600 && v <= 11*24*3600
+	})
+	if !s.Alive() {
+		t.Fatal("the sentinel died of SIGHUP")
 	}
 }

@@ -216,7 +216,7 @@ func Run(ctx context.Context, o Options) error {
 	d.links = link.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
 	if tlsSet != nil {
 		d.links.SetTLS(linkTLS(cfg, tlsSet))
-		go d.watchTLS(ctx, tlsSet)
+		d.watchTLS(ctx, tlsSet)
 	}
 	defer d.links.Close()
 

@@ -48,18 +48,25 @@ func linkTLS(cfg *config.Config, set *tlsconf.Set) link.TLS {
 	return t
 }
 
-// watchTLS re-reads the certificates on SIGHUP and warns of those about
-// to expire, until ctx ends. Listeners and links read the certificates
-// through set, so a reload drops no connection.
+// watchTLS starts re-reading the certificates on SIGHUP and warning of
+// those about to expire, until ctx ends. Listeners and links read the
+// certificates through set, so a reload drops no connection.
 func (d *Daemon) watchTLS(ctx context.Context, set *tlsconf.Set) {
 	expiry := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "sentinel_tls_cert_expiry_seconds",
 		Help: "Seconds until a configured TLS certificate expires.",
 	}, []string{"file"})
 	d.metrics.Register(expiry)
+	// Before returning: a SIGHUP not yet caught would end the process.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	go func() {
+		defer signal.Stop(hup)
+		d.checkTLS(ctx, set, expiry, hup)
+	}()
+}
+
+func (d *Daemon) checkTLS(ctx context.Context, set *tlsconf.Set, expiry *prometheus.GaugeVec, hup <-chan os.Signal) {
 	t := time.NewTicker(certCheckEvery)
 	defer t.Stop()
 	warned := map[string]time.Time{}
