@@ -315,3 +315,53 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 		t.Fatal("the sentinel died of SIGHUP")
 	}
 }
+
+// TestTLSBesidePlaintext serves both ports: plaintext on port, TLS on
+// tls-port (no CA: nobody's certificate is checked), and the TLS port gives
+// no plaintext reply.
+func TestTLSBesidePlaintext(t *testing.T) {
+	needRedis(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	ca := testcerts.NewCA(t)
+	node := ca.Issue(t, "node", time.Now().Add(24*time.Hour), "127.0.0.1")
+	pool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(ca.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.AppendCertsFromPEM(caPEM)
+	var ports [2]int
+	for i := range ports {
+		if ports[i], err = cluster.FreePort(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := cluster.SentinelConf(ports[0], masterName, 1, 1, 1000, 5000, "tls-port "+strconv.Itoa(ports[1]),
+		"tls-cert-file "+node.CertFile, "tls-key-file "+node.KeyFile, "tls-auth-clients no")
+	s, err := cluster.StartSentinel(ctx, sentinelCommand, tmpfsDir(t), ports[0], conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop() })
+	if err := s.Client().Ping(ctx).Err(); err != nil {
+		t.Fatalf("plaintext port: %v", err)
+	}
+	tc := redis.NewSentinelClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", ports[1]), MaxRetries: -1,
+		TLSConfig: &tls.Config{RootCAs: pool}})
+	defer tc.Close()
+	if err := tc.Ping(ctx).Err(); err != nil {
+		t.Fatalf("TLS port without a client certificate (tls-auth-clients no): %v", err)
+	}
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", ports[1]), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	_, _ = c.Write([]byte("PING\r\n"))
+	buf := make([]byte, 16)
+	if n, _ := c.Read(buf); n > 0 && strings.ContainsAny(string(buf[:1]), "+-$*:") {
+		t.Errorf("the TLS port answered plaintext: %q", buf[:n])
+	}
+}

@@ -744,13 +744,17 @@ func (p *parser) checkTLS() {
 		failAt("tls-port", msgTLSNoCert)
 		return
 	}
+	// As in Redis, a CA is needed as soon as anyone's certificate is checked;
+	// with port 0 the links to peers are TLS too (docs/tls.md).
 	if c.TLS.CAFile == "" && c.TLS.CADir == "" {
-		at := "tls-replication"
-		if !c.TLS.Replication {
-			at = "tls-port"
+		switch {
+		case c.TLS.Replication:
+			failAt("tls-replication", msgTLSNoCA)
+			return
+		case c.TLS.AuthClients != tlsconf.AuthNo || c.Port == 0:
+			failAt("tls-port", msgTLSNoCA)
+			return
 		}
-		failAt(at, msgTLSNoCA)
-		return
 	}
 	for _, f := range []*string{&c.TLS.CertFile, &c.TLS.KeyFile, &c.TLS.ClientCertFile, &c.TLS.ClientKeyFile,
 		&c.TLS.CAFile, &c.TLS.CADir} {
