@@ -3,12 +3,11 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -34,21 +33,12 @@ func TestTLSOnlyFailover(t *testing.T) {
 	dir := tmpfsDir(t)
 	ca := testcerts.NewCA(t)
 	node := ca.Issue(t, "node", time.Now().Add(24*time.Hour), "127.0.0.1", "localhost")
-	pool := x509.NewCertPool()
-	caPEM, err := os.ReadFile(ca.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.AppendCertsFromPEM(caPEM)
-	pair, err := tls.LoadX509KeyPair(node.CertFile, node.KeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientTLS := &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}}
+	clientTLS := ca.ClientConfig(t, node)
 	certs := []string{"tls-cert-file " + node.CertFile, "tls-key-file " + node.KeyFile,
 		"tls-ca-cert-file " + ca.CertFile, "tls-replication yes"}
 
 	ports := make([]int, 6)
+	var err error
 	for i := range ports {
 		if ports[i], err = cluster.FreePort(); err != nil {
 			t.Fatal(err)
@@ -60,7 +50,7 @@ func TestTLSOnlyFailover(t *testing.T) {
 		if i > 0 {
 			extra = append(extra, fmt.Sprintf("replicaof 127.0.0.1 %d", ports[0]))
 		}
-		r, err := cluster.StartRedisTLS(ctx, dir, port, clientTLS.Clone(), extra...)
+		r, err := cluster.StartRedisTLS(ctx, filepath.Join(dir, fmt.Sprint("redis-", port)), port, clientTLS.Clone(), extra...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +62,7 @@ func TestTLSOnlyFailover(t *testing.T) {
 		conf := cluster.SentinelConf(0, masterName, ports[0], 2, int(downAfter.Milliseconds()), 5000,
 			append([]string{"tls-port " + strconv.Itoa(port), "sentinel gossip-key " + strings.Repeat("A", 22) + "=="},
 				certs...)...)
-		s, err := cluster.StartSentinelTLS(ctx, sentinelCommand, dir, port, conf, clientTLS.Clone())
+		s, err := cluster.StartSentinelTLS(ctx, sentinelCommand, filepath.Join(dir, fmt.Sprint("sentinel-", port)), port, conf, clientTLS.Clone())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,17 +197,7 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 	ca := testcerts.NewCA(t)
 	first := time.Now().Add(20 * 24 * time.Hour).Truncate(time.Second)
 	node := ca.Issue(t, "node", first, "127.0.0.1")
-	pool := x509.NewCertPool()
-	caPEM, err := os.ReadFile(ca.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.AppendCertsFromPEM(caPEM)
-	pair, err := tls.LoadX509KeyPair(node.CertFile, node.KeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientTLS := &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}}
+	clientTLS := ca.ClientConfig(t, node)
 	port, err := cluster.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -325,13 +305,8 @@ func TestTLSBesidePlaintext(t *testing.T) {
 	defer cancel()
 	ca := testcerts.NewCA(t)
 	node := ca.Issue(t, "node", time.Now().Add(24*time.Hour), "127.0.0.1")
-	pool := x509.NewCertPool()
-	caPEM, err := os.ReadFile(ca.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.AppendCertsFromPEM(caPEM)
 	var ports [2]int
+	var err error
 	for i := range ports {
 		if ports[i], err = cluster.FreePort(); err != nil {
 			t.Fatal(err)
@@ -348,7 +323,7 @@ func TestTLSBesidePlaintext(t *testing.T) {
 		t.Fatalf("plaintext port: %v", err)
 	}
 	tc := redis.NewSentinelClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", ports[1]), MaxRetries: -1,
-		TLSConfig: &tls.Config{RootCAs: pool}})
+		TLSConfig: ca.ClientConfig(t, testcerts.Pair{})})
 	defer tc.Close()
 	if err := tc.Ping(ctx).Err(); err != nil {
 		t.Fatalf("TLS port without a client certificate (tls-auth-clients no): %v", err)
