@@ -216,7 +216,6 @@ func Run(ctx context.Context, o Options) error {
 	d.links = link.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
 	if tlsSet != nil {
 		d.links.SetTLS(linkTLS(cfg, tlsSet))
-		d.watchTLS(ctx, tlsSet)
 	}
 	defer d.links.Close()
 
@@ -256,6 +255,9 @@ func Run(ctx context.Context, o Options) error {
 	go func() { srvDone <- d.srv.Serve() }()
 	defer func() { d.srv.Close(); <-srvDone }()
 
+	if tlsSet != nil {
+		d.watchTLS(ctx, tlsSet) // after d.srv is set: it may publish at once
+	}
 	go d.scripts.Run(ctx)
 	go d.hooks.Run(ctx)
 	if cfg.MetricsAddr != "" {
