@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,11 +144,11 @@ func pair(certFile, keyFile, pass, certDir, keyDir string) (*tls.Certificate, er
 	case keyFile == "":
 		return nil, &Error{certDir, errors.New("needs " + keyDir)}
 	}
-	certPEM, err := os.ReadFile(certFile)
+	certPEM, err := readFile(certFile)
 	if err != nil {
 		return nil, &Error{certDir, err}
 	}
-	keyPEM, err := os.ReadFile(keyFile)
+	keyPEM, err := readFile(keyFile)
 	if err != nil {
 		return nil, &Error{keyDir, err}
 	}
@@ -181,8 +182,28 @@ func decryptKey(data []byte, pass string) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: b.Type, Bytes: der}), nil
 }
 
-// maxCAFiles bounds a tls-ca-cert-dir scan.
-const maxCAFiles = 4096
+// maxCAFiles bounds a tls-ca-cert-dir scan, maxFileSize each file read.
+const (
+	maxCAFiles  = 4096
+	maxFileSize = 1 << 20
+)
+
+// readFile reads a certificate or key file of at most maxFileSize bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxFileSize)
+	}
+	return data, nil
+}
 
 func caPool(file, dir string) (*x509.CertPool, error) {
 	if file == "" && dir == "" {
@@ -190,7 +211,7 @@ func caPool(file, dir string) (*x509.CertPool, error) {
 	}
 	pool := x509.NewCertPool()
 	if file != "" {
-		data, err := os.ReadFile(file)
+		data, err := readFile(file)
 		if err != nil {
 			return nil, &Error{"tls-ca-cert-file", err}
 		}
@@ -211,7 +232,7 @@ func caPool(file, dir string) (*x509.CertPool, error) {
 			if !e.Type().IsRegular() {
 				continue
 			}
-			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			data, err := readFile(filepath.Join(dir, e.Name()))
 			if err != nil {
 				return nil, &Error{"tls-ca-cert-dir", err}
 			}
