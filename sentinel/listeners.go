@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/gossip"
@@ -70,6 +71,8 @@ func (l *listeners) close() {
 	}
 }
 
+const acceptBackoff = 50 * time.Millisecond
+
 // joined accepts from several listeners as one; Addr is the first's.
 type joined struct {
 	lns  []net.Listener
@@ -85,13 +88,17 @@ func joinListeners(lns ...net.Listener) net.Listener {
 		j.wg.Go(func() {
 			for {
 				c, err := ln.Accept()
-				if err != nil {
-					// The server backs off on its own errors; ours end only
-					// with Close, as net.Listen's and the Mux's do.
-					if !errors.Is(err, net.ErrClosed) {
-						continue
-					}
+				if errors.Is(err, net.ErrClosed) {
 					return
+				}
+				if err != nil {
+					// Transient (out of file descriptors): do not spin.
+					select {
+					case <-time.After(acceptBackoff):
+						continue
+					case <-j.done:
+						return
+					}
 				}
 				select {
 				case j.ch <- c:
