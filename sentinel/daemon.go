@@ -29,6 +29,7 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/metrics"
 	"github.com/seed877ff415/sentinel/sentinel/proxy"
 	"github.com/seed877ff415/sentinel/sentinel/server"
+	"github.com/seed877ff415/sentinel/sentinel/tlsconf"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -172,12 +173,17 @@ func Run(ctx context.Context, o Options) error {
 	if len(cfg.Bind) > 0 {
 		bind = cfg.Bind[0]
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(cfg.Port)))
-	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
+	var tlsSet *tlsconf.Set
+	if cfg.TLS.Enabled() {
+		if tlsSet, err = tlsconf.Load(cfg.TLS); err != nil {
+			return fmt.Errorf("%s: %w", cfg.Path, err)
+		}
 	}
-	mux := gossip.NewMux(ln)
-	defer mux.Close()
+	lns, err := listen(cfg, bind, tlsSet)
+	if err != nil {
+		return err
+	}
+	defer lns.close()
 
 	selfIP, warnings := advertiseIP(cfg, bind)
 	for _, w := range warnings {
@@ -185,7 +191,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	timers := view.DefaultTimers()
 	d.state = core.New(core.Options{
-		MyID: cfg.MyID, Port: cfg.Port, AnnounceIP: cfg.AnnounceIP, AnnouncePort: cfg.AnnouncePort,
+		MyID: cfg.MyID, Port: helloPort(cfg), AnnounceIP: cfg.AnnounceIP, AnnouncePort: cfg.AnnouncePort,
 		ResolveHostnames: cfg.ResolveHostnames, AnnounceHostnames: cfg.AnnounceHostnames,
 		DenyScriptsReconfig: cfg.DenyScriptsReconfig, SentinelUser: cfg.SentinelUser,
 		SentinelPass: cfg.SentinelPass, RequirePass: cfg.RequirePass, SelfIP: selfIP,
@@ -208,19 +214,19 @@ func Run(ctx context.Context, o Options) error {
 	d.hooks = webhook.New(webhook.Options{SentinelID: cfg.MyID,
 		Log: d.log.With().Str("component", "webhooks").Logger()})
 	d.links = link.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
+	if tlsSet != nil {
+		d.links.SetTLS(linkTLS(cfg, tlsSet))
+	}
 	defer d.links.Close()
 
 	keys, err := gossipSecrets(cfg, d.log)
 	if err != nil {
 		return err
 	}
-	gport := cfg.GossipPort
-	if gport == 0 {
-		gport = cfg.Port
-	}
+	gport := cmp.Or(cfg.GossipPort, lns.muxPort)
 	var gmux *gossip.Mux
-	if gport == cfg.Port {
-		gmux = mux
+	if gport == lns.muxPort {
+		gmux = lns.mux
 	}
 	d.group, err = gossip.New(gossip.Config{
 		Name: cfg.MyID, BindAddr: orDefault(bind, "0.0.0.0"), Port: gport, AdvertiseAddr: selfIP,
@@ -241,7 +247,7 @@ func Run(ctx context.Context, o Options) error {
 	}()
 
 	d.srv = server.New(server.Options{
-		Listener: mux.Redis(), Backend: d, RequirePass: cfg.RequirePass, Version: Version,
+		Listener: lns.redis, Backend: d, RequirePass: cfg.RequirePass, Version: Version,
 		ConfigFile: cfg.Path, MaxClients: maxClients, Shutdown: stop, Log: d.log.With().Str("component", "server").Logger(),
 		Users: cfg.Users, SaveUsers: d.saveUsers,
 	})
@@ -249,6 +255,9 @@ func Run(ctx context.Context, o Options) error {
 	go func() { srvDone <- d.srv.Serve() }()
 	defer func() { d.srv.Close(); <-srvDone }()
 
+	if tlsSet != nil {
+		d.watchTLS(ctx, tlsSet) // after d.srv is set: it may publish at once
+	}
 	go d.scripts.Run(ctx)
 	go d.hooks.Run(ctx)
 	if cfg.MetricsAddr != "" {
@@ -259,7 +268,7 @@ func Run(ctx context.Context, o Options) error {
 		}()
 	}
 
-	d.log.Info().Str("config", cfg.Path).Str("dir", cfg.Dir).Int("port", cfg.Port).Str("myid", cfg.MyID).
+	d.log.Info().Str("config", cfg.Path).Str("dir", cfg.Dir).Int("port", cfg.Port).Int("tls-port", cfg.TLS.Port).Str("myid", cfg.MyID).
 		Int("masters", len(cfg.Masters)).Msg("sentinel started")
 	if o.Ready != nil {
 		close(o.Ready)

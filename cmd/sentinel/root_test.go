@@ -46,7 +46,7 @@ func TestCheckConfigNamesTheLine(t *testing.T) {
 	}
 	err := checkConfig(&bytes.Buffer{}, path)
 	for _, want := range []string{path + ":2: 'dir /nonexistent': dir: cannot change to directory /nonexistent",
-		path + ":3: 'tls-port 26380': tls-port: TLS is not supported yet"} {
+		path + ":3: 'tls-port 26380': tls-port: tls-port needs tls-cert-file and tls-key-file"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("check-config: %v; want %q", err, want)
 		}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -33,6 +34,7 @@ type node[C pinger] struct {
 	logPath   string
 	argv      []string
 	newClient func(*redis.Options) C
+	tls       *tls.Config // the client's, for a TLS-only node; nil: plaintext
 
 	mu     sync.Mutex
 	proc   *process // nil until started and after Stop
@@ -62,6 +64,7 @@ func (n *node[C]) clientLocked() C {
 			ReadTimeout:  time.Second,
 			WriteTimeout: time.Second,
 			PoolSize:     4,
+			TLSConfig:    n.tls,
 			// Redis 7.0 has no CLIENT MAINT_NOTIFICATIONS; skip the probe.
 			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 		})

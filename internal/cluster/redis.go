@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,6 +34,17 @@ func StartRedis(ctx context.Context, dir string, port int, extraConf ...string) 
 
 // StartRedisOn is StartRedis on host: it binds host.IP inside host.NetNS.
 func StartRedisOn(ctx context.Context, host Host, dir string, port int, extraConf ...string) (*Redis, error) {
+	return startRedis(ctx, host, dir, port, nil, extraConf)
+}
+
+// StartRedisTLS is StartRedis serving TLS only, on port (port 0, tls-port
+// port); extraConf names the certificates, client is what Client dials with.
+func StartRedisTLS(ctx context.Context, dir string, port int, client *tls.Config, extraConf ...string) (*Redis, error) {
+	return startRedis(ctx, Loopback, dir, port, client,
+		append([]string{"port 0", "tls-port " + strconv.Itoa(port)}, extraConf...))
+}
+
+func startRedis(ctx context.Context, host Host, dir string, port int, client *tls.Config, extraConf []string) (*Redis, error) {
 	dir, err := makeDir("redis", port, dir)
 	if err != nil {
 		return nil, err
@@ -51,6 +63,7 @@ func StartRedisOn(ctx context.Context, host Host, dir string, port int, extraCon
 		logPath:   r.LogPath,
 		argv:      host.command([]string{"redis-server", r.ConfPath}),
 		newClient: redis.NewClient,
+		tls:       client,
 	}
 	if err := os.WriteFile(r.ConfPath, []byte(r.conf(extraConf)), 0o644); err != nil {
 		return nil, fmt.Errorf("redis %d: write conf: %w", port, err)

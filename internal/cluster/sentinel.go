@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,8 +41,22 @@ func StartSentinel(ctx context.Context, command string, dir string, port int, co
 // StartSentinelOn is StartSentinel inside host.NetNS, dialled at host.IP;
 // conf must bind that address.
 func StartSentinelOn(ctx context.Context, host Host, command string, dir string, port int, conf string) (*Sentinel, error) {
-	if !confSetsPort(conf, port) {
-		return nil, fmt.Errorf("sentinel %d: conf has no \"port %d\" line", port, port)
+	return startSentinel(ctx, host, command, dir, port, conf, nil)
+}
+
+// StartSentinelTLS is StartSentinel for a sentinel whose conf sets
+// `tls-port` to port; client is what Client dials with.
+func StartSentinelTLS(ctx context.Context, command string, dir string, port int, conf string, client *tls.Config) (*Sentinel, error) {
+	return startSentinel(ctx, Loopback, command, dir, port, conf, client)
+}
+
+func startSentinel(ctx context.Context, host Host, command string, dir string, port int, conf string, client *tls.Config) (*Sentinel, error) {
+	directive := "port"
+	if client != nil {
+		directive = "tls-port"
+	}
+	if !confSetsPort(conf, directive, port) {
+		return nil, fmt.Errorf("sentinel %d: conf has no \"%s %d\" line", port, directive, port)
 	}
 	if !strings.Contains(command, "{conf}") {
 		return nil, fmt.Errorf("sentinel %d: command %q has no {conf} placeholder", port, command)
@@ -69,6 +84,7 @@ func StartSentinelOn(ctx context.Context, host Host, command string, dir string,
 		logPath:   s.LogPath,
 		argv:      host.command(argv),
 		newClient: redis.NewSentinelClient,
+		tls:       client,
 	}
 	if err := os.WriteFile(s.ConfPath, []byte(conf), 0o644); err != nil {
 		return nil, fmt.Errorf("sentinel %d: write conf: %w", port, err)
@@ -79,10 +95,10 @@ func StartSentinelOn(ctx context.Context, host Host, command string, dir string,
 	return s, nil
 }
 
-func confSetsPort(conf string, port int) bool {
+func confSetsPort(conf, directive string, port int) bool {
 	for line := range strings.Lines(conf) {
 		f := strings.Fields(line)
-		if len(f) == 2 && strings.EqualFold(f[0], "port") && f[1] == strconv.Itoa(port) {
+		if len(f) == 2 && strings.EqualFold(f[0], directive) && f[1] == strconv.Itoa(port) {
 			return true
 		}
 	}

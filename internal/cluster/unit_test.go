@@ -77,7 +77,7 @@ func TestSentinelConfMonitorsMasterWithTimers(t *testing.T) {
 	if got := strings.Split(strings.TrimSuffix(conf, "\n"), "\n"); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("conf lines = %q, want %q", got, want)
 	}
-	if !confSetsPort(conf, 26400) || confSetsPort(conf, 26401) {
+	if !confSetsPort(conf, "port", 26400) || confSetsPort(conf, "port", 26401) {
 		t.Fatal("confSetsPort does not recognise the port line")
 	}
 }

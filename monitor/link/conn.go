@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"time"
@@ -26,9 +27,10 @@ type conn struct {
 	stop    func() bool
 }
 
-// dial connects to spec.Addr. Cancelling ctx closes the connection, which
-// unblocks any read.
-func dial(ctx context.Context, spec monitor.LinkSpec, lim Limits) (*conn, error) {
+// dial connects to spec.Addr, over TLS when tlsFor is set (the
+// certificate must name the host dialled). Cancelling ctx closes the
+// connection, which unblocks any read.
+func dial(ctx context.Context, spec monitor.LinkSpec, lim Limits, tlsFor func(host string) *tls.Config) (*conn, error) {
 	d := net.Dialer{Timeout: spec.Timeout, KeepAliveConfig: keepAlive}
 	nc, err := d.DialContext(ctx, "tcp", spec.Addr)
 	if err != nil {
@@ -38,6 +40,18 @@ func dial(ctx context.Context, spec monitor.LinkSpec, lim Limits) (*conn, error)
 	if err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("local address: %w", err)
+	}
+	if tlsFor != nil {
+		host, _, _ := net.SplitHostPort(spec.Addr)
+		tc := tls.Client(nc, tlsFor(host))
+		hctx, cancel := context.WithTimeout(ctx, spec.Timeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			_ = nc.Close()
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		nc = tc
 	}
 	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
 	return &conn{nc: nc, rd: newReader(nc, lim), spec: spec, localIP: localIP, stop: stop}, nil

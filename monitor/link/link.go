@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strconv"
@@ -26,6 +27,7 @@ const (
 // connection; mu guards only the queue shared with Send and Pending.
 type link struct {
 	spec   monitor.LinkSpec
+	tls    func(host string) *tls.Config // nil: plaintext
 	limits Limits
 	sink   func(monitor.Observation)
 	log    zerolog.Logger
@@ -155,7 +157,7 @@ func (l *link) disconnected(ctx context.Context, err error) {
 }
 
 func (l *link) connect(ctx context.Context) (*conn, error) {
-	c, err := dial(ctx, l.spec, l.limits)
+	c, err := dial(ctx, l.spec, l.limits, l.tls)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +410,7 @@ func (l *link) runPubSub(ctx context.Context) {
 
 // subscribe runs one pub/sub connection until it fails.
 func (l *link) subscribe(ctx context.Context) error {
-	c, err := dial(ctx, l.spec, l.limits)
+	c, err := dial(ctx, l.spec, l.limits, l.tls)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"crypto/tls"
 	"maps"
 	"sync"
 
@@ -15,6 +16,7 @@ type Manager struct {
 	sink   func(monitor.Observation)
 	log    zerolog.Logger
 	limits Limits
+	tls    TLS
 	wg     sync.WaitGroup // every link goroutine, stopped or not
 
 	mu     sync.Mutex
@@ -26,6 +28,19 @@ type Manager struct {
 // the goroutines sink is called from.
 func NewManager(sink func(monitor.Observation), log zerolog.Logger) *Manager {
 	return &Manager{sink: sink, log: log, limits: DefaultLimits, links: make(map[string]*link)}
+}
+
+// TLS says which links dial TLS: each function returns the config of a
+// dial to host (it checks the certificate names host); nil dials plaintext.
+type TLS struct {
+	Instances, Sentinels func(host string) *tls.Config
+}
+
+// SetTLS applies to links started from now on; call it before Reconcile.
+func (m *Manager) SetTLS(t TLS) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tls = t
 }
 
 // Reconcile makes the running links match specs: it starts missing links,
@@ -60,8 +75,13 @@ func (m *Manager) Reconcile(specs []monitor.LinkSpec) {
 func (m *Manager) start(spec monitor.LinkSpec) *link {
 	spec.Rename = maps.Clone(spec.Rename) // the caller may reuse its map
 	ctx, cancel := context.WithCancel(context.Background())
+	tlsFor := m.tls.Instances
+	if spec.Kind == monitor.LinkSentinel {
+		tlsFor = m.tls.Sentinels
+	}
 	l := &link{
 		spec:   spec,
+		tls:    tlsFor,
 		limits: m.limits,
 		sink:   m.sink,
 		log:    m.log.With().Str("link", spec.Key).Str("addr", spec.Addr).Stringer("kind", spec.Kind).Logger(),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seed877ff415/sentinel/sentinel/acl"
+	"github.com/seed877ff415/sentinel/sentinel/tlsconf"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -143,6 +144,8 @@ type Config struct {
 	MetricsAddr string   // host:port
 
 	GossipRequireSecret bool // refuse to start without a gossip secret
+
+	TLS tlsconf.Settings // the tls-* directives, checked at load (docs/tls.md)
 
 	Users    []*acl.User // `user` lines, in order; nil: the default user only
 	Masters  []*Master   // in the order of their monitor lines

@@ -6,7 +6,8 @@
 // file: a relative dir is relative to the working directory at start, and
 // logfile, pidfile and scripts to dir; the rewrite writes dir absolute.
 // `user` lines are parsed with package acl and rewritten from the live
-// users. TLS directives and `port 0` are refused until TLS is built.
+// users. TLS directives are checked at load (docs/tls.md); those crypto/tls
+// cannot honour are refused.
 //
 // It owns the file format only: splitting lines like Redis' sdssplitargs,
 // the three-pass application of `sentinel` lines, the in-place rewrite of

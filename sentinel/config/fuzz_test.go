@@ -36,6 +36,8 @@ func FuzzParse(f *testing.F) {
 		"sentinel monitor m 10.0.0.1 6379 1\nsentinel proxy m master :6380\nsentinel proxy m replicas [::1]:6381\nsentinel proxy-maxclients m 5\n",
 		"requirepass \"unterminated\nsentinel monitor m 10.0.0.1 6379 0\n",
 		"\v\f\nsentinel\n\"\"\n",
+		"port 0\ntls-port 26380\ntls-cert-file /etc/hostname\ntls-key-file k\ntls-ca-cert-dir /etc\ntls-replication yes\n" +
+			"tls-auth-clients optional\ntls-protocols \"TLSv1.2 TLSv1.3\"\ntls-ciphers DEFAULT\nrequirepass p\n",
 		"user default off\nuser \"a\\x01\" on >p\\x00w \"~a b\" &c* -@all +@pubsub -publish +client|kill\n",
 	} {
 		f.Add([]byte(seed))

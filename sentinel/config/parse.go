@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/seed877ff415/sentinel/sentinel/acl"
+	"github.com/seed877ff415/sentinel/sentinel/tlsconf"
 )
 
 // Messages of Redis 7.0 where it has one; ours follow its style.
@@ -47,12 +48,18 @@ const (
 	msgDupGossipKey   = "Duplicate gossip key."
 	msgHostPort       = "Invalid address: expected host:port."
 	msgWebhook        = "Invalid webhook URL: expected an http or https URL."
-	msgTLS            = "TLS is not supported yet: refusing to start rather than serve plaintext"
-	msgPortZero       = "port 0 (TLS only) is not supported: TLS is not supported yet"
-	msgDupUser        = "Duplicate user found."
-	msgProxyRole      = "Invalid proxy role: expected master or replicas."
-	warnIgnored       = "directive ignored in sentinel mode"
-	warnOldSentinel   = "known-sentinel without run id ignored"
+	msgTLS            = "not supported: refusing to start rather than ignore a TLS setting (docs/tls.md)"
+	msgPortZero       = "port 0 needs a tls-port: nothing would listen"
+	msgPortZeroSecret = "port 0 needs a gossip secret (sentinel gossip-key, sentinel-pass or requirepass): " +
+		"gossip shares the TLS port and must not travel in the clear"
+	msgTLSNoCert    = "tls-port needs tls-cert-file and tls-key-file"
+	msgTLSNoCA      = "needs tls-ca-cert-file or tls-ca-cert-dir to verify peers"
+	msgAuthClients  = "argument must be 'yes', 'no' or 'optional'"
+	warnTLSIgnored  = "TLS directive ignored: Go's crypto/tls has no such setting (docs/tls.md)"
+	msgDupUser      = "Duplicate user found."
+	msgProxyRole    = "Invalid proxy role: expected master or replicas."
+	warnIgnored     = "directive ignored in sentinel mode"
+	warnOldSentinel = "known-sentinel without run id ignored"
 )
 
 // shape describes a `sentinel <keyword>` line.
@@ -111,6 +118,12 @@ type parser struct {
 	cfg     *Config
 	masters map[string]*Master
 	errs    []*LineError
+	seen    map[string]lineRef // last line of each generic directive, for checks across lines
+}
+
+type lineRef struct {
+	line int
+	text string
 }
 
 // Parse parses the content of the config file at path. Like Redis, which
@@ -130,7 +143,7 @@ func Parse(path string, data []byte) (*Config, error) {
 func parseIn(path string, data []byte, dir string) (*Config, error) {
 	c := Default()
 	c.Path, c.Dir = path, dir
-	p := &parser{file: path, cfg: c, masters: map[string]*Master{}}
+	p := &parser{file: path, cfg: c, masters: map[string]*Master{}, seen: map[string]lineRef{}}
 
 	// Sentinel lines wait until every generic line (dir above all) is
 	// known, then run in Redis' three passes so per-master lines may come
@@ -177,6 +190,7 @@ func parseIn(path string, data []byte, dir string) (*Config, error) {
 			}
 		}
 	}
+	p.checkTLS()
 	if c.LogFile != "" {
 		c.LogFile = p.abs(c.LogFile)
 	}
@@ -213,6 +227,7 @@ func (p *parser) abs(path string) string {
 
 // generic handles the redis.conf directives outside `sentinel`.
 func (p *parser) generic(line int, text, name string, args []string) {
+	p.seen[name] = lineRef{line, text}
 	c := p.cfg
 	one := func() bool {
 		if len(args) != 1 {
@@ -242,8 +257,6 @@ func (p *parser) generic(line int, text, name string, args []string) {
 			p.fail(line, text, name, msgNotInteger)
 		case err != nil || v < lo || v > hi:
 			p.fail(line, text, name, msgRange)
-		case name == "port" && v == 0:
-			p.fail(line, text, name, msgPortZero)
 		default:
 			*dst = int(v)
 		}
@@ -298,6 +311,39 @@ func (p *parser) generic(line int, text, name string, args []string) {
 		p.fail(line, text, name, msgInclude)
 	case "user":
 		p.user(line, text, args)
+	case "tls-port":
+		intIn(0, 65535, msgPortRange, &c.TLS.Port)
+	case "tls-replication":
+		yesNo(&c.TLS.Replication)
+	case "tls-prefer-server-ciphers", "tls-session-caching", "tls-session-cache-size",
+		"tls-session-cache-timeout", "tls-dh-params-file":
+		if one() {
+			p.warn(line, text, warnTLSIgnored)
+		}
+	case "tls-cluster":
+		p.warn(line, text, warnIgnored)
+	case "tls-auth-clients":
+		if one() {
+			v := strings.ToLower(args[0])
+			if v != tlsconf.AuthYes && v != tlsconf.AuthNo && v != tlsconf.AuthOptional {
+				p.fail(line, text, name, msgAuthClients)
+				return
+			}
+			c.TLS.AuthClients = v
+		}
+	case "tls-protocols":
+		if one() {
+			if _, _, err := tlsconf.Versions(args[0]); err != nil {
+				p.fail(line, text, name, err.Error())
+				return
+			}
+			c.TLS.Protocols = args[0]
+		}
+	case "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file", "tls-client-key-file",
+		"tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir":
+		if one() {
+			*p.tlsString(name) = args[0]
+		}
 	default:
 		if strings.HasPrefix(name, "tls-") {
 			p.fail(line, text, name, msgTLS)
@@ -659,4 +705,69 @@ func isHexString(s string) bool {
 func isExecutable(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
+}
+
+// tlsString is the Settings field of a tls-* directive holding a string.
+func (p *parser) tlsString(name string) *string {
+	t := &p.cfg.TLS
+	return map[string]*string{
+		"tls-cert-file": &t.CertFile, "tls-key-file": &t.KeyFile, "tls-key-file-pass": &t.KeyFilePass,
+		"tls-client-cert-file": &t.ClientCertFile, "tls-client-key-file": &t.ClientKeyFile,
+		"tls-client-key-file-pass": &t.ClientPass, "tls-ca-cert-file": &t.CAFile, "tls-ca-cert-dir": &t.CADir,
+	}[name]
+}
+
+// checkTLS checks the TLS directives together, once dir is known: what
+// port 0 needs, and every file read and matched as the daemon will.
+func (p *parser) checkTLS() {
+	c := p.cfg
+	failAt := func(directive, msg string) {
+		r, ok := p.seen[directive]
+		if !ok { // a client-pair error from the server pair it defaults to
+			directive = strings.Replace(directive, "client-", "", 1)
+			r = p.seen[directive]
+		}
+		p.fail(r.line, r.text, directive, msg)
+	}
+	if c.Port == 0 {
+		switch {
+		case c.TLS.Port == 0:
+			failAt("port", msgPortZero)
+		case len(c.GossipKeys) == 0 && c.SentinelPass == "" && c.RequirePass == "":
+			failAt("port", msgPortZeroSecret)
+		}
+	}
+	if !c.TLS.Enabled() {
+		return
+	}
+	if c.TLS.Port != 0 && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		failAt("tls-port", msgTLSNoCert)
+		return
+	}
+	// As in Redis, a CA is needed as soon as anyone's certificate is checked;
+	// with port 0 the links to peers are TLS too (docs/tls.md).
+	if c.TLS.CAFile == "" && c.TLS.CADir == "" {
+		switch {
+		case c.TLS.Replication:
+			failAt("tls-replication", msgTLSNoCA)
+			return
+		case c.TLS.AuthClients != tlsconf.AuthNo || c.Port == 0:
+			failAt("tls-port", msgTLSNoCA)
+			return
+		}
+	}
+	for _, f := range []*string{&c.TLS.CertFile, &c.TLS.KeyFile, &c.TLS.ClientCertFile, &c.TLS.ClientKeyFile,
+		&c.TLS.CAFile, &c.TLS.CADir} {
+		if *f != "" {
+			*f = p.abs(*f)
+		}
+	}
+	if _, err := tlsconf.Load(c.TLS); err != nil {
+		var te *tlsconf.Error
+		if errors.As(err, &te) {
+			failAt(te.Directive, te.Err.Error())
+			return
+		}
+		failAt("tls-port", err.Error())
+	}
 }
