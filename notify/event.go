@@ -82,6 +82,7 @@ const (
 	KindFenceFailed
 	KindConfigSaveFailed
 	KindConfigSaveOK
+	KindTLSCertExpiring
 	KindScriptError
 	KindScriptTimeout
 	kindEnd
@@ -137,6 +138,7 @@ var kindNames = [kindEnd]string{
 	KindFenceFailed:            "-fence-failed",
 	KindConfigSaveFailed:       "-config-save-failed",
 	KindConfigSaveOK:           "+config-save-ok",
+	KindTLSCertExpiring:        "-tls-cert-expiring",
 	KindScriptError:            "-script-error",
 	KindScriptTimeout:          "-script-timeout",
 }

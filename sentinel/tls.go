@@ -77,8 +77,8 @@ func (d *Daemon) checkTLS(ctx context.Context, set *tlsconf.Set, expiry *prometh
 			expiry.WithLabelValues(e.File).Set(left.Seconds())
 			if left < certWarnBefore && now.Sub(warned[e.File]) >= certWarnEvery {
 				warned[e.File] = now
-				d.emit(notify.Event{Type: "-tls-cert-expiring", Level: notify.LevelWarning,
-					Message: fmt.Sprintf("%s %d", e.File, int(left.Hours()/24))})
+				d.emit(notify.Event{Kind: notify.KindTLSCertExpiring, Level: notify.LevelWarning,
+					Text: fmt.Sprintf("%s %d", e.File, int(left.Hours()/24))})
 			}
 		}
 		select {
