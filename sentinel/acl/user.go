@@ -161,6 +161,9 @@ func (u *User) applyPattern(rule string) error {
 			return errNoSuchPass
 		}
 		u.passwords = slices.Delete(u.passwords, i, i+1)
+		if len(u.passwords) == 0 {
+			u.passwords = nil // the same user as one that never had a password
+		}
 	case rule[0] == '~' || rule[0] == '%':
 		return u.addKeyPattern(rule)
 	case rule[0] == '&':
