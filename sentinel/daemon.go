@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed877ff415/sentinel/election"
+	"github.com/seed877ff415/sentinel/internal/ratelog"
 	"github.com/seed877ff415/sentinel/monitor"
 	"github.com/seed877ff415/sentinel/monitor/link"
 	"github.com/seed877ff415/sentinel/notify"
@@ -87,13 +88,7 @@ type Daemon struct {
 	unsaved     bool
 	saveRetryAt time.Time
 	saveBackoff time.Duration
-	rejectLog   map[string]*rejectLogState
-}
-
-// rejectLogState rate-limits the log of invalid input per source.
-type rejectLogState struct {
-	next       time.Time
-	suppressed int
+	rejectLog   *ratelog.Limiter // by source of the invalid input
 }
 
 const (
@@ -143,6 +138,8 @@ func Run(ctx context.Context, o Options) error {
 		calls:   make(chan func()),
 		stop:    stop,
 		started: time.Now(),
+
+		rejectLog: ratelog.New(rejectLogEvery),
 	}
 	d.metrics = metrics.New(d)
 	proxyMetrics := proxy.NewMetrics()
@@ -465,20 +462,9 @@ func (d *Daemon) save() {
 // rejectLogEvery at most, so a flood cannot flood the log.
 func (d *Daemon) logRejected(now time.Time, rs []core.Rejection) {
 	for _, r := range rs {
-		if d.rejectLog == nil {
-			d.rejectLog = map[string]*rejectLogState{}
+		if ok, suppressed := d.rejectLog.Allow(r.Source, now); ok {
+			d.log.Warn().Str("source", r.Source).Uint64("suppressed", suppressed).Msg("invalid input dropped: " + r.Reason)
 		}
-		st := d.rejectLog[r.Source]
-		if st == nil {
-			st = &rejectLogState{}
-			d.rejectLog[r.Source] = st
-		}
-		if now.Before(st.next) {
-			st.suppressed++
-			continue
-		}
-		d.log.Warn().Str("source", r.Source).Int("suppressed", st.suppressed).Msg("invalid input dropped: " + r.Reason)
-		st.next, st.suppressed = now.Add(rejectLogEvery), 0
 	}
 }
 

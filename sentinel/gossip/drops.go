@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/internal/ratelog"
 )
 
 // Why a datagram or memberlist packet was refused: the keys of
@@ -29,31 +31,26 @@ const dropLogEvery = 10 * time.Second
 type drops struct {
 	log zerolog.Logger
 
-	mu      sync.Mutex
-	count   map[string]uint64
-	quiet   map[string]uint64 // refused since the last line for the reason
-	lastLog map[string]time.Time
+	lines *ratelog.Limiter // by reason
+
+	mu    sync.Mutex
+	count map[string]uint64
 }
 
 func newDrops(log zerolog.Logger) *drops {
-	return &drops{log: log, count: map[string]uint64{}, quiet: map[string]uint64{}, lastLog: map[string]time.Time{}}
+	return &drops{log: log, lines: ratelog.New(dropLogEvery), count: map[string]uint64{}}
 }
 
 // add counts one refusal; detail builds the log line's fields, and is only
 // called when a line is written.
 func (d *drops) add(reason string, detail func(*zerolog.Event) *zerolog.Event) {
-	now := time.Now()
 	d.mu.Lock()
 	d.count[reason]++
-	if last, ok := d.lastLog[reason]; ok && now.Sub(last) < dropLogEvery {
-		d.quiet[reason]++
-		d.mu.Unlock()
+	d.mu.Unlock()
+	ok, suppressed := d.lines.Allow(reason, time.Now())
+	if !ok {
 		return
 	}
-	suppressed := d.quiet[reason]
-	d.quiet[reason] = 0
-	d.lastLog[reason] = now
-	d.mu.Unlock()
 	ev := d.log.Warn().Str("reason", reason).Uint64("suppressed", suppressed)
 	if detail != nil {
 		ev = detail(ev)

@@ -1,9 +1,10 @@
 package server
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed877ff415/sentinel/internal/ratelog"
 )
 
 // authLogEvery bounds the failed-AUTH log: a password guesser must not be
@@ -15,25 +16,20 @@ const authLogEvery = 10 * time.Second
 // number of failures since the previous line.
 type authFailures struct {
 	total atomic.Int64
-
-	mu       sync.Mutex
-	lastLog  time.Time
-	unlogged int64
+	lines *ratelog.Limiter
 }
+
+func newAuthFailures() *authFailures { return &authFailures{lines: ratelog.New(authLogEvery)} }
 
 // note records one failure at now and reports whether to log a line, and
 // how many failures (this one included) that line stands for.
 func (a *authFailures) note(now time.Time) (logIt bool, count int64) {
 	a.total.Add(1)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.unlogged++
-	if !a.lastLog.IsZero() && now.Sub(a.lastLog) < authLogEvery {
+	ok, held := a.lines.Allow("", now)
+	if !ok {
 		return false, 0
 	}
-	a.lastLog = now
-	count, a.unlogged = a.unlogged, 0
-	return true, count
+	return true, int64(held) + 1
 }
 
 // authFailed logs a failed AUTH, rate-limited.

@@ -38,7 +38,7 @@ func TestMaxClientsRefusesTheClientOverTheLimit(t *testing.T) {
 }
 
 func TestFailedAuthLogIsRateLimited(t *testing.T) {
-	var a authFailures
+	a := newAuthFailures()
 	t0 := time.Unix(1000, 0)
 	if ok, n := a.note(t0); !ok || n != 1 {
 		t.Fatalf("first failure is logged: %v %d", ok, n)

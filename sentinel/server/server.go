@@ -82,7 +82,7 @@ type Server struct {
 
 	maxClients int
 	rates      rates
-	authFails  authFailures
+	authFails  *authFailures
 
 	stats struct {
 		conns, commands, errors atomic.Int64
@@ -118,6 +118,8 @@ func New(o Options) *Server {
 		acl:     newUserTable(o.RequirePass, o.Users),
 		clients: make(map[int64]*client),
 		ps:      newPubsub(),
+		// Failed AUTH is logged at a bounded rate.
+		authFails: newAuthFailures(),
 	}
 	s.maxClients = o.MaxClients
 	if s.maxClients <= 0 {
