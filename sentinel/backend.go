@@ -4,6 +4,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/seed877ff415/sentinel/sentinel/core"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 	"github.com/seed877ff415/sentinel/sentinel/server"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
@@ -42,10 +44,8 @@ func (d *Daemon) exec(flush bool, f func(now time.Time) error) error {
 	var err error
 	ok := d.call(func() {
 		err = f(time.Now())
-		out := d.state.Drain()
-		out.Persist = out.Persist || flush
 		d.saveErr = nil
-		d.apply(out)
+		d.apply(flush)
 		if flush && d.saveErr != nil && err == nil {
 			err = errSaveFailed
 		}
@@ -56,30 +56,31 @@ func (d *Daemon) exec(flush bool, f func(now time.Time) error) error {
 	return err
 }
 
-func (d *Daemon) Monitor(name, host string, port, quorum int) error {
-	return d.exec(true, func(now time.Time) error { return d.state.Monitor(now, name, host, port, quorum) })
+// step is exec for one command of the core.
+func (d *Daemon) step(flush bool, in core.Input) error {
+	return d.exec(flush, func(now time.Time) error { return d.state.Step(now, in).Err })
 }
 
-func (d *Daemon) Remove(name string) error {
-	return d.exec(true, func(now time.Time) error { return d.state.Remove(now, name) })
+func (d *Daemon) Monitor(name, host string, port, quorum int) error {
+	return d.step(true, core.Monitor{Name: name, Host: host, Port: port, Quorum: quorum})
 }
+
+func (d *Daemon) Remove(name string) error { return d.step(true, core.Remove{Name: name}) }
 
 func (d *Daemon) Set(name string, args []string) error {
 	return d.exec(true, func(now time.Time) error {
 		d.proxySet = true
-		return d.state.Set(now, name, args)
+		return d.state.Step(now, core.Set{Name: name, Args: args}).Err
 	})
 }
 
 func (d *Daemon) Reset(pattern string) int {
 	n := 0
-	_ = d.exec(false, func(now time.Time) error { n = d.state.Reset(now, pattern); return nil })
+	_ = d.exec(false, func(now time.Time) error { n = d.state.Step(now, core.Reset{Pattern: pattern}).Reset; return nil })
 	return n
 }
 
-func (d *Daemon) Failover(name string) error {
-	return d.exec(false, func(now time.Time) error { return d.state.Failover(now, name) })
-}
+func (d *Daemon) Failover(name string) error { return d.step(false, core.Failover{Name: name}) }
 
 func (d *Daemon) FlushConfig() error {
 	return d.exec(true, func(time.Time) error { return nil })
@@ -89,7 +90,7 @@ func (d *Daemon) FlushConfig() error {
 func (d *Daemon) ConfigSet(pairs []string) error {
 	return d.exec(true, func(now time.Time) error {
 		for i := 0; i+1 < len(pairs); i += 2 {
-			if err := d.state.ConfigSet(now, pairs[i], pairs[i+1]); err != nil {
+			if err := d.state.Step(now, core.ConfigSet{Param: pairs[i], Value: pairs[i+1]}).Err; err != nil {
 				return err
 			}
 		}
@@ -100,26 +101,24 @@ func (d *Daemon) ConfigSet(pairs []string) error {
 // IsMasterDownByAddr answers a peer; the vote is persisted (apply) before
 // the reply is returned to the server, and withheld if that save failed.
 func (d *Daemon) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
-	var down bool
-	var leader string
-	var leaderEpoch uint64
+	var v peer.VoteReply
 	d.call(func() {
-		down, leader, leaderEpoch = d.state.IsMasterDownByAddr(time.Now(), ip, port, epoch, runid)
-		d.apply(d.state.Drain())
+		v = d.state.Step(time.Now(), core.IsMasterDownByAddr{IP: ip, Port: port, Epoch: epoch, RunID: runid}).Vote
+		d.apply(false)
 		if d.unsaved {
-			leader, leaderEpoch = "", 0
+			v.Leader, v.LeaderEpoch = "", 0
 		}
 	})
-	return down, leader, leaderEpoch
+	return v.Down, v.Leader, v.LeaderEpoch
 }
 
 func (d *Daemon) SimulateFailure(flags []string) error {
-	return d.exec(false, func(time.Time) error { return d.state.SimulateFailure(flags) })
+	return d.step(false, core.SimulateFailure{Flags: flags})
 }
 
 func (d *Daemon) Debug(pairs []string) error {
-	return d.exec(false, func(time.Time) error {
-		if err := d.state.Debug(pairs); err != nil {
+	return d.exec(false, func(now time.Time) error {
+		if err := d.state.Step(now, core.Debug{Pairs: pairs}).Err; err != nil {
 			return err
 		}
 		t := d.state.Timers()
@@ -128,9 +127,7 @@ func (d *Daemon) Debug(pairs []string) error {
 	})
 }
 
-func (d *Daemon) Hello(payload string) {
-	_ = d.exec(false, func(now time.Time) error { d.state.Hello(now, payload); return nil })
-}
+func (d *Daemon) Hello(payload string) { _ = d.step(false, core.Hello{Payload: payload}) }
 
 func (d *Daemon) PendingScripts() []server.Script {
 	var out []server.Script

@@ -72,8 +72,8 @@ type Daemon struct {
 	proxySet bool // the config or a SENTINEL SET may have added a listener
 	started  time.Time
 	obs      chan monitor.Observation
-	peerIn   chan any
-	members  chan membership
+	peerIn   chan core.Peer
+	members  chan struct{} // cap 1: the gossip membership changed
 	calls    chan func()
 	stop     context.CancelFunc
 	stale    atomic.Bool
@@ -84,7 +84,10 @@ type Daemon struct {
 	warnedRO bool
 
 	// Persist before send: while unsaved, nothing carrying the unsaved
-	// state leaves (core.Output.Withhold); the save is retried with back-off.
+	// state leaves (core.Ready.Withhold); the save is retried with back-off.
+	// hard and settings are what the core last handed out, to be saved.
+	hard        view.HardState
+	settings    view.Settings
 	unsaved     bool
 	saveRetryAt time.Time
 	saveBackoff time.Duration
@@ -98,11 +101,6 @@ const (
 	// the rest is counted (Snapshot.Rejected) and summed into the next line.
 	rejectLogEvery = 10 * time.Second
 )
-
-type membership struct {
-	name  string
-	alive bool
-}
 
 // Run runs the sentinel until ctx ends or a SHUTDOWN arrives. The state is
 // persisted on the way out.
@@ -133,8 +131,8 @@ func Run(ctx context.Context, o Options) error {
 		log:     o.Log,
 		cfg:     cfg,
 		obs:     make(chan monitor.Observation, 1024),
-		peerIn:  make(chan any, 1024),
-		members: make(chan membership, 64),
+		peerIn:  make(chan core.Peer, 1024),
+		members: make(chan struct{}, 1),
 		calls:   make(chan func()),
 		stop:    stop,
 		started: time.Now(),
@@ -187,15 +185,13 @@ func Run(ctx context.Context, o Options) error {
 		d.log.Warn().Str("advertise", selfIP).Msg(w)
 	}
 	timers := view.DefaultTimers()
+	d.hard, d.settings = cfg.State(), cfg.Settings()
 	d.state = core.New(core.Options{
-		MyID: cfg.MyID, Port: helloPort(cfg), AnnounceIP: cfg.AnnounceIP, AnnouncePort: cfg.AnnouncePort,
-		ResolveHostnames: cfg.ResolveHostnames, AnnounceHostnames: cfg.AnnounceHostnames,
-		DenyScriptsReconfig: cfg.DenyScriptsReconfig, SentinelUser: cfg.SentinelUser,
-		SentinelPass: cfg.SentinelPass, RequirePass: cfg.RequirePass, SelfIP: selfIP,
-		Timers: timers, Seed: time.Now().UnixNano(), Desync: core.CandidacyDelay,
+		Port: helloPort(cfg), DenyScriptsReconfig: cfg.DenyScriptsReconfig, RequirePass: cfg.RequirePass,
+		SelfIP: selfIP, Timers: timers, Seed: time.Now().UnixNano(), Desync: core.CandidacyDelay,
 		Executable: func(p string) bool { return unix.Access(p, unix.X_OK) == nil },
 		Resolve:    resolveHost,
-	}, cfg, time.Now())
+	}, d.hard, d.settings, time.Now())
 
 	if firstStart {
 		d.save()
@@ -300,33 +296,33 @@ func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
 	var wakeAt time.Time
-	d.apply(d.state.Drain())
+	d.apply(false)
 	for {
 		ticked := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.state.Tick(time.Now())
+			d.state.Step(time.Now(), core.Tick{})
 			ticked = true
 		case <-wake.C:
 			wakeAt = time.Time{}
-			d.state.Tick(time.Now())
+			d.state.Step(time.Now(), core.Tick{})
 			ticked = true
 		case o := <-d.obs:
-			d.state.Observe(time.Now(), o)
+			d.state.Step(time.Now(), core.Observe{Obs: o})
 		case m := <-d.peerIn:
-			d.state.HandlePeer(time.Now(), m)
-		case m := <-d.members:
-			d.state.SetPeerGossip(m.name, m.alive)
+			d.state.Step(time.Now(), m)
+		case <-d.members:
+			d.state.Step(time.Now(), core.Members{Live: d.liveMembers()})
 		case f := <-d.calls:
 			f()
 		}
 		urgent := d.state.Urgent()
 		if urgent && !ticked {
-			d.state.Tick(time.Now())
+			d.state.Step(time.Now(), core.Tick{})
 		}
-		d.apply(d.state.Drain())
+		d.apply(false)
 		if d.exitCode != 0 {
 			return
 		}
@@ -346,36 +342,54 @@ func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
 	}
 }
 
-// apply carries out what the state machine asked for. The state is on disk
-// before anything that reflects it leaves: when the save fails, votes and
-// announcements are withheld until a retry succeeds.
-func (d *Daemon) apply(out core.Output) {
+// apply carries out what the state machine asked for, with a save even if
+// nothing changed when force is set. The state is on disk before anything
+// that reflects it leaves (core.Ready): when the save fails, votes and
+// announcements are withheld until a retry succeeds. The outcome of a save
+// goes back to the core, and the Ready it makes (its events, the withheld
+// announcements again) is carried out at once.
+func (d *Daemon) apply(force bool) {
+	for {
+		saved, err := d.carry(d.state.Ready(), force)
+		if !saved {
+			return
+		}
+		d.state.Step(time.Now(), core.Saved{Err: err})
+		force = false
+	}
+}
+
+// carry carries out one Ready and advances the core past it; saved says
+// whether it tried a save, and err is that save's outcome.
+func (d *Daemon) carry(rd core.Ready, force bool) (saved bool, err error) {
 	now := time.Now()
-	if out.Persist {
+	if rd.HardState != nil {
+		d.hard = *rd.HardState
+	}
+	if rd.Settings != nil {
+		d.settings = *rd.Settings
+	}
+	if rd.MustSave() || force {
 		d.unsaved = true
 	}
-	if d.unsaved && (out.Persist || !now.Before(d.saveRetryAt)) {
+	if d.unsaved && (rd.MustSave() || force || !now.Before(d.saveRetryAt)) {
 		d.save()
-		if d.saveErr == nil {
+		err, saved = d.saveErr, true
+		if err == nil {
 			d.unsaved, d.saveBackoff = false, 0
 		} else {
 			d.saveBackoff = min(max(2*d.saveBackoff, saveRetryMin), saveRetryMax)
 			d.saveRetryAt = now.Add(d.saveBackoff)
 		}
-		// Saved's events and re-announcements go out with this step.
-		more := d.state.Drain()
-		out.Events = append(out.Events, more.Events...)
-		out.Peers = append(out.Peers, more.Peers...)
-		out.Requests = append(out.Requests, more.Requests...)
 	}
 	if d.unsaved {
-		out.Withhold()
+		rd.Withhold()
 	}
-	d.logRejected(now, out.Rejected)
-	if out.LinksChanged {
+	d.logRejected(now, rd.Rejected)
+	if rd.LinksChanged {
 		d.links.Reconcile(d.state.Links("sentinel-" + d.cfg.MyID[:8]))
 	}
-	for _, e := range out.Events {
+	for _, e := range rd.Events {
 		d.emit(e)
 		if e.Level == notify.LevelWarning && e.Master != "" {
 			for _, url := range d.state.Webhooks(e.Master) {
@@ -383,28 +397,30 @@ func (d *Daemon) apply(out core.Output) {
 			}
 		}
 	}
-	for _, argv := range out.Scripts {
+	for _, argv := range rd.Scripts {
 		if !d.scripts.Queue(argv...) {
 			d.log.Warn().Strs("argv", argv).Msg("script queue full: script dropped")
 		}
 	}
-	for _, r := range out.Requests {
+	for _, r := range rd.Requests {
 		d.links.Send(r.Key, r.Req)
 	}
-	for _, p := range out.Peers {
+	for _, p := range rd.Peers {
 		d.sendPeer(p)
 	}
-	if len(out.Join) > 0 {
-		d.group.Join(out.Join...)
+	if len(rd.Join) > 0 {
+		d.group.Join(rd.Join...)
 	}
-	if out.Exit != 0 {
-		d.log.Warn().Int("code", out.Exit).Msg("simulated failure: crashing")
-		d.exitCode = out.Exit
+	if rd.Exit != 0 {
+		d.log.Warn().Int("code", rd.Exit).Msg("simulated failure: crashing")
+		d.exitCode = rd.Exit
 		d.stop()
 	}
-	if d.state.Dirty() {
+	if rd.Changed {
 		d.stale.Store(true)
 	}
+	d.state.Advance()
+	return saved, err
 }
 
 func (d *Daemon) sendPeer(p core.PeerSend) {
@@ -438,15 +454,16 @@ func (d *Daemon) emit(e notify.Event) {
 	}
 }
 
-// save writes the state and reports the outcome to the state machine.
+// save writes the state and settings the core last handed out into the
+// config; d.saveErr is the outcome.
 func (d *Daemon) save() {
-	c := d.state.Config()
+	c := *d.cfg
+	c.Apply(d.hard, d.settings)
 	if d.users != nil {
 		c.Users = d.users
 	}
-	stateFile, err := config.Save(c)
+	stateFile, err := config.Save(&c)
 	d.saveErr = err
-	d.state.Saved(time.Now(), err)
 	if err != nil {
 		d.log.Error().Err(err).Str("config", d.cfg.Path).Msg("cannot save configuration: votes and announcements withheld")
 		return
@@ -487,18 +504,30 @@ func (d *Daemon) sink(ctx context.Context) func(monitor.Observation) {
 // onPeerMessage is called from the gossip filter goroutine: never block it.
 func (d *Daemon) onPeerMessage(from string, msg any) {
 	select {
-	case d.peerIn <- msg:
+	case d.peerIn <- core.Peer{From: from, Msg: msg}:
 	default:
 		d.log.Warn().Str("from", from).Msg("peer message dropped: daemon busy")
 	}
 }
 
-func (d *Daemon) onMembership(name string, alive bool) {
+// onMembership only signals: the loop reads the latest set of members
+// (liveMembers), so changes coalesce and none is lost.
+func (d *Daemon) onMembership(string, bool) {
 	select {
-	case d.members <- membership{name, alive}:
+	case d.members <- struct{}{}:
 	default:
-		d.log.Warn().Str("peer", name).Msg("membership change dropped: daemon busy")
 	}
+}
+
+// liveMembers are the run ids of the live gossip members.
+func (d *Daemon) liveMembers() []string {
+	var live []string
+	for _, m := range d.group.Members() {
+		if m.Alive {
+			live = append(live, m.Name)
+		}
+	}
+	return live
 }
 
 // call runs f in the loop goroutine and waits for it.

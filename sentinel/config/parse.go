@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/seed877ff415/sentinel/sentinel/acl"
 	"github.com/seed877ff415/sentinel/sentinel/tlsconf"
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
 // Messages of Redis 7.0 where it has one; ours follow its style.
@@ -481,7 +481,7 @@ func (p *parser) sentinel(e entry) string {
 		if msg := ValidProxy(a[2], a[3]); msg != "" {
 			return msg
 		}
-		m.Proxies = SetProxy(m.Proxies, a[2], a[3])
+		m.Proxies = view.SetProxy(m.Proxies, a[2], a[3])
 	case "proxy-maxclients":
 		n, err := strconv.Atoi(a[2])
 		if err != nil || n <= 0 || n > math.MaxInt32 {
@@ -545,12 +545,12 @@ func (p *parser) sentinel(e entry) string {
 		}
 		c.GossipKeys = append(c.GossipKeys, a[1])
 	case "gossip-join":
-		if !validHostPort(a[1], true) {
+		if !view.ValidHostPort(a[1], true) {
 			return msgHostPort
 		}
 		c.GossipJoin = append(c.GossipJoin, a[1])
 	case "metrics-addr":
-		if !validHostPort(a[1], false) {
+		if !view.ValidHostPort(a[1], false) {
 			return msgHostPort
 		}
 		c.MetricsAddr = a[1]
@@ -620,42 +620,7 @@ func (p *parser) hostOK(host string) bool {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return true
 	}
-	return p.cfg.ResolveHostnames && validHostname(host)
-}
-
-func validHostname(h string) bool {
-	if h == "" || len(h) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
-		if label == "" || len(label) > 63 {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			ch := label[i]
-			if !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || ch == '-' || ch == '_') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func validHostPort(s string, needHost bool) bool {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil || (needHost && host == "") {
-		return false
-	}
-	if _, ok := parsePort(port); !ok {
-		return false
-	}
-	if host == "" {
-		return true
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return true
-	}
-	return validHostname(host)
+	return p.cfg.ResolveHostnames && view.ValidHostname(host)
 }
 
 func validWebhook(s string) bool {

@@ -48,10 +48,10 @@ func TestParseFullConfig(t *testing.T) {
 		MasterRebootDownAfter: 10 * time.Second,
 		RenameCommands:        map[string]string{"config": "GUARDED_CONFIG", "slaveof": "my'slaveof"},
 		ConfigEpoch:           3, LeaderEpoch: 4,
-		KnownReplicas: []Addr{{"10.0.0.2", 6379}, {"10.0.0.3", 6379}},
+		KnownReplicas: []Addr{{Host: "10.0.0.2", Port: 6379}, {Host: "10.0.0.3", Port: 6379}},
 		KnownSentinels: []KnownSentinel{
-			{"10.0.0.5", 26379, strings.Repeat("a", 40)},
-			{"10.0.0.6", 26379, strings.Repeat("b", 40)},
+			{Host: "10.0.0.5", Port: 26379, RunID: strings.Repeat("a", 40)},
+			{Host: "10.0.0.6", Port: 26379, RunID: strings.Repeat("b", 40)},
 		},
 		Webhooks: []string{"https://hooks.example.com/sentinel?team=ops", "http://10.0.0.9:8080/b"},
 	}
@@ -208,7 +208,7 @@ sentinel monitor m 10.0.0.1 6379 2
 	c := mustParse(t, "s.conf", []byte(data))
 	m := c.Master("m")
 	if m == nil || m.DownAfter != 1500*time.Millisecond || m.AuthPass != "pw" || m.ConfigEpoch != 7 ||
-		!slices.Equal(m.KnownReplicas, []Addr{{"10.0.0.2", 6379}}) {
+		!slices.Equal(m.KnownReplicas, []Addr{{Host: "10.0.0.2", Port: 6379}}) {
 		t.Fatalf("master = %+v", m)
 	}
 	// A config-epoch above current-epoch raises it, as in Redis.

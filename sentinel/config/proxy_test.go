@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
 func TestParseProxyLines(t *testing.T) {
@@ -48,13 +50,13 @@ func TestParseRejectsBadProxyLines(t *testing.T) {
 }
 
 func TestSetProxyReplacesAndRemoves(t *testing.T) {
-	l := SetProxy(nil, ProxyMaster, ":1")
-	l = SetProxy(l, ProxyReplicas, ":2")
-	l = SetProxy(l, ProxyMaster, ":3")
+	l := view.SetProxy(nil, ProxyMaster, ":1")
+	l = view.SetProxy(l, ProxyReplicas, ":2")
+	l = view.SetProxy(l, ProxyMaster, ":3")
 	if !slices.Equal(l, []Proxy{{Role: ProxyReplicas, Addr: ":2"}, {Role: ProxyMaster, Addr: ":3"}}) {
 		t.Fatalf("after set: %+v", l)
 	}
-	if l = SetProxy(l, ProxyReplicas, ""); !slices.Equal(l, []Proxy{{Role: ProxyMaster, Addr: ":3"}}) {
+	if l = view.SetProxy(l, ProxyReplicas, ""); !slices.Equal(l, []Proxy{{Role: ProxyMaster, Addr: ":3"}}) {
 		t.Fatalf("after remove: %+v", l)
 	}
 }

@@ -64,7 +64,7 @@ func TestRenderRoundTripAfterChanges(t *testing.T) {
 	// A failover and its aftermath, as the sentinel would record it.
 	m.Host, m.Port = "10.0.0.2", 6379
 	m.ConfigEpoch, m.LeaderEpoch, c.CurrentEpoch = 5, 5, 5
-	m.KnownReplicas = []Addr{{"10.0.0.3", 6379}, {"10.0.0.1", 6379}, {"10.0.0.4", 6380}}
+	m.KnownReplicas = []Addr{{Host: "10.0.0.3", Port: 6379}, {Host: "10.0.0.1", Port: 6379}, {Host: "10.0.0.4", Port: 6380}}
 	m.KnownSentinels = m.KnownSentinels[1:]
 	m.DownAfter = DefaultDownAfter
 	m.AuthUser = ""
@@ -72,7 +72,7 @@ func TestRenderRoundTripAfterChanges(t *testing.T) {
 	c.GossipKeys = []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", c.GossipKeys[0]}
 	c.Masters = c.Masters[:1] // cache removed
 	added := NewMaster("new one", "10.1.0.1", 6379, 1)
-	added.KnownReplicas = []Addr{{"10.1.0.2", 6379}}
+	added.KnownReplicas = []Addr{{Host: "10.1.0.2", Port: 6379}}
 	c.Masters = append(c.Masters, added)
 
 	out := Render(data, c)
@@ -114,7 +114,7 @@ sentinel down-after-milliseconds m 5000
 enable-protected-configs yes`)
 	c := mustParse(t, "s.conf", orig)
 	c.MyID = strings.Repeat("c", 40)
-	c.Master("m").KnownReplicas = []Addr{{"10.0.0.2", 6379}}
+	c.Master("m").KnownReplicas = []Addr{{Host: "10.0.0.2", Port: 6379}}
 
 	first := Render(orig, c)
 	want := `# my sentinel
@@ -137,7 +137,7 @@ sentinel current-epoch 0
 	if second := Render(first, c); string(second) != want {
 		t.Fatalf("second render is not stable:\n%s", second)
 	}
-	c.Master("m").KnownReplicas = append(c.Master("m").KnownReplicas, Addr{"10.0.0.3", 6379})
+	c.Master("m").KnownReplicas = append(c.Master("m").KnownReplicas, Addr{Host: "10.0.0.3", Port: 6379})
 	third := string(Render(first, c))
 	if strings.Count(third, rewriteMarker) != 1 || !strings.HasSuffix(third, "sentinel current-epoch 0\nsentinel known-replica m 10.0.0.3 6379\n") {
 		t.Fatalf("third render:\n%s", third)

@@ -34,7 +34,7 @@ func TestSaveRewritesAtomically(t *testing.T) {
 	}
 	c.MyID = GenerateID()
 	c.CurrentEpoch = 9
-	c.Master("mymaster").KnownReplicas = append(c.Master("mymaster").KnownReplicas, Addr{"10.0.0.7", 6379})
+	c.Master("mymaster").KnownReplicas = append(c.Master("mymaster").KnownReplicas, Addr{Host: "10.0.0.7", Port: 6379})
 
 	stateFile, err := Save(c)
 	if err != nil || stateFile {
@@ -107,8 +107,8 @@ func TestSaveFallsBackToStateFile(t *testing.T) {
 	c.CurrentEpoch = 3
 	m := c.Master("m")
 	m.Host, m.Port, m.ConfigEpoch, m.LeaderEpoch = "redis-1.example.com", 6380, 3, 3
-	m.KnownReplicas = []Addr{{"10.0.0.1", 6379}}
-	m.KnownSentinels = []KnownSentinel{{"10.0.0.5", 26379, GenerateID()}}
+	m.KnownReplicas = []Addr{{Host: "10.0.0.1", Port: 6379}}
+	m.KnownSentinels = []KnownSentinel{{Host: "10.0.0.5", Port: 26379, RunID: GenerateID()}}
 	// SENTINEL SET changes are kept too (issue 8), and so are users.
 	m.Quorum, m.DownAfter, m.AuthPass = 1, 5*time.Second, "secret"
 	c.Users = []*acl.User{acl.NewUser("ops")}

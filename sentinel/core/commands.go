@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/seed877ff415/sentinel/notify"
-	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/glob"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
 // maxMillis is the largest number of milliseconds a time.Duration holds.
@@ -26,10 +27,7 @@ var (
 	ErrReconfigScript = errors.New("ERR Client reconfiguration script seems non existing or non executable")
 )
 
-// Monitor starts monitoring a new master (SENTINEL MONITOR). The caller
-// checked that port and quorum are integers.
-func (s *State) Monitor(now time.Time, name, host string, port, quorum int) error {
-	s.now = now
+func (s *State) monitor(name, host string, port, quorum int) error {
 	switch {
 	case quorum <= 0:
 		return errors.New("ERR Quorum must be 1 or greater.")
@@ -44,16 +42,14 @@ func (s *State) Monitor(now time.Time, name, host string, port, quorum int) erro
 	case s.master(name) != nil:
 		return errors.New("ERR Duplicate master name.")
 	}
-	m := s.addMaster(&config.Master{Name: name, Host: host, Port: port, Quorum: quorum})
+	m := s.addMaster(view.MasterState{Name: name, Host: host, Port: port, Quorum: quorum}, view.MasterSettings{})
 	s.event(notify.LevelWarning, notify.KindMonitor, m.inst, "quorum "+strconv.Itoa(quorum))
 	s.persist()
 	s.linksChanged()
 	return nil
 }
 
-// Remove stops monitoring a master (SENTINEL REMOVE).
-func (s *State) Remove(now time.Time, name string) error {
-	s.now = now
+func (s *State) remove(name string) error {
 	m := s.master(name)
 	if m == nil {
 		return ErrNoSuchMaster
@@ -72,10 +68,9 @@ func (s *State) Remove(now time.Time, name string) error {
 	return nil
 }
 
-// Set changes per-master options (SENTINEL SET). Options before a bad one
-// stay applied, as in Redis.
-func (s *State) Set(now time.Time, name string, args []string) error {
-	s.now = now
+// set applies SENTINEL SET. Options before a bad one stay applied, as in
+// Redis.
+func (s *State) set(name string, args []string) error {
 	m := s.master(name)
 	if m == nil {
 		return ErrNoSuchMaster
@@ -166,10 +161,10 @@ func (s *State) setOption(m *master, opt string, v []string) error {
 		m.authUser = v[0]
 	case "proxy-master", "proxy-replicas":
 		role := strings.TrimPrefix(opt, "proxy-")
-		if v[0] != "" && config.ValidProxy(role, v[0]) != "" {
+		if v[0] != "" && !view.ValidHostPort(v[0], false) {
 			return invalid
 		}
-		m.proxies = config.SetProxy(m.proxies, role, v[0])
+		m.proxies = view.SetProxy(m.proxies, role, v[0])
 	case "proxy-maxclients":
 		m.proxyMaxClients, err = orKeepInt(m.proxyMaxClients)(positive())
 	case "rename-command":
@@ -203,10 +198,7 @@ func orKeepInt(old int) func(int, error) (int, error) {
 	}
 }
 
-// Reset forgets the replicas, sentinels and failover state of every master
-// matching the glob pattern (SENTINEL RESET) and returns how many.
-func (s *State) Reset(now time.Time, pattern string) int {
-	s.now = now
+func (s *State) reset(pattern string) int {
 	n := 0
 	for _, m := range s.masters {
 		if !glob.Match(pattern, m.inst.name, false) {
@@ -219,10 +211,9 @@ func (s *State) Reset(now time.Time, pattern string) int {
 	return n
 }
 
-// Failover forces a failover without an election (SENTINEL FAILOVER). When
-// the master is still reachable the promotion is a coordinated switchover.
-func (s *State) Failover(now time.Time, name string) error {
-	s.now = now
+// failover starts SENTINEL FAILOVER. When the master is still reachable
+// the promotion is a coordinated switchover.
+func (s *State) failover(name string) error {
 	m := s.master(name)
 	switch {
 	case m == nil:
@@ -238,9 +229,7 @@ func (s *State) Failover(now time.Time, name string) error {
 	return nil
 }
 
-// ConfigSet changes a global setting (SENTINEL CONFIG SET).
-func (s *State) ConfigSet(now time.Time, param, value string) error {
-	s.now = now
+func (s *State) configSet(param, value string) error {
 	bad := errors.New("ERR Invalid value '" + value + "' to SENTINEL CONFIG SET '" + param + "'")
 	yesNo := func(dst *bool) error {
 		switch strings.ToLower(value) {
@@ -285,33 +274,34 @@ func (s *State) ConfigSet(now time.Time, param, value string) error {
 	return err
 }
 
-// IsMasterDownByAddr answers a peer's SENTINEL IS-MASTER-DOWN-BY-ADDR:
-// our opinion and, when runID is not "*", our vote. The caller persists
-// (Drain) before the reply leaves.
-func (s *State) IsMasterDownByAddr(now time.Time, ip string, port int, epoch uint64, runID string) (bool, string, uint64) {
-	s.now = now
+// isMasterDownByAddr answers a peer: our opinion and, when the run id is
+// not "*", our vote. The shell saves the Ready before the reply leaves.
+func (s *State) isMasterDownByAddr(q IsMasterDownByAddr) peer.VoteReply {
 	var m *master
 	for _, x := range s.masters {
-		if x.inst.isAt(ip, port) {
+		if x.inst.isAt(q.IP, q.Port) {
 			m = x
 			break
 		}
 	}
 	if m == nil {
-		return false, "", 0
+		return peer.VoteReply{}
 	}
+	reply := peer.VoteReply{From: s.opts.MyID, Master: m.inst.name}
+	runID := q.RunID
 	if runID == "*" {
 		runID = ""
 	}
-	if !validEpoch(epoch) || (runID != "" && !validRunID(runID)) {
-		s.reject(RejectVote, "is-master-down-by-addr epoch "+strconv.FormatUint(epoch, 10)+" run id "+quoteField(runID))
-		return m.inst.sdown() && !s.tilt, "", 0
+	if !validEpoch(q.Epoch) || (runID != "" && !validRunID(runID)) {
+		s.reject(RejectVote, "is-master-down-by-addr epoch "+strconv.FormatUint(q.Epoch, 10)+" run id "+quoteField(runID))
+		reply.Down = m.inst.sdown() && !s.tilt
+		return reply
 	}
-	return s.voteRequest(m, epoch, runID)
+	reply.Down, reply.Leader, reply.LeaderEpoch = s.voteRequest(m, q.Epoch, runID)
+	return reply
 }
 
-// SimulateFailure sets SENTINEL SIMULATE-FAILURE flags.
-func (s *State) SimulateFailure(flags []string) error {
+func (s *State) simulateFailure(flags []string) error {
 	f := 0
 	for _, x := range flags {
 		switch strings.ToLower(x) {
@@ -328,8 +318,7 @@ func (s *State) SimulateFailure(flags []string) error {
 	return nil
 }
 
-// Debug tunes timers (SENTINEL DEBUG param value ...); not persisted.
-func (s *State) Debug(pairs []string) error {
+func (s *State) debug(pairs []string) error {
 	t := &s.opts.Timers
 	fields := map[string]*time.Duration{
 		"info-period": &t.InfoPeriod, "ping-period": &t.PingPeriod, "ask-period": &t.AskPeriod,
@@ -360,10 +349,4 @@ func (s *State) Debug(pairs []string) error {
 	}
 	s.dirty = true
 	return nil
-}
-
-// Hello processes a hello PUBLISHed to us by a peer over the Redis protocol.
-func (s *State) Hello(now time.Time, payload string) {
-	s.now = now
-	s.processHello(payload, false)
 }

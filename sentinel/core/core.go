@@ -9,22 +9,15 @@ import (
 	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/monitor"
 	"github.com/seed877ff415/sentinel/notify"
-	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
-// Options are the settings of one sentinel that are not per master.
+// Options are the settings of one sentinel that are neither saved state
+// nor changed by commands.
 type Options struct {
-	MyID                string
 	Port                int
-	AnnounceIP          string
-	AnnouncePort        int
-	ResolveHostnames    bool
-	AnnounceHostnames   bool
 	DenyScriptsReconfig bool
-	SentinelUser        string
-	SentinelPass        string // "" falls back to RequirePass for links to other sentinels
-	RequirePass         string
+	RequirePass         string // links to other sentinels fall back to it without a sentinel-pass
 	// SelfIP is this sentinel's address in hellos sent over gossip when no
 	// announce-ip is set (links use their socket's local address).
 	SelfIP string
@@ -42,6 +35,14 @@ type Options struct {
 	Desync time.Duration
 }
 
+// runOptions are the options with the run id and the global settings,
+// which CONFIG SET changes.
+type runOptions struct {
+	Options
+	view.Global
+	MyID string
+}
+
 // LinkRequest is a request for one link.
 type LinkRequest struct {
 	Key string
@@ -55,33 +56,14 @@ type PeerSend struct {
 	Msg any
 }
 
-// Output is what the state machine asks the daemon to do. Persist comes
-// first, then the rest in any order.
-type Output struct {
-	Persist      bool
-	LinksChanged bool
-	Events       []notify.Event
-	Requests     []LinkRequest
-	Peers        []PeerSend
-	Scripts      [][]string
-	// Join lists sentinel addresses (host:port) discovered from hellos, for
-	// the gossip group to join.
-	Join []string
-	// Exit asks the process to exit with this code (SIMULATE-FAILURE); 0 = no.
-	Exit int
-	// Rejected lists the network input dropped as invalid in this step.
-	Rejected []Rejection
-}
-
 // State is the whole sentinel state machine.
 type State struct {
-	opts  Options
+	opts  runOptions
 	rng   *rand.Rand
 	voter *election.Voter
 
 	masters []*master
-	retired []*master      // removed, link kept while fencing is restored
-	base    *config.Config // non-state settings carried into Config()
+	retired []*master // removed, link kept while fencing is restored
 
 	now       time.Time
 	lastTick  time.Time
@@ -90,12 +72,18 @@ type State struct {
 	totalTilt int // times TILT was entered (INFO sentinel_total_tilt)
 	simFlags  int
 
-	gossipPeers map[string]bool // run id -> reachable over gossip
+	gossipPeers map[string]bool // run ids of the live gossip members
 	serial      uint64          // link key generations
 	byLink      map[string][]*instance
-	out         Output
+	out         Ready // accumulates until Advance
+	persistDue  bool  // a step changed what may be saved
 	dirty       bool
 	rejected    map[string]uint64 // invalid inputs dropped, by source
+
+	// What the last advanced Ready handed out, to tell a change (ready.go).
+	hard     view.HardState
+	settings view.Settings
+	inReady  *Ready // the Ready handed out and not yet advanced
 
 	saveErr         string // last save error; "" while saves succeed
 	saveFailedSince time.Time
@@ -107,54 +95,59 @@ const (
 	simCrashAfterPromotion = 2
 )
 
-// New builds the state from a loaded configuration. now is the start time.
-func New(opts Options, cfg *config.Config, now time.Time) *State {
+// New builds the state from the saved state and settings. now is the
+// start time.
+func New(opts Options, hs view.HardState, st view.Settings, now time.Time) *State {
 	leaderEpochs := map[string]uint64{}
-	for _, m := range cfg.Masters {
+	for _, m := range hs.Masters {
 		leaderEpochs[m.Name] = m.LeaderEpoch
 	}
 	s := &State{
-		opts:        opts,
+		opts:        runOptions{Options: opts, Global: st.Global, MyID: hs.MyID},
 		rng:         rand.New(rand.NewSource(opts.Seed)),
-		voter:       election.NewVoter(cfg.CurrentEpoch, leaderEpochs),
-		base:        cfg,
+		voter:       election.NewVoter(hs.CurrentEpoch, leaderEpochs),
 		now:         now,
 		lastTick:    now,
 		gossipPeers: map[string]bool{},
 		dirty:       true,
 	}
-	for _, mc := range cfg.Masters {
-		m := s.addMaster(mc)
-		for _, r := range mc.KnownReplicas {
+	for _, ms := range hs.Masters {
+		var set view.MasterSettings
+		if p := st.Master(ms.Name); p != nil {
+			set = *p
+		}
+		m := s.addMaster(ms, set)
+		for _, r := range ms.KnownReplicas {
 			s.addReplica(m, r.Host, r.Port)
 		}
-		for _, ks := range mc.KnownSentinels {
+		for _, ks := range ms.KnownSentinels {
 			s.addSentinel(m, ks.RunID, ks.Host, ks.Port)
 		}
 		s.event(notify.LevelWarning, notify.KindMonitor, m.inst, "quorum "+strconv.Itoa(m.quorum))
 	}
+	s.hard, s.settings = s.hardState(), s.currentSettings()
 	s.out.LinksChanged = true
 	return s
 }
 
-func (s *State) addMaster(mc *config.Master) *master {
+func (s *State) addMaster(ms view.MasterState, set view.MasterSettings) *master {
 	m := &master{
-		inst:            &instance{kind: view.KindMaster, name: mc.Name, host: mc.Host, port: mc.Port},
-		quorum:          mc.Quorum,
-		downAfter:       mc.DownAfter,
-		failoverTimeout: mc.FailoverTimeout,
-		parallelSyncs:   mc.ParallelSyncs,
-		authPass:        mc.AuthPass,
-		authUser:        mc.AuthUser,
-		notifyScript:    mc.NotificationScript,
-		reconfigScript:  mc.ClientReconfigScript,
-		rebootDownAfter: mc.MasterRebootDownAfter,
-		rename:          copyMap(mc.RenameCommands),
-		webhooks:        append([]string(nil), mc.Webhooks...),
-		proxies:         append([]config.Proxy(nil), mc.Proxies...),
-		proxyMaxClients: mc.ProxyMaxClients,
-		configEpoch:     mc.ConfigEpoch,
-		fence:           fence{off: mc.NoFenceWrites},
+		inst:            &instance{kind: view.KindMaster, name: ms.Name, host: ms.Host, port: ms.Port},
+		quorum:          ms.Quorum,
+		downAfter:       set.DownAfter,
+		failoverTimeout: set.FailoverTimeout,
+		parallelSyncs:   set.ParallelSyncs,
+		authPass:        set.AuthPass,
+		authUser:        set.AuthUser,
+		notifyScript:    set.NotificationScript,
+		reconfigScript:  set.ClientReconfigScript,
+		rebootDownAfter: set.MasterRebootDownAfter,
+		rename:          copyMap(set.RenameCommands),
+		webhooks:        append([]string(nil), set.Webhooks...),
+		proxies:         append([]view.Proxy(nil), set.Proxies...),
+		proxyMaxClients: set.ProxyMaxClients,
+		configEpoch:     ms.ConfigEpoch,
+		fence:           fence{off: set.NoFenceWrites},
 	}
 	if m.downAfter <= 0 {
 		m.downAfter = s.opts.Timers.DefaultDownAfter
@@ -167,7 +160,7 @@ func (s *State) addMaster(mc *config.Master) *master {
 	}
 	m.inst.master = m
 	s.resolve(m.inst)
-	m.inst.link = s.newLink("master/" + mc.Name)
+	m.inst.link = s.newLink("master/" + ms.Name)
 	m.inst.priority = defaultPriority
 	m.inst.lastAvail = s.now
 	m.inst.roleReported = "master"
@@ -183,16 +176,6 @@ func copyMap(in map[string]string) map[string]string {
 	}
 	return out
 }
-
-// Drain returns what accumulated since the last Drain and clears it.
-func (s *State) Drain() Output {
-	o := s.out
-	s.out = Output{}
-	return o
-}
-
-// Dirty reports whether anything visible changed since the last Snapshot.
-func (s *State) Dirty() bool { return s.dirty }
 
 // MyID is this sentinel's run id.
 func (s *State) MyID() string { return s.opts.MyID }
@@ -212,7 +195,7 @@ func (s *State) master(name string) *master {
 	return nil
 }
 
-func (s *State) persist() { s.out.Persist = true }
+func (s *State) persist() { s.persistDue = true }
 func (s *State) linksChanged() {
 	s.out.LinksChanged = true
 	s.dirty = true

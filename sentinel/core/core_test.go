@@ -20,10 +20,10 @@ func newTestState(t *testing.T) *State {
 	mc := config.NewMaster("mymaster", "127.0.0.1", 6379, 2)
 	mc.DownAfter = time.Second
 	cfg.Masters = []*config.Master{mc}
-	return New(Options{MyID: strings.Repeat("a", 40), Port: 26379, Timers: view.DefaultTimers()}, cfg, t0)
+	return fromConfig(Options{Port: 26379, Timers: view.DefaultTimers()}, strings.Repeat("a", 40), cfg, t0)
 }
 
-func eventTypes(out Output) []string {
+func eventTypes(out Ready) []string {
 	var ts []string
 	for _, e := range out.Events {
 		ts = append(ts, e.Channel())
@@ -31,7 +31,7 @@ func eventTypes(out Output) []string {
 	return ts
 }
 
-func hasEvent(out Output, typ, msg string) bool {
+func hasEvent(out Ready, typ, msg string) bool {
 	for _, e := range out.Events {
 		if e.Channel() == typ && (msg == "" || e.Payload() == msg) {
 			return true
@@ -75,7 +75,7 @@ func TestODownNeedsFreshOpinions(t *testing.T) {
 	s := newTestState(t)
 	s.Hello(t0, "127.0.0.2,26380,"+strings.Repeat("b", 40)+",0,mymaster,127.0.0.1,6379,0")
 	out := s.Drain()
-	if !hasEvent(out, "+sentinel", "") || !out.Persist {
+	if !hasEvent(out, "+sentinel", "") || !out.MustSave() {
 		t.Fatalf("a new sentinel from a hello must be added and persisted: %v", eventTypes(out))
 	}
 	s.HandlePeer(t0, peer.Opinion{From: strings.Repeat("b", 40), Master: "mymaster", Down: true})
@@ -120,8 +120,8 @@ func TestOneVotePerEpoch(t *testing.T) {
 	b, c := strings.Repeat("b", 40), strings.Repeat("c", 40)
 	down, leader, epoch := s.IsMasterDownByAddr(t0, "127.0.0.1", 6379, 5, b)
 	out := s.Drain()
-	if down || leader != b || epoch != 5 || !out.Persist {
-		t.Fatalf("first request: down=%v leader=%s epoch=%d persist=%v", down, leader, epoch, out.Persist)
+	if down || leader != b || epoch != 5 || !out.MustSave() {
+		t.Fatalf("first request: down=%v leader=%s epoch=%d persist=%v", down, leader, epoch, out.MustSave())
 	}
 	if !hasEvent(out, "+new-epoch", "5") || !hasEvent(out, "+vote-for-leader", b+" 5") {
 		t.Fatalf("events: %v", out.Events)
@@ -244,7 +244,7 @@ func TestSetOptionsAndErrors(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 	out := s.Drain()
-	if s.masters[0].quorum != 3 || !out.Persist || !hasEvent(out, "+set", "master mymaster 127.0.0.1 6379 quorum 3") {
+	if s.masters[0].quorum != 3 || !out.MustSave() || !hasEvent(out, "+set", "master mymaster 127.0.0.1 6379 quorum 3") {
 		t.Fatal("options before the bad one must stay applied and be flushed")
 	}
 	if err := s.Set(t0, "mymaster", []string{"notification-script", "/bin/true"}); err != ErrScriptsDeny {
@@ -277,7 +277,7 @@ func TestMonitorRemoveReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := s.Drain()
-	if !hasEvent(out, "+monitor", "master other 127.0.0.1 7000 quorum 2") || !out.Persist || !out.LinksChanged {
+	if !hasEvent(out, "+monitor", "master other 127.0.0.1 7000 quorum 2") || !out.MustSave() || !out.LinksChanged {
 		t.Fatalf("monitor: %v", out)
 	}
 	if n := s.Reset(t0, "*"); n != 2 {
@@ -333,7 +333,7 @@ func TestRebootedMasterIsDownUntilItAnswersPong(t *testing.T) {
 	}
 	key := s.masters[0].inst.linkKey()
 	now := t0
-	step := func(d time.Duration, o ...monitor.Observation) Output {
+	step := func(d time.Duration, o ...monitor.Observation) Ready {
 		now = now.Add(d)
 		for _, x := range o {
 			x.Key = key

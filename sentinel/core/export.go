@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/seed877ff415/sentinel/monitor"
-	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -24,14 +23,7 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		SaveFailedSince:      s.saveFailedSince,
 		SaveFailures:         s.saveFailures,
 		Rejected:             s.rejectedCounts(),
-		Settings: view.Settings{
-			ResolveHostnames:  s.opts.ResolveHostnames,
-			AnnounceHostnames: s.opts.AnnounceHostnames,
-			AnnounceIP:        s.opts.AnnounceIP,
-			AnnouncePort:      s.opts.AnnouncePort,
-			SentinelUser:      s.opts.SentinelUser,
-			SentinelPass:      s.opts.SentinelPass,
-		},
+		Settings:             s.currentSettings(),
 	}
 	for _, m := range s.masters {
 		vm := view.Master{
@@ -42,7 +34,7 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		c := m.current()
 		vm.AddrHost, vm.AddrPort = s.shown(c), c.port
 		vm.IP, vm.Port = vm.AddrHost, c.port
-		vm.Proxies = append([]config.Proxy(nil), m.proxies...)
+		vm.Proxies = append([]view.Proxy(nil), m.proxies...)
 		vm.ProxyMaxClients = m.proxyMaxClients
 		switch {
 		case m.inst.odown():
@@ -173,47 +165,6 @@ func (s *State) Links(clientName string) []monitor.LinkSpec {
 // linkTimeout keeps a stuck command well under the probe period.
 func (s *State) linkTimeout(m *master) time.Duration {
 	return min(500*time.Millisecond, max(m.downAfter/2, 50*time.Millisecond))
-}
-
-// Config returns the configuration to persist: the loaded settings with the
-// current state.
-func (s *State) Config() *config.Config {
-	c := *s.base
-	c.MyID = s.opts.MyID
-	c.CurrentEpoch = s.voter.CurrentEpoch()
-	c.AnnounceIP, c.AnnouncePort = s.opts.AnnounceIP, s.opts.AnnouncePort
-	c.ResolveHostnames, c.AnnounceHostnames = s.opts.ResolveHostnames, s.opts.AnnounceHostnames
-	c.SentinelUser, c.SentinelPass = s.opts.SentinelUser, s.opts.SentinelPass
-	leaderEpochs := s.voter.LeaderEpochs()
-	c.Masters = nil
-	for _, m := range s.masters {
-		cur := m.current()
-		mc := &config.Master{
-			Name: m.inst.name, Host: cur.host, Port: cur.port, Quorum: m.quorum,
-			DownAfter: m.downAfter, FailoverTimeout: m.failoverTimeout, ParallelSyncs: m.parallelSyncs,
-			AuthPass: m.authPass, AuthUser: m.authUser,
-			NotificationScript: m.notifyScript, ClientReconfigScript: m.reconfigScript,
-			MasterRebootDownAfter: m.rebootDownAfter, RenameCommands: copyMap(m.rename),
-			ConfigEpoch: m.configEpoch, LeaderEpoch: leaderEpochs[m.inst.name],
-			Webhooks:      append([]string(nil), m.webhooks...),
-			NoFenceWrites: m.fence.off,
-			Proxies:       append([]config.Proxy(nil), m.proxies...), ProxyMaxClients: m.proxyMaxClients,
-		}
-		for _, r := range m.replicas {
-			host, port := r.host, r.port
-			// Mid-failover the promoted replica holds the master address;
-			// Redis writes the old master there instead.
-			if r == cur {
-				host, port = m.inst.host, m.inst.port
-			}
-			mc.KnownReplicas = append(mc.KnownReplicas, config.Addr{Host: host, Port: port})
-		}
-		for _, si := range m.sentinels {
-			mc.KnownSentinels = append(mc.KnownSentinels, config.KnownSentinel{Host: si.host, Port: si.port, RunID: si.runID})
-		}
-		c.Masters = append(c.Masters, mc)
-	}
-	return &c
 }
 
 // Webhooks lists the webhook URLs of a master group.

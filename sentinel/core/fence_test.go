@@ -97,7 +97,7 @@ func newFenceRig(t *testing.T, orig fenceSettings, fenceOff bool) *fenceRig {
 			rigS2:     {},
 			rigS3:     {},
 		}}
-	r.s = New(Options{MyID: runID("s", 1), Port: 26379, Timers: view.DefaultTimers()}, cfg, r.now)
+	r.s = fromConfig(Options{Port: 26379, Timers: view.DefaultTimers()}, runID("s", 1), cfg, r.now)
 	for k, a := range []string{rigS2, rigS3} {
 		id := runID("s", k+2)
 		r.peers = append(r.peers, id)

@@ -20,8 +20,8 @@ func TestAnnounceHostnamesSwitchesBothWays(t *testing.T) {
 	cfg := config.Default()
 	cfg.ResolveHostnames = true
 	cfg.Masters = []*config.Master{config.NewMaster("mymaster", "redis-1.example", 6379, 2)}
-	s := New(Options{MyID: strings.Repeat("a", 40), Port: 26379, Timers: view.DefaultTimers(), ResolveHostnames: true,
-		Resolve: func(h string) (string, bool) { ip, ok := names[h]; return ip, ok }}, cfg, t0)
+	s := fromConfig(Options{Port: 26379, Timers: view.DefaultTimers(),
+		Resolve: func(h string) (string, bool) { ip, ok := names[h]; return ip, ok }}, strings.Repeat("a", 40), cfg, t0)
 	b := strings.Repeat("b", 40)
 	s.Hello(t0, "sentinel-2.example,26380,"+b+",0,mymaster,redis-1.example,6379,0")
 	s.Drain()

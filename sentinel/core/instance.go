@@ -6,7 +6,6 @@ import (
 	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/monitor"
 	"github.com/seed877ff415/sentinel/notify"
-	"github.com/seed877ff415/sentinel/sentinel/config"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -185,7 +184,7 @@ type master struct {
 	rebootDownAfter time.Duration
 	rename          map[string]string
 	webhooks        []string
-	proxies         []config.Proxy
+	proxies         []view.Proxy
 	proxyMaxClients int
 	configEpoch     uint64
 

@@ -8,7 +8,7 @@ import (
 	"github.com/seed877ff415/sentinel/monitor"
 )
 
-func countEvents(out Output, typ string) int {
+func countEvents(out Ready, typ string) int {
 	n := 0
 	for _, e := range out.Events {
 		if e.Channel() == typ {

@@ -11,9 +11,8 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
-// Observe feeds one observation from a link.
-func (s *State) Observe(now time.Time, o monitor.Observation) {
-	s.now = now
+// observeLink takes one observation from a link (the input Observe).
+func (s *State) observeLink(o monitor.Observation) {
 	for _, i := range s.byLinkKey(o.Key) {
 		s.observe(i, o)
 	}
@@ -417,18 +416,17 @@ func (s *State) recordReply(si *instance, down bool, leader string, leaderEpoch 
 	}
 }
 
-// HandlePeer feeds a message from a gossiping peer sentinel. Only messages
-// from a sentinel known for that master count, and a vote reply only if
-// this sentinel asked that peer (askedRecently).
-func (s *State) HandlePeer(now time.Time, msg any) {
-	s.now = now
+// handlePeer takes a message from a gossiping peer sentinel (the input
+// Peer). Only messages from a sentinel known for that master count, and a
+// vote reply only if this sentinel asked that peer (askedRecently).
+func (s *State) handlePeer(msg any) {
 	switch p := msg.(type) {
 	case peer.Opinion:
 		// A sender whose epoch predates the master's last failover speaks
 		// of the old master, or is a replay from before it.
 		if si := s.peerSender(p.Master, p.From); si != nil && p.Epoch >= si.master.configEpoch {
 			si.masterDown = p.Down
-			si.masterDownReply = now
+			si.masterDownReply = s.now
 			s.dirty = true
 		}
 	case peer.VoteRequest:
@@ -483,9 +481,4 @@ func (s *State) peerSender(name, runID string) *instance {
 		return nil
 	}
 	return m.sentinelByID(runID)
-}
-
-// SetPeerGossip records whether a peer sentinel is reachable over gossip.
-func (s *State) SetPeerGossip(runID string, alive bool) {
-	s.gossipPeers[runID] = alive
 }

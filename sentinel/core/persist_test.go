@@ -19,8 +19,8 @@ func TestWithholdKeepsNothingUnsaved(t *testing.T) {
 	s.Drain()
 	s.HandlePeer(t0, peer.VoteRequest{From: b, Master: "mymaster", MasterIP: "127.0.0.1", MasterPort: 6379, Epoch: 4, Candidate: b})
 	out := s.Drain()
-	if !out.Persist || len(out.Peers) != 1 {
-		t.Fatalf("vote: persist %v, peers %v", out.Persist, out.Peers)
+	if !out.MustSave() || len(out.Peers) != 1 {
+		t.Fatalf("vote: persist %v, peers %v", out.MustSave(), out.Peers)
 	}
 	out.Peers = append(out.Peers, PeerSend{Msg: peer.Opinion{From: s.MyID(), Master: "mymaster"}},
 		PeerSend{Msg: peer.Hello{Payload: "x"}}, PeerSend{Msg: peer.VoteRequest{}})

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/seed877ff415/sentinel/sentinel/config"
+	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
 func TestSetProxyListenersPersistAndShow(t *testing.T) {
@@ -12,10 +12,10 @@ func TestSetProxyListenersPersistAndShow(t *testing.T) {
 	if err := s.Set(t0, "mymaster", []string{"proxy-master", "127.0.0.1:6380", "proxy-replicas", ":6381", "proxy-maxclients", "50"}); err != nil {
 		t.Fatal(err)
 	}
-	if out := s.Drain(); !out.Persist || !hasEvent(out, "+set", "master mymaster 127.0.0.1 6379 proxy-master 127.0.0.1:6380") {
+	if out := s.Drain(); !out.MustSave() || !hasEvent(out, "+set", "master mymaster 127.0.0.1 6379 proxy-master 127.0.0.1:6380") {
 		t.Fatalf("a proxy change must be flushed and announced: %v", out.Events)
 	}
-	want := []config.Proxy{{Role: "master", Addr: "127.0.0.1:6380"}, {Role: "replicas", Addr: ":6381"}}
+	want := []view.Proxy{{Role: "master", Addr: "127.0.0.1:6380"}, {Role: "replicas", Addr: ":6381"}}
 	mc := s.Config().Master("mymaster")
 	if !slices.Equal(mc.Proxies, want) || mc.ProxyMaxClients != 50 {
 		t.Fatalf("config proxies = %+v maxclients %d", mc.Proxies, mc.ProxyMaxClients)

@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestCoreDoesNoIO keeps the state machine free of sockets, HTTP, processes
-// and gossip (docs/design.md "Packages"): those belong to the daemon's edges.
+// TestCoreDoesNoIO keeps the state machine free of sockets, HTTP, processes,
+// gossip and the config file format (docs/design.md "Packages"): those
+// belong to the daemon's edges.
 func TestCoreDoesNoIO(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "github.com/seed877ff415/sentinel/sentinel/core").CombinedOutput()
 	if err != nil {
@@ -15,7 +16,8 @@ func TestCoreDoesNoIO(t *testing.T) {
 	}
 	for dep := range strings.Lines(string(out)) {
 		dep = strings.TrimSpace(dep)
-		if strings.Contains(dep, "go-redis") || strings.Contains(dep, "memberlist") || dep == "net/http" || dep == "os/exec" {
+		if strings.Contains(dep, "go-redis") || strings.Contains(dep, "memberlist") || dep == "net/http" || dep == "os/exec" ||
+			dep == "github.com/seed877ff415/sentinel/sentinel/config" {
 			t.Errorf("the core depends on %s", dep)
 		}
 	}

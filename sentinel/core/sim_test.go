@@ -90,17 +90,19 @@ func newWorld(t *testing.T, seed int64, sentinels, replicas, quorum int) *world 
 		cfg.Masters = []*config.Master{mc}
 		id := runID("s", i)
 		timers := view.DefaultTimers()
-		st := New(Options{MyID: id, Port: cfg.Port, Timers: timers, Seed: seed*31 + int64(i),
-			Desync: CandidacyDelay, SelfIP: "10.0.1." + strconv.Itoa(i+1)}, cfg, w.now)
+		st := fromConfig(Options{Port: cfg.Port, Timers: timers, Seed: seed*31 + int64(i),
+			Desync: CandidacyDelay, SelfIP: "10.0.1." + strconv.Itoa(i+1)}, id, cfg, w.now)
 		w.nodes = append(w.nodes, &simNode{id: id, st: st, alive: true, links: map[string]monitor.LinkSpec{},
 			up: map[string]bool{}})
 	}
 	for _, n := range w.nodes {
+		var live []string
 		for _, o := range w.nodes {
 			if o != n {
-				n.st.SetPeerGossip(o.id, true)
+				live = append(live, o.id)
 			}
 		}
+		n.st.Members(live...)
 		w.drain(n)
 	}
 	return w
@@ -151,7 +153,7 @@ func (w *world) node(id string) *simNode {
 // drain executes what a node's state machine asked for.
 func (w *world) drain(n *simNode) {
 	out := n.st.Drain()
-	if out.Persist {
+	if out.MustSave() {
 		n.persist++
 	}
 	for _, e := range out.Events {

@@ -14,9 +14,8 @@ import (
 // stops queueing periodic ones (Redis: 100 per link).
 const maxPending = 100
 
-// Tick runs the timers: periodic requests, failure detection and the
-// failover state machine. The daemon calls it often (every few tens of ms).
-func (s *State) Tick(now time.Time) {
+// tick runs the timers (the input Tick).
+func (s *State) tick(now time.Time) {
 	gap := now.Sub(s.lastTick)
 	s.lastTick = now
 	s.now = now

@@ -65,9 +65,9 @@ func TestHostileHellosAreIgnored(t *testing.T) {
 				s.Hello(t0, payload)
 			}
 			out := s.Drain()
-			if len(out.Rejected) != 1 || out.Persist || len(out.Events) != 0 {
+			if len(out.Rejected) != 1 || out.MustSave() || len(out.Events) != 0 {
 				t.Fatalf("hello %q (gossip %v): rejected %v, persist %v, events %v", payload, viaGossip,
-					out.Rejected, out.Persist, out.Events)
+					out.Rejected, out.MustSave(), out.Events)
 			}
 			snap := s.Snapshot(func(string) int { return 0 })
 			m := snap.Master("mymaster")
@@ -109,15 +109,15 @@ func TestVoteRequestBeyondEpochCapIsRefused(t *testing.T) {
 		s.Drain()
 		_, leader, le := s.IsMasterDownByAddr(t0, "127.0.0.1", 6379, epoch, b)
 		out := s.Drain()
-		if leader != "" || le != 0 || out.Persist || s.CurrentEpoch() != 0 || len(out.Rejected) != 1 {
+		if leader != "" || le != 0 || out.MustSave() || s.CurrentEpoch() != 0 || len(out.Rejected) != 1 {
 			t.Fatalf("IS-MASTER-DOWN-BY-ADDR epoch %d: leader %q %d, persist %v, epoch %d, rejected %v",
-				epoch, leader, le, out.Persist, s.CurrentEpoch(), out.Rejected)
+				epoch, leader, le, out.MustSave(), s.CurrentEpoch(), out.Rejected)
 		}
 		s.HandlePeer(t0, peer.VoteRequest{From: b, Master: "mymaster", MasterIP: "127.0.0.1", MasterPort: 6379,
 			Epoch: epoch, Candidate: b})
 		out = s.Drain()
-		if out.Persist || s.CurrentEpoch() != 0 || len(out.Peers) != 0 || len(out.Rejected) != 1 {
-			t.Fatalf("gossip VoteRequest epoch %d: persist %v, epoch %d, replies %v", epoch, out.Persist,
+		if out.MustSave() || s.CurrentEpoch() != 0 || len(out.Peers) != 0 || len(out.Rejected) != 1 {
+			t.Fatalf("gossip VoteRequest epoch %d: persist %v, epoch %d, replies %v", epoch, out.MustSave(),
 				s.CurrentEpoch(), out.Peers)
 		}
 		if c := reloads(t, s); c.CurrentEpoch != 0 || c.Masters[0].LeaderEpoch != 0 {
@@ -147,8 +147,8 @@ func TestVoteRequestForAnotherCandidateIsRefused(t *testing.T) {
 	s.Hello(t0, "127.0.0.2,26380,"+b+",0,mymaster,127.0.0.1,6379,0")
 	s.Drain()
 	s.HandlePeer(t0, peer.VoteRequest{From: b, Master: "mymaster", MasterIP: "127.0.0.1", MasterPort: 6379, Epoch: 3, Candidate: c})
-	if out := s.Drain(); out.Persist || len(out.Peers) != 0 || len(out.Rejected) != 1 {
-		t.Fatalf("persist %v, replies %v, rejected %v", out.Persist, out.Peers, out.Rejected)
+	if out := s.Drain(); out.MustSave() || len(out.Peers) != 0 || len(out.Rejected) != 1 {
+		t.Fatalf("persist %v, replies %v, rejected %v", out.MustSave(), out.Peers, out.Rejected)
 	}
 }
 

@@ -127,7 +127,7 @@ func fixture() *view.Snapshot {
 		Port:     26379,
 		Masters:  []view.Master{master},
 		Timers:   view.DefaultTimers(),
-		Settings: view.Settings{AnnounceIP: "10.0.0.1"},
+		Settings: view.Settings{Global: view.Global{AnnounceIP: "10.0.0.1"}},
 	}
 }
 

@@ -156,8 +156,16 @@ func DefaultTimers() Timers {
 	}
 }
 
-// Settings are the SENTINEL CONFIG GET parameters.
+// Settings are the tunables that are saved with the state but are not
+// state: the SENTINEL CONFIG SET parameters and, per master group, the
+// SENTINEL SET options.
 type Settings struct {
+	Global
+	Masters []MasterSettings // in configuration order
+}
+
+// Global are the SENTINEL CONFIG GET/SET parameters.
+type Global struct {
 	ResolveHostnames  bool
 	AnnounceHostnames bool
 	AnnounceIP        string
