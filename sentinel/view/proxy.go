@@ -1,7 +1,6 @@
 package view
 
 import (
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -25,8 +24,8 @@ func SetProxy(list []Proxy, role, addr string) []Proxy {
 // needHost, no host) and a port from 0 to 65535: the form of a proxy
 // listener, a gossip peer and the metrics address.
 func ValidHostPort(s string, needHost bool) bool {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil || (needHost && host == "") {
+	host, port, ok := splitHostPort(s)
+	if !ok || (needHost && host == "") {
 		return false
 	}
 	if v, err := strconv.Atoi(port); err != nil || v < 0 || v > 65535 {
@@ -39,6 +38,24 @@ func ValidHostPort(s string, needHost bool) bool {
 		return true
 	}
 	return ValidHostname(host)
+}
+
+// splitHostPort is net.SplitHostPort without package net, which the pure
+// packages do not import: "host:port" or "[ipv6]:port".
+func splitHostPort(s string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return "", "", false
+	}
+	host, port = s[:i], s[i+1:]
+	if strings.HasPrefix(host, "[") {
+		if !strings.HasSuffix(host, "]") {
+			return "", "", false
+		}
+		host = host[1 : len(host)-1]
+		return host, port, !strings.ContainsAny(host, "[]")
+	}
+	return host, port, !strings.ContainsAny(host, ":[]")
 }
 
 // ValidHostname accepts dot-separated labels of letters, digits, '-' and
