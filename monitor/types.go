@@ -4,6 +4,8 @@ import (
 	"errors"
 	"maps"
 	"time"
+
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
 // ErrAuth marks a connection the instance refuses to serve with the link's
@@ -79,14 +81,10 @@ type SlaveOf struct {
 	Port int
 }
 
-// AskMasterDown sends SENTINEL IS-MASTER-DOWN-BY-ADDR ip port epoch runid
-// (RunID "" => "*"); answered by ObsAskReply.
-type AskMasterDown struct {
-	IP    string
-	Port  int
-	Epoch uint64
-	RunID string
-}
+// AskMasterDown sends a vote request as SENTINEL IS-MASTER-DOWN-BY-ADDR
+// MasterIP MasterPort Epoch Candidate (Candidate "" is sent as "*"; the
+// other fields do not travel); answered by ObsAskReply.
+type AskMasterDown struct{ Vote peer.VoteRequest }
 
 // Failover sends Redis' FAILOVER [TO host port] [TIMEOUT ms] (coordinated
 // switchover); TO is left out when Host is "", TIMEOUT when Timeout is 0.
@@ -148,13 +146,6 @@ func (k ObsKind) String() string {
 	}
 }
 
-// AskReply is a parsed SENTINEL IS-MASTER-DOWN-BY-ADDR reply.
-type AskReply struct {
-	Down        bool
-	Leader      string // "" when the sentinel answered "*"
-	LeaderEpoch uint64
-}
-
 // Observation is what a link reports.
 //
 // Every request that gets a reply yields one observation: Ping an ObsPingReply,
@@ -170,14 +161,14 @@ type AskReply struct {
 type Observation struct {
 	Key     string
 	Kind    ObsKind
-	At      time.Time // when the reply arrived
-	OK      bool      // ObsPingReply: +PONG, -LOADING or -MASTERDOWN; ObsReply: no error
-	Reply   string    // ObsPingReply/ObsReply: the reply or the error text
-	Info    *Info     // ObsInfo
-	Payload string    // ObsHello: the message received on the pub/sub connection
-	Ask     AskReply  // ObsAskReply
-	Request Request   // the request answered
-	Err     error     // ObsDisconnected: why
+	At      time.Time      // when the reply arrived
+	OK      bool           // ObsPingReply: +PONG, -LOADING or -MASTERDOWN; ObsReply: no error
+	Reply   string         // ObsPingReply/ObsReply: the reply or the error text
+	Info    *Info          // ObsInfo
+	Payload string         // ObsHello: the message received on the pub/sub connection
+	Ask     peer.VoteReply // ObsAskReply: Down, Leader ("" for "*") and LeaderEpoch
+	Request Request        // the request answered
+	Err     error          // ObsDisconnected: why
 	// OverLimit (ObsDisconnected) is set the first time a reply over the
 	// link's limits closed it (Err says which), and again only after a
 	// good INFO: the warning is raised once, not on every reconnect.

@@ -100,16 +100,16 @@ func (d *Daemon) ConfigSet(pairs []string) error {
 
 // IsMasterDownByAddr answers a peer; the vote is persisted (apply) before
 // the reply is returned to the server, and withheld if that save failed.
-func (d *Daemon) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
+func (d *Daemon) IsMasterDownByAddr(q peer.VoteRequest) peer.VoteReply {
 	var v peer.VoteReply
 	d.call(func() {
-		v = d.state.Step(time.Now(), core.IsMasterDownByAddr{IP: ip, Port: port, Epoch: epoch, RunID: runid}).Vote
+		v = d.state.Step(time.Now(), core.IsMasterDownByAddr{Vote: q}).Vote
 		d.apply(false)
 		if d.unsaved {
 			v.Leader, v.LeaderEpoch = "", 0
 		}
 	})
-	return v.Down, v.Leader, v.LeaderEpoch
+	return v
 }
 
 func (d *Daemon) SimulateFailure(flags []string) error {

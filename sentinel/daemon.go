@@ -28,6 +28,7 @@ import (
 	"github.com/seed877ff415/sentinel/sentinel/core"
 	"github.com/seed877ff415/sentinel/sentinel/gossip"
 	"github.com/seed877ff415/sentinel/sentinel/metrics"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 	"github.com/seed877ff415/sentinel/sentinel/proxy"
 	"github.com/seed877ff415/sentinel/sentinel/server"
 	"github.com/seed877ff415/sentinel/sentinel/tlsconf"
@@ -502,7 +503,7 @@ func (d *Daemon) sink(ctx context.Context) func(monitor.Observation) {
 }
 
 // onPeerMessage is called from the gossip filter goroutine: never block it.
-func (d *Daemon) onPeerMessage(from string, msg any) {
+func (d *Daemon) onPeerMessage(from string, msg peer.Message) {
 	select {
 	case d.peerIn <- core.Peer{From: from, Msg: msg}:
 	default:

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
 const (
@@ -285,13 +286,14 @@ func (l *link) info(ctx context.Context, c *conn) error {
 	return nil
 }
 
+// ask is the vote request's edge to the Redis port: no candidate is "*".
 func (l *link) ask(ctx context.Context, c *conn, r monitor.AskMasterDown) error {
-	runID := r.RunID
+	runID := r.Vote.Candidate
 	if runID == "" {
 		runID = "*"
 	}
-	reply, err := l.do(c, "sentinel", "IS-MASTER-DOWN-BY-ADDR", r.IP, strconv.Itoa(r.Port),
-		strconv.FormatUint(r.Epoch, 10), runID)
+	reply, err := l.do(c, "sentinel", "IS-MASTER-DOWN-BY-ADDR", r.Vote.MasterIP, strconv.Itoa(r.Vote.MasterPort),
+		strconv.FormatUint(r.Vote.Epoch, 10), runID)
 	if err != nil {
 		return err
 	}
@@ -326,21 +328,21 @@ func (l *link) configGet(ctx context.Context, c *conn, r monitor.ConfigGet) erro
 }
 
 // parseAskReply reads [int down, bulk leader or "*", int leader-epoch].
-func parseAskReply(reply any) (monitor.AskReply, bool) {
+func parseAskReply(reply any) (peer.VoteReply, bool) {
 	vals, ok := reply.([]any)
 	if !ok || len(vals) != 3 {
-		return monitor.AskReply{}, false
+		return peer.VoteReply{}, false
 	}
 	down, ok1 := vals[0].(int64)
 	leader, ok2 := vals[1].(string)
 	epoch, ok3 := vals[2].(int64)
 	if !ok1 || !ok2 || !ok3 || epoch < 0 {
-		return monitor.AskReply{}, false
+		return peer.VoteReply{}, false
 	}
 	if leader == "*" {
 		leader = ""
 	}
-	return monitor.AskReply{Down: down == 1, Leader: leader, LeaderEpoch: uint64(epoch)}, true
+	return peer.VoteReply{Down: down == 1, Leader: leader, LeaderEpoch: uint64(epoch)}, true
 }
 
 // slaveOf sends Redis Sentinel's reconfiguration transaction, then INFO so

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seed877ff415/sentinel/internal/testutil"
 	"github.com/seed877ff415/sentinel/monitor"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
 const wait = 5 * time.Second
@@ -252,13 +253,13 @@ func TestAskMasterDownAgainstRealSentinel(t *testing.T) {
 	rec.connected(t, "s")
 
 	for _, ask := range []monitor.AskMasterDown{
-		{IP: "127.0.0.1", Port: 6379, Epoch: 3},
-		{IP: "127.0.0.1", Port: 6379, Epoch: 4, RunID: "0123456789012345678901234567890123456789"},
+		{Vote: peer.VoteRequest{MasterIP: "127.0.0.1", MasterPort: 6379, Epoch: 3}},
+		{Vote: peer.VoteRequest{MasterIP: "127.0.0.1", MasterPort: 6379, Epoch: 4, Candidate: "0123456789012345678901234567890123456789"}},
 	} {
 		m.Send("s", ask)
 		o := rec.await(t, wait, "ask reply", nil, is("s", monitor.ObsAskReply))
 		// A master it does not know: "0, *, 0", with "*" read as no leader.
-		if o.Ask != (monitor.AskReply{}) || o.Request != ask {
+		if o.Ask != (peer.VoteReply{}) || o.Request != ask {
 			t.Fatalf("ask %+v: got %+v", ask, o)
 		}
 	}

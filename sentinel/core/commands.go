@@ -274,12 +274,12 @@ func (s *State) configSet(param, value string) error {
 	return err
 }
 
-// isMasterDownByAddr answers a peer: our opinion and, when the run id is
-// not "*", our vote. The shell saves the Ready before the reply leaves.
-func (s *State) isMasterDownByAddr(q IsMasterDownByAddr) peer.VoteReply {
+// isMasterDownByAddr answers a peer: our opinion and, when it names a
+// candidate, our vote. The shell saves the Ready before the reply leaves.
+func (s *State) isMasterDownByAddr(q peer.VoteRequest) peer.VoteReply {
 	var m *master
 	for _, x := range s.masters {
-		if x.inst.isAt(q.IP, q.Port) {
+		if x.inst.isAt(q.MasterIP, q.MasterPort) {
 			m = x
 			break
 		}
@@ -288,10 +288,7 @@ func (s *State) isMasterDownByAddr(q IsMasterDownByAddr) peer.VoteReply {
 		return peer.VoteReply{}
 	}
 	reply := peer.VoteReply{From: s.opts.MyID, Master: m.inst.name}
-	runID := q.RunID
-	if runID == "*" {
-		runID = ""
-	}
+	runID := q.Candidate
 	if !validEpoch(q.Epoch) || (runID != "" && !validRunID(runID)) {
 		s.reject(RejectVote, "is-master-down-by-addr epoch "+strconv.FormatUint(q.Epoch, 10)+" run id "+quoteField(runID))
 		reply.Down = m.inst.sdown() && !s.tilt

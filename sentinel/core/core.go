@@ -9,6 +9,7 @@ import (
 	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/monitor"
 	"github.com/seed877ff415/sentinel/notify"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -53,7 +54,7 @@ type LinkRequest struct {
 // "", for every gossiping peer.
 type PeerSend struct {
 	To  string
-	Msg any
+	Msg peer.Message
 }
 
 // State is the whole sentinel state machine.

@@ -91,7 +91,7 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 		s.processHello(o.Payload, false)
 	case monitor.ObsAskReply:
 		req, ok := o.Request.(monitor.AskMasterDown)
-		if !ok || i.kind != view.KindSentinel || !i.master.inst.isAt(req.IP, req.Port) {
+		if !ok || i.kind != view.KindSentinel || !i.master.inst.isAt(req.Vote.MasterIP, req.Vote.MasterPort) {
 			return
 		}
 		if !validEpoch(o.Ask.LeaderEpoch) || (o.Ask.Leader != "" && !validRunID(o.Ask.Leader)) {
@@ -419,7 +419,7 @@ func (s *State) recordReply(si *instance, down bool, leader string, leaderEpoch 
 // handlePeer takes a message from a gossiping peer sentinel (the input
 // Peer). Only messages from a sentinel known for that master count, and a
 // vote reply only if this sentinel asked that peer (askedRecently).
-func (s *State) handlePeer(msg any) {
+func (s *State) handlePeer(msg peer.Message) {
 	switch p := msg.(type) {
 	case peer.Opinion:
 		// A sender whose epoch predates the master's last failover speaks

@@ -25,7 +25,7 @@ func TestWithholdKeepsNothingUnsaved(t *testing.T) {
 	out.Peers = append(out.Peers, PeerSend{Msg: peer.Opinion{From: s.MyID(), Master: "mymaster"}},
 		PeerSend{Msg: peer.Hello{Payload: "x"}}, PeerSend{Msg: peer.VoteRequest{}})
 	out.Requests = append(out.Requests, LinkRequest{Req: monitor.Hello{}}, LinkRequest{Req: monitor.Ping{}},
-		LinkRequest{Req: monitor.AskMasterDown{RunID: s.MyID()}}, LinkRequest{Req: monitor.AskMasterDown{}})
+		LinkRequest{Req: monitor.AskMasterDown{Vote: peer.VoteRequest{Candidate: s.MyID()}}}, LinkRequest{Req: monitor.AskMasterDown{}})
 	out.Withhold()
 	if len(out.Peers) != 1 || out.Peers[0].Msg.(peer.Opinion).Master != "mymaster" {
 		t.Fatalf("peers left: %v", out.Peers)
@@ -34,7 +34,7 @@ func TestWithholdKeepsNothingUnsaved(t *testing.T) {
 		t.Fatalf("requests left: %v", out.Requests)
 	}
 	for _, r := range out.Requests {
-		if q, ok := r.Req.(monitor.AskMasterDown); ok && q.RunID != "" {
+		if q, ok := r.Req.(monitor.AskMasterDown); ok && q.Vote.Candidate != "" {
 			t.Fatalf("a vote request left: %v", r)
 		}
 	}

@@ -63,7 +63,7 @@ func (rd *Ready) Withhold() {
 		case monitor.Hello:
 			continue
 		case monitor.AskMasterDown:
-			if q.RunID != "" {
+			if q.Vote.Candidate != "" {
 				continue
 			}
 		}

@@ -22,8 +22,8 @@ type (
 	Hello struct{ Payload string }
 	// Peer is a message from a gossiping peer sentinel.
 	Peer struct {
-		From string // the envelope's sender
-		Msg  any
+		From string // the envelope's sender, checked against Msg.Sender() by gossip
+		Msg  peer.Message
 	}
 	// Members is the latest set of live gossip members (run ids); it
 	// replaces the previous set.
@@ -51,14 +51,10 @@ type (
 	Failover struct{ Name string }
 	// ConfigSet changes a global setting (SENTINEL CONFIG SET).
 	ConfigSet struct{ Param, Value string }
-	// IsMasterDownByAddr is a peer's SENTINEL IS-MASTER-DOWN-BY-ADDR;
-	// Result.Vote answers it. RunID "*" asks only for the opinion.
-	IsMasterDownByAddr struct {
-		IP    string
-		Port  int
-		Epoch uint64
-		RunID string
-	}
+	// IsMasterDownByAddr is a peer's SENTINEL IS-MASTER-DOWN-BY-ADDR, the
+	// same vote request as over gossip but only MasterIP, MasterPort, Epoch
+	// and Candidate ("" for "*") are known; Result.Vote answers it.
+	IsMasterDownByAddr struct{ Vote peer.VoteRequest }
 	// SimulateFailure sets SENTINEL SIMULATE-FAILURE flags.
 	SimulateFailure struct{ Flags []string }
 	// Debug tunes timers (SENTINEL DEBUG param value ...); not persisted.
@@ -122,7 +118,7 @@ func (s *State) Step(now time.Time, in Input) Result {
 	case ConfigSet:
 		err = s.configSet(in.Param, in.Value)
 	case IsMasterDownByAddr:
-		return Result{Vote: s.isMasterDownByAddr(in)}
+		return Result{Vote: s.isMasterDownByAddr(in.Vote)}
 	case SimulateFailure:
 		err = s.simulateFailure(in.Flags)
 	case Debug:

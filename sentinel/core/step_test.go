@@ -5,6 +5,7 @@ import (
 
 	"github.com/seed877ff415/sentinel/monitor"
 	"github.com/seed877ff415/sentinel/sentinel/config"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
 // Test shorthands: each feeds one input through Step, so the tests read as
@@ -20,9 +21,11 @@ func fromConfig(opts Options, myID string, cfg *config.Config, now time.Time) *S
 func (s *State) Observe(now time.Time, o monitor.Observation) { s.Step(now, Observe{Obs: o}) }
 func (s *State) Tick(now time.Time)                           { s.Step(now, Tick{}) }
 func (s *State) Hello(now time.Time, payload string)          { s.Step(now, Hello{Payload: payload}) }
-func (s *State) HandlePeer(now time.Time, msg any)            { s.Step(now, Peer{Msg: msg}) }
-func (s *State) Saved(now time.Time, err error)               { s.Step(now, Saved{Err: err}) }
-func (s *State) Members(live ...string)                       { s.Step(s.now, Members{Live: live}) }
+func (s *State) HandlePeer(now time.Time, msg peer.Message) {
+	s.Step(now, Peer{From: msg.Sender(), Msg: msg})
+}
+func (s *State) Saved(now time.Time, err error) { s.Step(now, Saved{Err: err}) }
+func (s *State) Members(live ...string)         { s.Step(s.now, Members{Live: live}) }
 
 func (s *State) Monitor(now time.Time, name, host string, port, quorum int) error {
 	return s.Step(now, Monitor{Name: name, Host: host, Port: port, Quorum: quorum}).Err
@@ -40,8 +43,14 @@ func (s *State) Failover(now time.Time, name string) error {
 func (s *State) ConfigSet(now time.Time, param, value string) error {
 	return s.Step(now, ConfigSet{Param: param, Value: value}).Err
 }
+
+// IsMasterDownByAddr takes the command's arguments as the server does,
+// "*" for no candidate.
 func (s *State) IsMasterDownByAddr(now time.Time, ip string, port int, epoch uint64, runID string) (bool, string, uint64) {
-	v := s.Step(now, IsMasterDownByAddr{IP: ip, Port: port, Epoch: epoch, RunID: runID}).Vote
+	if runID == "*" {
+		runID = ""
+	}
+	v := s.Step(now, IsMasterDownByAddr{Vote: peer.VoteRequest{MasterIP: ip, MasterPort: port, Epoch: epoch, Candidate: runID}}).Vote
 	return v.Down, v.Leader, v.LeaderEpoch
 }
 func (s *State) SimulateFailure(flags []string) error {

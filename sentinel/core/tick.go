@@ -243,6 +243,9 @@ func (s *State) askPeers(m *master, force bool) {
 	if m.failoverState != foNone {
 		candidate = s.opts.MyID
 	}
+	// One request, over gossip or as IS-MASTER-DOWN-BY-ADDR.
+	ask := peer.VoteRequest{From: s.opts.MyID, Master: m.inst.name, MasterIP: s.shown(m.inst), MasterPort: m.inst.port,
+		Epoch: s.voter.CurrentEpoch(), Candidate: candidate}
 	for _, si := range m.sentinels {
 		if !force && !s.dueForAsk(m, si, candidate != "") {
 			continue
@@ -252,16 +255,14 @@ func (s *State) askPeers(m *master, force bool) {
 				continue // opinions arrive by broadcast
 			}
 			si.lastAsk = now
-			s.out.Peers = append(s.out.Peers, PeerSend{To: si.runID, Msg: peer.VoteRequest{
-				From: s.opts.MyID, Master: m.inst.name, MasterIP: s.shown(m.inst), MasterPort: m.inst.port,
-				Epoch: s.voter.CurrentEpoch(), Candidate: candidate}})
+			s.out.Peers = append(s.out.Peers, PeerSend{To: si.runID, Msg: ask})
 			continue
 		}
 		if !si.connected || si.pending >= maxPending {
 			continue
 		}
 		si.lastAsk = now
-		s.send(si, monitor.AskMasterDown{IP: s.shown(m.inst), Port: m.inst.port, Epoch: s.voter.CurrentEpoch(), RunID: candidate})
+		s.send(si, monitor.AskMasterDown{Vote: ask})
 	}
 }
 

@@ -284,21 +284,21 @@ func TestValidHostname(t *testing.T) {
 // still happens, no sentinel follows a forged address or epoch, and every
 // sentinel's config loads again.
 func TestSimHostileInputNeverSaved(t *testing.T) {
-	hostile := []func(victim, known string) any{
-		func(_, known string) any {
+	hostile := []func(victim, known string) peer.Message{
+		func(_, known string) peer.Message {
 			return peer.Hello{Payload: "127.0.0.9,99999," + known + ",1,mymaster,10.6.6.6,6379,999"}
 		},
-		func(_, known string) any {
+		func(_, known string) peer.Message {
 			return peer.Hello{Payload: "not-an-ip,26379," + known + ",1,mymaster,10.6.6.6,6379,999"}
 		},
-		func(_, known string) any {
+		func(_, known string) peer.Message {
 			return peer.Hello{Payload: "," + "26379," + known + ",1,mymaster,,6379,999"}
 		},
-		func(_, known string) any {
+		func(_, known string) peer.Message {
 			return peer.VoteRequest{From: known, Master: "mymaster", MasterIP: "10.0.0.1", MasterPort: 6379,
 				Epoch: math.MaxUint64, Candidate: known}
 		},
-		func(victim, known string) any {
+		func(victim, known string) peer.Message {
 			return peer.VoteReply{From: known, Master: "mymaster", Down: true, Leader: victim, LeaderEpoch: math.MaxUint64}
 		},
 	}

@@ -59,7 +59,7 @@ func waitDropped(t *testing.T, g *Group, reason string, want uint64) {
 	waitFor(t, 5*time.Second, "a "+reason+" refusal at "+g.name, func() bool { return g.Dropped()[reason] >= want })
 }
 
-func (r *recorder) count(from string, msg any) int {
+func (r *recorder) count(from string, msg peer.Message) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
@@ -287,7 +287,7 @@ func TestSenderMismatchRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, groups, recs := joinedCluster(t, 3, testKey)
 		defer closeAll(t, groups...)
-		for _, msg := range []any{
+		for _, msg := range []peer.Message{
 			peer.Opinion{From: "node2", Master: "mymaster", Down: true},
 			peer.VoteReply{From: "node2", Master: "mymaster", Down: true, Leader: "node1", LeaderEpoch: 3},
 			peer.VoteRequest{From: "node2", Master: "mymaster", MasterIP: "10.0.0.9", MasterPort: 6379, Epoch: 3, Candidate: "node2"},

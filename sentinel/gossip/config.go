@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
 // Config describes one sentinel's membership in the gossip group.
@@ -25,7 +27,7 @@ type Config struct {
 	// OnMessage receives peer messages (peer.Opinion, peer.VoteRequest,
 	// peer.VoteReply, peer.Hello) that passed every check, with the sender's
 	// node name. Called from the Group's filter goroutine: must not block.
-	OnMessage func(from string, msg any)
+	OnMessage func(from string, msg peer.Message)
 	// OnMembership reports other nodes joining (alive) or leaving/failing,
 	// in order, from one goroutine of the Group: must not block.
 	OnMembership func(name string, alive bool)

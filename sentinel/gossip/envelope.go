@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
@@ -46,7 +45,7 @@ type envelope struct {
 	kind byte
 	from string
 	seq  uint64
-	msg  any
+	msg  peer.Message
 }
 
 // macKeys turns the group's secrets into HMAC keys, the first one signing.
@@ -139,24 +138,6 @@ func (s sealer) decode(b []byte) (envelope, error) {
 	}
 	e.msg = msg
 	return e, nil
-}
-
-// claimedSender is the sentinel a message says it comes from: its From
-// field, or a hello's run id (field 3). The envelope's sender must match.
-func claimedSender(msg any) string {
-	switch m := msg.(type) {
-	case peer.Opinion:
-		return m.From
-	case peer.VoteRequest:
-		return m.From
-	case peer.VoteReply:
-		return m.From
-	case peer.Hello:
-		if f := strings.Split(m.Payload, ","); len(f) == 8 {
-			return f[2]
-		}
-	}
-	return ""
 }
 
 // Keys are derived per purpose, so memberlist's AES key and our HMAC key

@@ -15,6 +15,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/rs/zerolog"
+
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
 const (
@@ -49,7 +51,7 @@ type Member struct {
 type Group struct {
 	name         string
 	log          zerolog.Logger
-	onMessage    func(from string, msg any)
+	onMessage    func(from string, msg peer.Message)
 	onMembership func(name string, alive bool)
 
 	ml     *memberlist.Memberlist
@@ -188,7 +190,7 @@ func (g *Group) Join(addrs ...string) {
 // Broadcast sends msg to every live member in one datagram each, at once
 // rather than on the next gossip round. Messages that cannot be encoded are
 // logged and dropped.
-func (g *Group) Broadcast(msg any) {
+func (g *Group) Broadcast(msg peer.Message) {
 	b, err := g.seal(kindPeer, msg)
 	if err != nil {
 		g.log.Error().Err(err).Msg("gossip broadcast dropped")
@@ -199,7 +201,7 @@ func (g *Group) Broadcast(msg any) {
 
 // Send delivers msg to one member in a single best-effort datagram. Safe to
 // call from OnMessage (it never waits on a stream).
-func (g *Group) Send(name string, msg any) error {
+func (g *Group) Send(name string, msg peer.Message) error {
 	n, ok := g.member(name)
 	if !ok {
 		return fmt.Errorf("send to %s: %w", name, ErrUnknownMember)
@@ -214,7 +216,7 @@ func (g *Group) Send(name string, msg any) error {
 	return nil
 }
 
-func (g *Group) seal(kind byte, msg any) ([]byte, error) {
+func (g *Group) seal(kind byte, msg peer.Message) ([]byte, error) {
 	return g.sealer.encode(envelope{kind: kind, from: g.name, seq: g.seq.Add(1), msg: msg})
 }
 
@@ -504,7 +506,7 @@ func (g *Group) receive(p *memberlist.Packet) {
 			return ev.Stringer("addr", from).Str("sender", e.from)
 		})
 	}
-	if e.kind == kindPeer && claimedSender(e.msg) != e.from {
+	if e.kind == kindPeer && e.msg.Sender() != e.from {
 		refuse(dropSenderMismatch)
 		return
 	}

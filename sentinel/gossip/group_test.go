@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -23,10 +24,10 @@ type recorder struct {
 
 type received struct {
 	from string
-	msg  any
+	msg  any // a peer.Message, or a bool for a membership change
 }
 
-func (r *recorder) onMessage(from string, msg any) {
+func (r *recorder) onMessage(from string, msg peer.Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, received{from, msg})
@@ -38,7 +39,7 @@ func (r *recorder) onMembership(name string, alive bool) {
 	r.changes = append(r.changes, received{name, alive})
 }
 
-func (r *recorder) got(from string, msg any) bool {
+func (r *recorder) got(from string, msg peer.Message) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Contains(r.msgs, received{from, msg})
@@ -161,12 +162,12 @@ func TestGroupSpreadsAndDetectsFailuresOnFakeTime(t *testing.T) {
 		}
 
 		// A direct send reaches only its addressee.
-		reply := &peer.VoteReply{From: "node1", Master: "mymaster", Down: true, Leader: "node1", LeaderEpoch: 3}
+		reply := peer.VoteReply{From: "node1", Master: "mymaster", Down: true, Leader: "node1", LeaderEpoch: 3}
 		if err := groups[1].Send("node2", reply); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, time.Second, "the vote reply at node2", func() bool { return recs[2].got("node1", *reply) })
-		if recs[0].got("node1", *reply) {
+		waitFor(t, time.Second, "the vote reply at node2", func() bool { return recs[2].got("node1", reply) })
+		if recs[0].got("node1", reply) {
 			t.Fatal("a direct send reached a third node")
 		}
 
@@ -265,7 +266,7 @@ func TestSendAndBroadcastRefuseWhatTheyCannotSend(t *testing.T) {
 		if err := g.Send("node0", peer.Opinion{From: "node0"}); !errors.Is(err, ErrUnknownMember) {
 			t.Fatalf("Send to itself: %v, want ErrUnknownMember", err)
 		}
-		g.Broadcast("not a peer message") // logged and dropped, no panic
+		g.Broadcast(peer.Opinion{From: "node0", Master: strings.Repeat("m", peer.MaxString+1)}) // logged and dropped, no panic
 	})
 }
 

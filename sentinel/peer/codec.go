@@ -37,39 +37,18 @@ var (
 	ErrTooLarge  = errors.New("peer: message too large")
 )
 
-// Encode serialises an Opinion, VoteRequest, VoteReply or Hello, given as a
-// value or a non-nil pointer.
-func Encode(msg any) ([]byte, error) {
+// Encode serialises a message.
+func Encode(msg Message) ([]byte, error) {
 	var e encoder
 	switch m := msg.(type) {
 	case Opinion:
 		e.opinion(m)
-	case *Opinion:
-		if m == nil {
-			return nil, fmt.Errorf("encode: nil %T", msg)
-		}
-		e.opinion(*m)
 	case VoteRequest:
 		e.voteRequest(m)
-	case *VoteRequest:
-		if m == nil {
-			return nil, fmt.Errorf("encode: nil %T", msg)
-		}
-		e.voteRequest(*m)
 	case VoteReply:
 		e.voteReply(m)
-	case *VoteReply:
-		if m == nil {
-			return nil, fmt.Errorf("encode: nil %T", msg)
-		}
-		e.voteReply(*m)
 	case Hello:
 		e.hello(m)
-	case *Hello:
-		if m == nil {
-			return nil, fmt.Errorf("encode: nil %T", msg)
-		}
-		e.hello(*m)
 	default:
 		return nil, fmt.Errorf("encode %T: %w", msg, ErrType)
 	}
@@ -82,10 +61,9 @@ func Encode(msg any) ([]byte, error) {
 	return e.buf, nil
 }
 
-// Decode parses one message and returns it as a value (Opinion, VoteRequest,
-// VoteReply or Hello). Unknown versions and types are errors, never panics, so
+// Decode parses one message. Unknown versions and types are errors, never panics, so
 // peers running a newer format are ignored rather than misread.
-func Decode(b []byte) (any, error) {
+func Decode(b []byte) (Message, error) {
 	if len(b) > MaxSize {
 		return nil, fmt.Errorf("decode: %d bytes: %w", len(b), ErrTooLarge)
 	}
@@ -96,7 +74,7 @@ func Decode(b []byte) (any, error) {
 		return nil, fmt.Errorf("decode: version %d: %w", b[0], ErrVersion)
 	}
 	d := decoder{buf: b[2:]}
-	var msg any
+	var msg Message
 	switch b[1] {
 	case typeOpinion:
 		msg = Opinion{From: d.str(), Master: d.str(), Down: d.bool(), Epoch: d.uvarint()}

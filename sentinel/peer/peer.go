@@ -2,6 +2,33 @@
 // independent of the transport (memberlist gossip or the Redis protocol).
 package peer
 
+import "strings"
+
+// Message is one of Opinion, VoteRequest, VoteReply and Hello; the set is
+// sealed. Sender is the sentinel the message says it comes from, which a
+// transport checks against who actually sent it.
+type Message interface {
+	Sender() string
+	isMessage()
+}
+
+func (m Opinion) Sender() string     { return m.From }
+func (m VoteRequest) Sender() string { return m.From }
+func (m VoteReply) Sender() string   { return m.From }
+
+// Sender of a hello is its run id (field 3 of 8), or "" if it has none.
+func (m Hello) Sender() string {
+	if f := strings.Split(m.Payload, ","); len(f) == 8 {
+		return f[2]
+	}
+	return ""
+}
+
+func (Opinion) isMessage()     {}
+func (VoteRequest) isMessage() {}
+func (VoteReply) isMessage()   {}
+func (Hello) isMessage()       {}
+
 // Opinion is a sentinel's subjective view of one master: is it SDOWN there.
 // Broadcast when it changes and refreshed periodically. Epoch is the
 // sender's current epoch, so an opinion from before a failover of the
@@ -15,6 +42,9 @@ type Opinion struct {
 
 // VoteRequest asks for a vote for Candidate as failover leader of Master in
 // Epoch. Candidate "" only asks for the SDOWN opinion (Redis' runid "*").
+// Over the Redis port (SENTINEL IS-MASTER-DOWN-BY-ADDR) only MasterIP,
+// MasterPort, Epoch and Candidate travel, and "*" is turned into "" at the
+// edge that reads the command.
 type VoteRequest struct {
 	From       string
 	Master     string
@@ -25,7 +55,8 @@ type VoteRequest struct {
 }
 
 // VoteReply answers a VoteRequest with the voter's opinion and its stored
-// vote for that master (possibly for an older epoch).
+// vote for that master (possibly for an older epoch). Over the Redis port
+// only Down, Leader and LeaderEpoch travel.
 type VoteReply struct {
 	From        string
 	Master      string

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/seed877ff415/sentinel/internal/testutil"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -64,9 +65,9 @@ func (f *fakeBackend) FlushConfig() error         { return f.record("flushconfig
 func (f *fakeBackend) ConfigSet(pairs []string) error {
 	return f.record("config-set %s", strings.Join(pairs, " "))
 }
-func (f *fakeBackend) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
-	_ = f.record("is-down %s %d %d %s", ip, port, epoch, runid)
-	return true, f.downLead, epoch
+func (f *fakeBackend) IsMasterDownByAddr(q peer.VoteRequest) peer.VoteReply {
+	_ = f.record("is-down %s %d %d %q", q.MasterIP, q.MasterPort, q.Epoch, q.Candidate)
+	return peer.VoteReply{Down: true, Leader: f.downLead, LeaderEpoch: q.Epoch}
 }
 func (f *fakeBackend) SimulateFailure(flags []string) error {
 	return f.record("simulate %s", strings.Join(flags, " "))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/sentinel/glob"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -162,18 +163,24 @@ func (s *Server) cmdIsMasterDown(_ *client, r *reply, args []string) {
 		r.err("ERR value is not an integer or out of range")
 		return
 	}
-	down, leader, leaderEpoch := s.opts.Backend.IsMasterDownByAddr(args[2], int(port), uint64(epoch), args[5])
-	if leader == "" {
-		leader = "*"
+	// The vote request's edge to the Redis port: "*" is no candidate, and
+	// no leader is "*".
+	q := peer.VoteRequest{MasterIP: args[2], MasterPort: int(port), Epoch: uint64(epoch), Candidate: args[5]}
+	if q.Candidate == "*" {
+		q.Candidate = ""
+	}
+	v := s.opts.Backend.IsMasterDownByAddr(q)
+	if v.Leader == "" {
+		v.Leader = "*"
 	}
 	r.array(3)
-	if down {
+	if v.Down {
 		r.int(1)
 	} else {
 		r.int(0)
 	}
-	r.bulk(leader)
-	r.int(int64(leaderEpoch))
+	r.bulk(v.Leader)
+	r.int(int64(v.LeaderEpoch))
 }
 
 // configOptions are SENTINEL CONFIG's settings, in Redis' order, with the

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/seed877ff415/sentinel/sentinel/acl"
+	"github.com/seed877ff415/sentinel/sentinel/peer"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -31,7 +32,11 @@ type Backend interface {
 	Failover(name string) error
 	FlushConfig() error
 	ConfigSet(pairs []string) error // option value ..., each already checked, applied together
-	IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (down bool, leader string, leaderEpoch uint64)
+	// IsMasterDownByAddr answers a vote request that came as SENTINEL
+	// IS-MASTER-DOWN-BY-ADDR: MasterIP, MasterPort, Epoch and Candidate
+	// ("" for "*") are set; the reply's Down, Leader ("" for none) and
+	// LeaderEpoch are sent back.
+	IsMasterDownByAddr(q peer.VoteRequest) peer.VoteReply
 	SimulateFailure(flags []string) error // "crash-after-election" / "crash-after-promotion"
 	Debug(pairs []string) error           // SENTINEL DEBUG param value ...
 	Hello(payload string)                 // PUBLISH __sentinel__:hello <payload>
