@@ -23,7 +23,7 @@ func (s *State) Snapshot(pending func(linkKey string) int) *view.Snapshot {
 		SaveFailedSince:      s.saveFailedSince,
 		SaveFailures:         s.saveFailures,
 		Rejected:             s.rejectedCounts(),
-		Settings:             s.currentSettings(),
+		Settings:             view.Settings{Global: s.opts.Global},
 	}
 	for _, m := range s.masters {
 		vm := view.Master{

@@ -184,7 +184,7 @@ type Snapshot struct {
 	TotalTilt    int       // times TILT was entered since start
 	Masters      []Master  // in configuration order
 	Timers       Timers
-	Settings     Settings
+	Settings     Settings // Global only: the per master tunables are in Masters
 
 	SimulateFailureFlags int
 
