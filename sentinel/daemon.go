@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"os"
 	"strconv"
@@ -257,7 +258,7 @@ func New(cfg *config.Config, deps Deps) (*Daemon, error) {
 		ResolveHostnames: cfg.ResolveHostnames, AnnounceHostnames: cfg.AnnounceHostnames,
 		DenyScriptsReconfig: cfg.DenyScriptsReconfig, SentinelUser: cfg.SentinelUser,
 		SentinelPass: cfg.SentinelPass, RequirePass: cfg.RequirePass, SelfIP: deps.SelfIP,
-		Timers: timers, Seed: time.Now().UnixNano(), Desync: core.CandidacyDelay,
+		Timers: timers, Seed: seed(cfg.MyID, time.Now()), Desync: core.CandidacyDelay,
 		Executable: func(p string) bool { return unix.Access(p, unix.X_OK) == nil },
 		Resolve:    resolveHost,
 	}, cfg, time.Now())
@@ -284,6 +285,15 @@ func New(cfg *config.Config, deps Deps) (*Daemon, error) {
 	d.group = group
 	d.srv = deps.Server(d)
 	return d, nil
+}
+
+// seed differs between sentinels started at the same instant (fake time,
+// coarse clocks): equal seeds draw equal candidacy delays, and candidates
+// that stand together split the vote again and again.
+func seed(myID string, now time.Time) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(myID))
+	return now.UnixNano() ^ int64(h.Sum64())
 }
 
 // Run runs the daemon until ctx ends or it is stopped (SHUTDOWN, a
