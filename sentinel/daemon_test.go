@@ -354,8 +354,15 @@ func (p *recordingPeers) record(msg any) {
 	p.mu.Unlock()
 }
 
-func (p *recordingPeers) Send(name string, msg any) error { p.record(msg); return p.Group.Send(name, msg) }
-func (p *recordingPeers) Broadcast(msg any)               { p.record(msg); p.Group.Broadcast(msg) }
+func (p *recordingPeers) Send(name string, msg any) error {
+	p.record(msg)
+	return p.Group.Send(name, msg)
+}
+
+func (p *recordingPeers) Broadcast(msg any) {
+	p.record(msg)
+	p.Group.Broadcast(msg)
+}
 
 // voteReplies counts the vote replies sent that grant a vote.
 func (p *recordingPeers) voteReplies() int {
