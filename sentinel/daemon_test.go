@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -377,11 +378,35 @@ func (p *recordingPeers) voteReplies() int {
 	return n
 }
 
+// journal is one daemon's saves and published events, in order.
+type journal struct {
+	mu      sync.Mutex
+	entries []string
+}
+
+func (j *journal) add(e string) {
+	j.mu.Lock()
+	j.entries = append(j.entries, e)
+	j.mu.Unlock()
+}
+
+func (j *journal) after(e string) []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i, x := range j.entries {
+		if x == e {
+			return append([]string(nil), j.entries[i+1:]...)
+		}
+	}
+	return nil
+}
+
 // fakeStore saves nowhere, and fails while told to.
 type fakeStore struct {
-	mu    sync.Mutex
-	fail  bool
-	saves int
+	mu      sync.Mutex
+	fail    bool
+	saves   int
+	journal *journal
 }
 
 func (s *fakeStore) Save(*config.Config) (bool, error) {
@@ -391,6 +416,7 @@ func (s *fakeStore) Save(*config.Config) (bool, error) {
 		return false, errors.New("disk full")
 	}
 	s.saves++
+	s.journal.add("save")
 	return false, nil
 }
 
@@ -415,10 +441,11 @@ type published struct {
 
 // fakeServer serves nobody and records what is published.
 type fakeServer struct {
-	mu     sync.Mutex
-	events []published
-	closed chan struct{}
-	once   sync.Once
+	mu      sync.Mutex
+	events  []published
+	closed  chan struct{}
+	once    sync.Once
+	journal *journal
 }
 
 var _ Server = (*fakeServer)(nil)
@@ -432,6 +459,7 @@ func (s *fakeServer) Publish(channel, payload string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events = append(s.events, published{at: time.Now(), channel: channel, payload: payload})
+	s.journal.add(channel)
 	return 0
 }
 
@@ -454,6 +482,8 @@ type testDaemon struct {
 	store *fakeStore
 	srv   *fakeServer
 	done  chan error
+	// crashed: Run returned ErrSimulatedCrash, taken from done.
+	crashed bool
 }
 
 type testCluster struct {
@@ -489,7 +519,8 @@ func startCluster(t *testing.T, n int, tick time.Duration) *testCluster {
 		m.FailoverTimeout = 5 * time.Second
 		cfg.Masters = []*config.Master{m}
 		nlog := log.With().Str("sentinel", addr).Logger()
-		td := &testDaemon{addr: addr, store: &fakeStore{}, srv: &fakeServer{closed: make(chan struct{})},
+		j := &journal{}
+		td := &testDaemon{addr: addr, store: &fakeStore{journal: j}, srv: &fakeServer{closed: make(chan struct{}), journal: j},
 			done: make(chan error, 1)}
 		d, err := New(cfg, Deps{
 			Log: nlog, SelfIP: ip, Tick: tick, Store: td.store,
@@ -552,6 +583,9 @@ func (c *testCluster) stop() {
 	c.cancel()
 	deadline := time.After(3 * time.Second) // under callTimeout
 	for _, td := range c.nodes {
+		if td.crashed {
+			continue
+		}
 		select {
 		case err := <-td.done:
 			if err != nil {
@@ -726,5 +760,44 @@ func TestDaemonStopsPromptly(t *testing.T) {
 				t.Errorf("%s: no save on the way out", td.addr)
 			}
 		}
+	})
+}
+
+// TestDaemonSimulatedCrash: SIMULATE-FAILURE crash-after-election stops the
+// elected daemon like a real crash: Run returns ErrSimulatedCrash and
+// nothing is saved after the election.
+func TestDaemonSimulatedCrash(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := startCluster(t, 3, 0)
+		c.settle()
+		for _, td := range c.nodes {
+			if err := td.d.SimulateFailure([]string{"crash-after-election"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.w.kill(testMaster)
+		var leader *testDaemon
+		testutil.Eventually(t, 10*time.Second, "a daemon crashing after its election", func() bool {
+			for _, td := range c.nodes {
+				select {
+				case err := <-td.done:
+					td.crashed = true
+					if !errors.Is(err, ErrSimulatedCrash) {
+						t.Fatalf("%s: Run returned %v, want %v", td.addr, err, ErrSimulatedCrash)
+					}
+					leader = td
+					return true
+				default:
+				}
+			}
+			return false
+		})
+		if len(leader.srv.find("+elected-leader")) == 0 {
+			t.Fatalf("%s crashed without being elected", leader.addr)
+		}
+		if after := leader.store.journal.after("+elected-leader"); slices.Contains(after, "save") {
+			t.Errorf("%s saved after its election: %v", leader.addr, after)
+		}
+		c.stop()
 	})
 }
