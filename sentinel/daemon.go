@@ -229,7 +229,7 @@ func New(cfg *config.Config, deps Deps) (*Daemon, error) {
 		cfg:     cfg,
 		store:   deps.Store,
 		tls:     deps.TLS,
-		tick:    cmp.Or(deps.Tick, 10*time.Millisecond),
+		tick:    deps.Tick,
 		obs:     make(chan monitor.Observation, 1024),
 		peerIn:  make(chan any, 1024),
 		members: make(chan membership, 64),
@@ -239,6 +239,9 @@ func New(cfg *config.Config, deps Deps) (*Daemon, error) {
 		started: time.Now(),
 
 		rejectLog: ratelog.New(rejectLogEvery),
+	}
+	if d.tick <= 0 {
+		d.tick = 10 * time.Millisecond
 	}
 	var once sync.Once
 	d.stop = func() { once.Do(func() { close(d.stopc) }) }
