@@ -10,6 +10,7 @@ require (
 	github.com/rs/zerolog v1.35.1
 	github.com/spf13/cobra v1.10.2
 	github.com/tidwall/redcon v1.6.2
+	golang.org/x/sync v0.25.0
 	golang.org/x/sys v0.48.0
 )
 

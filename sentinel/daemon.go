@@ -6,14 +6,17 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	sockaddr "github.com/hashicorp/go-sockaddr"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed877ff415/sentinel/election"
@@ -62,9 +65,12 @@ type Daemon struct {
 	log      zerolog.Logger
 	cfg      *config.Config
 	state    *core.State // owned by the loop goroutine
-	links    *link.Manager
-	srv      *server.Server
-	group    *gossip.Group
+	links    Links
+	srv      Server
+	group    Peers
+	store    Store
+	tls      *tlsconf.Set
+	tick     time.Duration
 	scripts  *script.Runner
 	hooks    *webhook.Sender
 	metrics  *metrics.Metrics
@@ -76,7 +82,9 @@ type Daemon struct {
 	peerIn   chan core.Peer
 	members  chan struct{} // cap 1: the gossip membership changed
 	calls    chan func()
-	stop     context.CancelFunc
+	stop     func()        // asks the loop to stop: SHUTDOWN, a simulated crash
+	stopc    chan struct{} // closed by stop
+	done     chan struct{} // closed once the loop has stopped
 	stale    atomic.Bool
 	snap     atomic.Pointer[view.Snapshot]
 	saveErr  error
@@ -101,10 +109,15 @@ const (
 	// rejectLogEvery is how often invalid input of one source is logged;
 	// the rest is counted (Snapshot.Rejected) and summed into the next line.
 	rejectLogEvery = 10 * time.Second
+	// idleTick is the timers' period while all is calm, as in Redis.
+	idleTick = 100 * time.Millisecond
+	// callTimeout bounds how long a client waits for a busy loop.
+	callTimeout = 5 * time.Second
 )
 
-// Run runs the sentinel until ctx ends or a SHUTDOWN arrives. The state is
-// persisted on the way out.
+// Run runs the sentinel until ctx ends or a SHUTDOWN arrives: it prepares
+// the process (dir, pid file, listeners), builds the real parts and runs
+// the Daemon. The state is persisted on the way out.
 func Run(ctx context.Context, o Options) error {
 	cfg := o.Config
 	for _, w := range cfg.Warnings {
@@ -122,46 +135,18 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if o.Tick <= 0 {
-		o.Tick = 10 * time.Millisecond
-	}
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-
-	d := &Daemon{
-		log:     o.Log,
-		cfg:     cfg,
-		obs:     make(chan monitor.Observation, 1024),
-		peerIn:  make(chan core.Peer, 1024),
-		members: make(chan struct{}, 1),
-		calls:   make(chan func()),
-		stop:    stop,
-		started: time.Now(),
-
-		rejectLog: ratelog.New(rejectLogEvery),
-	}
-	d.metrics = metrics.New(d)
-	proxyMetrics := proxy.NewMetrics()
-	d.metrics.Register(proxyMetrics.Collectors()...)
-	d.proxies = proxy.NewManager(proxy.Options{Metrics: proxyMetrics,
-		Log: d.log.With().Str("component", "proxy").Logger()})
-	d.proxySet = true // the config may name listeners
-	firstStart := cfg.MyID == ""
-	if firstStart {
-		cfg.MyID = config.GenerateID()
-	}
 	if cfg.PidFile != "" {
 		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-			d.log.Warn().Err(err).Str("pidfile", cfg.PidFile).Msg("cannot write pid file")
+			o.Log.Warn().Err(err).Str("pidfile", cfg.PidFile).Msg("cannot write pid file")
 		} else {
 			defer os.Remove(cfg.PidFile)
 		}
 	}
 	if cfg.Daemonize {
-		d.log.Warn().Msg("daemonize yes is ignored: run under a supervisor (systemd) instead")
+		o.Log.Warn().Msg("daemonize yes is ignored: run under a supervisor (systemd) instead")
 	}
 
-	maxClients, err := fitMaxClients(cmp.Or(cfg.MaxClients, server.DefaultMaxClients), d.log)
+	maxClients, err := fitMaxClients(cmp.Or(cfg.MaxClients, server.DefaultMaxClients), o.Log)
 	if err != nil {
 		return err
 	}
@@ -183,13 +168,97 @@ func Run(ctx context.Context, o Options) error {
 
 	selfIP, warnings := advertiseIP(cfg, bind)
 	for _, w := range warnings {
-		d.log.Warn().Str("advertise", selfIP).Msg(w)
+		o.Log.Warn().Str("advertise", selfIP).Msg(w)
+	}
+	keys, err := gossipSecrets(cfg, o.Log)
+	if err != nil {
+		return err
+	}
+	gport := cmp.Or(cfg.GossipPort, lns.muxPort)
+	var gmux *gossip.Mux
+	if gport == lns.muxPort {
+		gmux = lns.mux
+	}
+	d, err := New(cfg, Deps{
+		Log: o.Log, SelfIP: selfIP, Tick: o.Tick, TLS: tlsSet, Store: fileStore{},
+		Links: func(sink func(monitor.Observation)) Links {
+			m := link.NewManager(sink, o.Log.With().Str("component", "monitor").Logger())
+			if tlsSet != nil {
+				m.SetTLS(linkTLS(cfg, tlsSet))
+			}
+			return m
+		},
+		Peers: func(onMessage func(string, peer.Message), onMembership func(string, bool)) (Peers, error) {
+			g, err := gossip.New(gossip.Config{
+				Name: cfg.MyID, BindAddr: orDefault(bind, "0.0.0.0"), Port: gport, AdvertiseAddr: selfIP,
+				AdvertisePort: gport, Label: "sentinel", Keys: keys,
+				Log:       o.Log.With().Str("component", "gossip").Logger(),
+				OnMessage: onMessage, OnMembership: onMembership,
+			}, gmux)
+			if err != nil {
+				return nil, fmt.Errorf("start gossip on port %d: %w", gport, err)
+			}
+			return g, nil
+		},
+		Server: func(d *Daemon) Server {
+			return server.New(server.Options{
+				Listener: lns.redis, Backend: d, RequirePass: cfg.RequirePass, Version: Version,
+				ConfigFile: cfg.Path, MaxClients: maxClients, Shutdown: d.stop,
+				Log: o.Log.With().Str("component", "server").Logger(), Users: cfg.Users, SaveUsers: d.saveUsers,
+			})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	o.Log.Info().Str("config", cfg.Path).Str("dir", cfg.Dir).Int("port", cfg.Port).Int("tls-port", cfg.TLS.Port).Str("myid", cfg.MyID).
+		Int("masters", len(cfg.Masters)).Msg("sentinel started")
+	if o.Ready != nil {
+		close(o.Ready)
+	}
+	return d.Run(ctx)
+}
+
+// New builds a daemon on deps from a loaded and validated config, which it
+// owns from here on. A first start generates and saves the sentinel's id.
+// The peers are started; Run must follow, and closes them.
+func New(cfg *config.Config, deps Deps) (*Daemon, error) {
+	d := &Daemon{
+		log:     deps.Log,
+		cfg:     cfg,
+		store:   deps.Store,
+		tls:     deps.TLS,
+		tick:    deps.Tick,
+		obs:     make(chan monitor.Observation, 1024),
+		peerIn:  make(chan core.Peer, 1024),
+		members: make(chan struct{}, 1),
+		calls:   make(chan func()),
+		stopc:   make(chan struct{}),
+		done:    make(chan struct{}),
+		started: time.Now(),
+
+		rejectLog: ratelog.New(rejectLogEvery),
+	}
+	if d.tick <= 0 {
+		d.tick = 10 * time.Millisecond
+	}
+	var once sync.Once
+	d.stop = func() { once.Do(func() { close(d.stopc) }) }
+	d.metrics = metrics.New(d)
+	proxyMetrics := proxy.NewMetrics()
+	d.metrics.Register(proxyMetrics.Collectors()...)
+	d.proxies = proxy.NewManager(proxy.Options{Metrics: proxyMetrics,
+		Log: d.log.With().Str("component", "proxy").Logger()})
+	d.proxySet = true // the config may name listeners
+	firstStart := cfg.MyID == ""
+	if firstStart {
+		cfg.MyID = config.GenerateID()
 	}
 	timers := view.DefaultTimers()
 	d.hard, d.settings = cfg.State(), cfg.Settings()
 	d.state = core.New(core.Options{
 		Port: helloPort(cfg), DenyScriptsReconfig: cfg.DenyScriptsReconfig, RequirePass: cfg.RequirePass,
-		SelfIP: selfIP, Timers: timers, Seed: time.Now().UnixNano(), Desync: core.CandidacyDelay,
+		SelfIP: deps.SelfIP, Timers: timers, Seed: seed(cfg.MyID, time.Now()), Desync: core.CandidacyDelay,
 		Executable: func(p string) bool { return unix.Access(p, unix.X_OK) == nil },
 		Resolve:    resolveHost,
 	}, d.hard, d.settings, time.Now())
@@ -197,7 +266,7 @@ func Run(ctx context.Context, o Options) error {
 	if firstStart {
 		d.save()
 		if d.saveErr != nil {
-			return fmt.Errorf("persist generated sentinel myid: %w", d.saveErr)
+			return nil, fmt.Errorf("persist generated sentinel myid: %w", d.saveErr)
 		}
 	}
 
@@ -207,68 +276,58 @@ func Run(ctx context.Context, o Options) error {
 	})
 	d.hooks = webhook.New(webhook.Options{SentinelID: cfg.MyID,
 		Log: d.log.With().Str("component", "webhooks").Logger()})
-	d.links = link.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
-	if tlsSet != nil {
-		d.links.SetTLS(linkTLS(cfg, tlsSet))
-	}
-	defer d.links.Close()
-
-	keys, err := gossipSecrets(cfg, d.log)
+	d.links = deps.Links(d.sink)
+	group, err := deps.Peers(d.onPeerMessage, d.onMembership)
 	if err != nil {
-		return err
+		d.links.Close()
+		return nil, err
 	}
-	gport := cmp.Or(cfg.GossipPort, lns.muxPort)
-	var gmux *gossip.Mux
-	if gport == lns.muxPort {
-		gmux = lns.mux
-	}
-	d.group, err = gossip.New(gossip.Config{
-		Name: cfg.MyID, BindAddr: orDefault(bind, "0.0.0.0"), Port: gport, AdvertiseAddr: selfIP,
-		AdvertisePort: gport, Label: "sentinel", Keys: keys,
-		Log:          d.log.With().Str("component", "gossip").Logger(),
-		OnMessage:    d.onPeerMessage,
-		OnMembership: d.onMembership,
-	}, gmux)
-	if err != nil {
-		return fmt.Errorf("start gossip on port %d: %w", gport, err)
-	}
-	defer func() {
-		if d.exitCode != 0 {
-			d.group.Crash()
-		} else {
-			d.group.Close()
-		}
-	}()
+	d.group = group
+	d.srv = deps.Server(d)
+	return d, nil
+}
 
-	d.srv = server.New(server.Options{
-		Listener: lns.redis, Backend: d, RequirePass: cfg.RequirePass, Version: Version,
-		ConfigFile: cfg.Path, MaxClients: maxClients, Shutdown: stop, Log: d.log.With().Str("component", "server").Logger(),
-		Users: cfg.Users, SaveUsers: d.saveUsers,
+// seed differs between sentinels started at the same instant (fake time,
+// coarse clocks): equal seeds draw equal candidacy delays, and candidates
+// that stand together split the vote again and again.
+func seed(myID string, now time.Time) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(myID))
+	return now.UnixNano() ^ int64(h.Sum64())
+}
+
+// Run runs the daemon until ctx ends or it is stopped (SHUTDOWN, a
+// simulated crash), and returns once every goroutine it started has
+// stopped and its parts are closed. It runs once.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer cancel() // the loop's end stops everything else
+		defer close(d.done)
+		return d.run(ctx)
 	})
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- d.srv.Serve() }()
-	defer func() { d.srv.Close(); <-srvDone }()
-
-	if tlsSet != nil {
-		d.watchTLS(ctx, tlsSet) // after d.srv is set: it may publish at once
-	}
-	go d.scripts.Run(ctx)
-	go d.hooks.Run(ctx)
-	if cfg.MetricsAddr != "" {
-		go func() {
-			if err := metrics.Serve(ctx, cfg.MetricsAddr, d.metrics, d.log.With().Str("component", "metrics").Logger()); err != nil {
+	g.Go(d.srv.Serve)
+	g.Go(func() error {
+		<-d.done // clients are served until the last save is done
+		return d.srv.Close()
+	})
+	g.Go(func() error { d.scripts.Run(ctx); return nil })
+	g.Go(func() error { d.hooks.Run(ctx); return nil })
+	if d.cfg.MetricsAddr != "" {
+		g.Go(func() error {
+			if err := metrics.Serve(ctx, d.cfg.MetricsAddr, d.metrics, d.log.With().Str("component", "metrics").Logger()); err != nil {
 				d.log.Error().Err(err).Msg("metrics server stopped")
 			}
-		}()
+			return nil
+		})
 	}
-
-	d.log.Info().Str("config", cfg.Path).Str("dir", cfg.Dir).Int("port", cfg.Port).Int("tls-port", cfg.TLS.Port).Str("myid", cfg.MyID).
-		Int("masters", len(cfg.Masters)).Msg("sentinel started")
-	if o.Ready != nil {
-		close(o.Ready)
+	if d.tls != nil {
+		d.watchTLS(ctx, g, d.tls)
 	}
-	join := append([]string(nil), cfg.GossipJoin...)
-	for _, m := range cfg.Masters {
+	join := append([]string(nil), d.cfg.GossipJoin...)
+	for _, m := range d.cfg.Masters {
 		for _, ks := range m.KnownSentinels {
 			join = append(join, net.JoinHostPort(ks.Host, strconv.Itoa(ks.Port)))
 		}
@@ -276,10 +335,22 @@ func Run(ctx context.Context, o Options) error {
 	if len(join) > 0 {
 		d.group.Join(join...)
 	}
-	d.loop(ctx, o.Tick, 100*time.Millisecond)
+	err := g.Wait()
+	if d.exitCode != 0 {
+		_ = d.group.Crash()
+	} else {
+		_ = d.group.Close()
+	}
+	d.links.Close()
+	return err
+}
+
+// run is the loop goroutine: the loop, then the way out. A simulated crash
+// stops like a real one: nothing saved, no leave.
+func (d *Daemon) run(ctx context.Context) error {
+	d.loop(ctx, d.tick, idleTick)
 	d.proxies.Close()
 	if d.exitCode != 0 {
-		// A simulated crash stops like a real one: nothing saved, no leave.
 		return ErrSimulatedCrash
 	}
 	d.save()
@@ -302,6 +373,8 @@ func (d *Daemon) loop(ctx context.Context, fast, idle time.Duration) {
 		ticked := false
 		select {
 		case <-ctx.Done():
+			return
+		case <-d.stopc:
 			return
 		case <-t.C:
 			d.state.Step(time.Now(), core.Tick{})
@@ -463,7 +536,7 @@ func (d *Daemon) save() {
 	if d.users != nil {
 		c.Users = d.users
 	}
-	stateFile, err := config.Save(&c)
+	stateFile, err := d.store.Save(&c)
 	d.saveErr = err
 	if err != nil {
 		d.log.Error().Err(err).Str("config", d.cfg.Path).Msg("cannot save configuration: votes and announcements withheld")
@@ -492,13 +565,11 @@ func (d *Daemon) saveUsers(users []*acl.User) error {
 }
 
 // sink hands link observations to the loop, blocking (back-pressure) until
-// the daemon stops.
-func (d *Daemon) sink(ctx context.Context) func(monitor.Observation) {
-	return func(o monitor.Observation) {
-		select {
-		case d.obs <- o:
-		case <-ctx.Done():
-		}
+// the loop stops.
+func (d *Daemon) sink(o monitor.Observation) {
+	select {
+	case d.obs <- o:
+	case <-d.done:
 	}
 }
 
@@ -531,15 +602,20 @@ func (d *Daemon) liveMembers() []string {
 	return live
 }
 
-// call runs f in the loop goroutine and waits for it.
+// call runs f in the loop goroutine and waits for it. It gives up when the
+// loop has stopped, and after callTimeout while the loop is busy.
 func (d *Daemon) call(f func()) bool {
 	done := make(chan struct{})
+	timeout := time.NewTimer(callTimeout)
+	defer timeout.Stop()
 	select {
 	case d.calls <- func() { f(); close(done) }:
-	case <-time.After(5 * time.Second):
+	case <-d.done:
+		return false
+	case <-timeout.C:
 		return false
 	}
-	<-done
+	<-done // the loop runs what it took
 	return true
 }
 

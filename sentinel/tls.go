@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/seed877ff415/sentinel/monitor/link"
 	"github.com/seed877ff415/sentinel/notify"
@@ -49,9 +50,9 @@ func linkTLS(cfg *config.Config, set *tlsconf.Set) link.TLS {
 }
 
 // watchTLS starts re-reading the certificates on SIGHUP and warning of
-// those about to expire, until ctx ends. Listeners and links read the
+// those about to expire, in g until ctx ends. Listeners and links read the
 // certificates through set, so a reload drops no connection.
-func (d *Daemon) watchTLS(ctx context.Context, set *tlsconf.Set) {
+func (d *Daemon) watchTLS(ctx context.Context, g *errgroup.Group, set *tlsconf.Set) {
 	expiry := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "sentinel_tls_cert_expiry_seconds",
 		Help: "Seconds until a configured TLS certificate expires.",
@@ -60,10 +61,11 @@ func (d *Daemon) watchTLS(ctx context.Context, set *tlsconf.Set) {
 	// Before returning: a SIGHUP not yet caught would end the process.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
+	g.Go(func() error {
 		defer signal.Stop(hup)
 		d.checkTLS(ctx, set, expiry, hup)
-	}()
+		return nil
+	})
 }
 
 func (d *Daemon) checkTLS(ctx context.Context, set *tlsconf.Set, expiry *prometheus.GaugeVec, hup <-chan os.Signal) {

@@ -6,6 +6,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/seed877ff415/sentinel/sentinel/gossip/gossiptest"
 	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
@@ -17,10 +18,10 @@ var testKey = bytes.Repeat([]byte{7}, 32)
 
 // joinedCluster starts n groups with the given secrets and waits until they
 // all see each other.
-func joinedCluster(t *testing.T, n int, keys ...[]byte) (*memNetwork, []*Group, []*recorder) {
+func joinedCluster(t *testing.T, n int, keys ...[]byte) (*gossiptest.Network, []*Group, []*recorder) {
 	t.Helper()
 	network, groups, recs := memCluster(t, n, keys...)
-	_, _, seed := memAddr(0)
+	_, _, seed := gossiptest.Addr(0)
 	for _, g := range groups[1:] {
 		g.Join(seed)
 	}
@@ -35,11 +36,11 @@ func joinedCluster(t *testing.T, n int, keys ...[]byte) (*memNetwork, []*Group, 
 	return network, groups, recs
 }
 
-// stranger is a raw sender on the network at memAddr(i), outside the group.
-func stranger(t *testing.T, network *memNetwork, i int) *memTransport {
+// stranger is a raw sender on the network at gossiptest.Addr(i), outside the group.
+func stranger(t *testing.T, network *gossiptest.Network, i int) *gossiptest.Transport {
 	t.Helper()
-	ip, port, _ := memAddr(i)
-	s := network.newTransport(ip, port)
+	ip, port, _ := gossiptest.Addr(i)
+	s := network.Transport(ip, port)
 	t.Cleanup(func() { _ = s.Shutdown() })
 	return s
 }
@@ -82,9 +83,9 @@ func (r *recorder) none(t *testing.T) {
 
 // eavesdrop has node1 send op to node0, waits for its delivery and returns
 // the datagram as captured on the wire.
-func eavesdrop(t *testing.T, network *memNetwork, groups []*Group, recs []*recorder, op peer.Opinion) []byte {
+func eavesdrop(t *testing.T, network *gossiptest.Network, groups []*Group, recs []*recorder, op peer.Opinion) []byte {
 	t.Helper()
-	_, _, a0 := memAddr(0)
+	_, _, a0 := gossiptest.Addr(0)
 	captured := make(chan []byte, 1)
 	network.Tap(func(_, to string, b []byte) {
 		if to == a0 && b[0] == packetMagic && len(captured) == 0 {
@@ -105,9 +106,9 @@ func TestForgedHelloFromStrangerRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, groups, recs := joinedCluster(t, 2, testKey)
 		defer closeAll(t, groups...)
-		network := groups[0].net.(*memTransport).network
+		network := groups[0].net.(*gossiptest.Transport).Network()
 		evil := stranger(t, network, 9)
-		_, _, to := memAddr(0)
+		_, _, to := gossiptest.Addr(0)
 		hello := peer.Hello{Payload: "10.0.0.2,7946,node1,9,mymaster,6.6.6.6,6379,9"}
 		forged := envelope{kind: kindPeer, from: "node1", seq: 1 << 62, msg: hello}
 
@@ -139,9 +140,9 @@ func TestUnauthenticatedGossipChecksSenderAddress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, groups, recs := joinedCluster(t, 2)
 		defer closeAll(t, groups...)
-		network := groups[0].net.(*memTransport).network
+		network := groups[0].net.(*gossiptest.Transport).Network()
 		evil := stranger(t, network, 9)
-		_, _, to := memAddr(0)
+		_, _, to := gossiptest.Addr(0)
 		plain := sealer{label: "test"}
 		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true}
 		if _, err := evil.WriteTo(mustSeal(t, plain, envelope{kind: kindPeer, from: "node1", seq: 1, msg: op}), to); err != nil {
@@ -175,7 +176,7 @@ func TestJoinWithoutSecretRefused(t *testing.T) {
 		plain, _ := memNode(t, network, 5, "plain", nil)
 		other, _ := memNode(t, network, 6, "other", [][]byte{bytes.Repeat([]byte{9}, 32)})
 		defer closeAll(t, append(groups, plain, other)...)
-		_, _, seed := memAddr(0)
+		_, _, seed := gossiptest.Addr(0)
 		plain.Join(seed)
 		other.Join(seed)
 		// Each refused join (and its retries) is a refused stream at node0.
@@ -199,7 +200,7 @@ func TestReplayedDatagramRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		network, groups, recs := joinedCluster(t, 2, testKey)
 		defer closeAll(t, groups...)
-		_, _, a0 := memAddr(0)
+		_, _, a0 := gossiptest.Addr(0)
 		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true, Epoch: 4}
 		b := eavesdrop(t, network, groups, recs, op)
 
@@ -231,7 +232,7 @@ func TestReplayedDatagramRefused(t *testing.T) {
 func TestReplayFromBeforeSenderRestartRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		network, groups, recs := joinedCluster(t, 2, testKey)
-		_, _, a0 := memAddr(0)
+		_, _, a0 := gossiptest.Addr(0)
 		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true}
 		b := eavesdrop(t, network, groups, recs, op)
 
@@ -259,8 +260,8 @@ func TestReplayFromBeforeSenderRestartRefused(t *testing.T) {
 func TestReplayToRestartedReceiverRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		network, groups, recs := joinedCluster(t, 2, testKey)
-		_, _, a0 := memAddr(0)
-		_, _, a1 := memAddr(1)
+		_, _, a0 := gossiptest.Addr(0)
+		_, _, a1 := gossiptest.Addr(1)
 		b := eavesdrop(t, network, groups, recs, peer.Opinion{From: "node1", Master: "mymaster", Down: true})
 
 		if err := groups[0].Close(); err != nil {
@@ -309,9 +310,9 @@ func TestFailedMemberForgottenInMinutes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		network, groups, _ := joinedCluster(t, 3)
 		defer closeAll(t, groups...)
-		_, _, a0 := memAddr(0)
-		_, _, a1 := memAddr(1)
-		_, _, a2 := memAddr(2)
+		_, _, a0 := gossiptest.Addr(0)
+		_, _, a1 := gossiptest.Addr(1)
+		_, _, a2 := gossiptest.Addr(2)
 		network.Partition(a0, a2)
 		network.Partition(a1, a2)
 		waitFor(t, 10*time.Second, "node2 to fail", func() bool { return !groups[0].Alive("node2") && listed(groups[0], "node2") })
@@ -332,7 +333,7 @@ func TestFailedMemberForgottenInMinutes(t *testing.T) {
 func TestGroupsFromOnePasswordTalk(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, groups, recs := joinedCluster(t, 2, KeyFromPassword("s3cret"))
-		network := groups[0].net.(*memTransport).network
+		network := groups[0].net.(*gossiptest.Transport).Network()
 		other, _ := memNode(t, network, 2, "other", [][]byte{KeyFromPassword("another")})
 		defer closeAll(t, append(groups, other)...)
 		op := peer.Opinion{From: "node1", Master: "mymaster", Down: true}
@@ -341,7 +342,7 @@ func TestGroupsFromOnePasswordTalk(t *testing.T) {
 		}
 		waitFor(t, time.Second, "the opinion", func() bool { return recs[0].got("node1", op) })
 
-		_, _, seed := memAddr(0)
+		_, _, seed := gossiptest.Addr(0)
 		other.Join(seed)
 		waitDropped(t, groups[0], dropMemberlist, 1)
 		if other.ml.NumMembers() != 1 || groups[0].Alive("other") {

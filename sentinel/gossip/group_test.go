@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seed877ff415/sentinel/sentinel/gossip/gossiptest"
 	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
 
@@ -70,9 +71,9 @@ func testLogger(t *testing.T) zerolog.Logger {
 
 // memCluster starts n groups on an in-memory network, not yet joined, all
 // with the given secrets (none: unauthenticated).
-func memCluster(t *testing.T, n int, keys ...[]byte) (*memNetwork, []*Group, []*recorder) {
+func memCluster(t *testing.T, n int, keys ...[]byte) (*gossiptest.Network, []*Group, []*recorder) {
 	t.Helper()
-	network := newMemNetwork()
+	network := gossiptest.NewNetwork()
 	groups := make([]*Group, n)
 	recs := make([]*recorder, n)
 	for i := range n {
@@ -81,10 +82,10 @@ func memCluster(t *testing.T, n int, keys ...[]byte) (*memNetwork, []*Group, []*
 	return network, groups, recs
 }
 
-// memNode starts one group at memAddr(i).
-func memNode(t *testing.T, network *memNetwork, i int, name string, keys [][]byte) (*Group, *recorder) {
+// memNode starts one group at gossiptest.Addr(i).
+func memNode(t *testing.T, network *gossiptest.Network, i int, name string, keys [][]byte) (*Group, *recorder) {
 	t.Helper()
-	ip, port, _ := memAddr(i)
+	ip, port, _ := gossiptest.Addr(i)
 	rec := &recorder{}
 	cfg := Config{
 		Name:         name,
@@ -96,7 +97,7 @@ func memNode(t *testing.T, network *memNetwork, i int, name string, keys [][]byt
 		OnMessage:    rec.onMessage,
 		OnMembership: rec.onMembership,
 	}
-	g, err := newGroup(cfg, network.newTransport(ip, port))
+	g, err := newGroup(cfg, network.Transport(ip, port))
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -135,7 +136,7 @@ func TestGroupSpreadsAndDetectsFailuresOnFakeTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		network, groups, recs := memCluster(t, 3)
 		defer closeAll(t, groups...)
-		_, _, seed := memAddr(0)
+		_, _, seed := gossiptest.Addr(0)
 		groups[1].Join(seed)
 		groups[2].Join(seed, seed) // duplicates and repeats are harmless
 		groups[2].Join(seed)
@@ -172,9 +173,9 @@ func TestGroupSpreadsAndDetectsFailuresOnFakeTime(t *testing.T) {
 		}
 
 		// Isolate node2: both sides declare the other failed.
-		_, _, a0 := memAddr(0)
-		_, _, a1 := memAddr(1)
-		_, _, a2 := memAddr(2)
+		_, _, a0 := gossiptest.Addr(0)
+		_, _, a1 := gossiptest.Addr(1)
+		_, _, a2 := gossiptest.Addr(2)
 		network.Partition(a0, a2)
 		network.Partition(a1, a2)
 		cut := time.Now()
@@ -213,8 +214,8 @@ func TestRejoinAfterPartitionOutlivesGossipToTheDead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		network, groups, _ := memCluster(t, 2)
 		defer closeAll(t, groups...)
-		_, _, a0 := memAddr(0)
-		_, _, a1 := memAddr(1)
+		_, _, a0 := gossiptest.Addr(0)
+		_, _, a1 := gossiptest.Addr(1)
 		groups[1].Join(a0)
 		waitFor(t, 5*time.Second, "join", func() bool { return groups[0].Alive("node1") && groups[1].Alive("node0") })
 
@@ -231,20 +232,20 @@ func TestRejoinAfterPartitionOutlivesGossipToTheDead(t *testing.T) {
 
 func TestJoinRetriesUntilSeedAppears(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		network := newMemNetwork()
-		ip, port, _ := memAddr(0)
+		network := gossiptest.NewNetwork()
+		ip, port, _ := gossiptest.Addr(0)
 		g0, err := newGroup(Config{Name: "node0", BindAddr: ip, Port: port, Log: testLogger(t).Level(zerolog.Disabled)},
-			network.newTransport(ip, port))
+			network.Transport(ip, port))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, seed := memAddr(1)
+		_, _, seed := gossiptest.Addr(1)
 		g0.Join(seed) // nobody there yet
 		time.Sleep(3 * time.Second)
 
-		ip1, port1, _ := memAddr(1)
+		ip1, port1, _ := gossiptest.Addr(1)
 		g1, err := newGroup(Config{Name: "node1", BindAddr: ip1, Port: port1, Log: testLogger(t)},
-			network.newTransport(ip1, port1))
+			network.Transport(ip1, port1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,27 +274,27 @@ func TestSendAndBroadcastRefuseWhatTheyCannotSend(t *testing.T) {
 // OnMembership runs outside memberlist's node lock, so it may query the Group.
 func TestOnMembershipMayQueryGroup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		network := newMemNetwork()
+		network := gossiptest.NewNetwork()
 		var (
 			g0       *Group
 			mu       sync.Mutex
 			observed []Member
 		)
 		ready := make(chan struct{})
-		ip, port, seed := memAddr(0)
+		ip, port, seed := gossiptest.Addr(0)
 		g0, err := newGroup(Config{Name: "node0", BindAddr: ip, Port: port, Log: testLogger(t),
 			OnMembership: func(name string, alive bool) {
 				<-ready // g0 is assigned
 				mu.Lock()
 				defer mu.Unlock()
 				observed = g0.Members()
-			}}, network.newTransport(ip, port))
+			}}, network.Transport(ip, port))
 		if err != nil {
 			t.Fatal(err)
 		}
 		close(ready)
-		ip1, port1, _ := memAddr(1)
-		g1, err := newGroup(Config{Name: "node1", BindAddr: ip1, Port: port1, Log: testLogger(t)}, network.newTransport(ip1, port1))
+		ip1, port1, _ := gossiptest.Addr(1)
+		g1, err := newGroup(Config{Name: "node1", BindAddr: ip1, Port: port1, Log: testLogger(t)}, network.Transport(ip1, port1))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,8 @@
-package gossip
+// Package gossiptest is an in-memory network for gossip groups
+// (gossip.NewOn): unlike memberlist's MockTransport it can partition pairs
+// of nodes, and it uses no sockets, so whole groups, and daemons built on
+// them, run inside a testing/synctest bubble on fake time.
+package gossiptest
 
 import (
 	"bytes"
@@ -11,30 +15,29 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// memNetwork connects memTransports through channels. Unlike memberlist's
-// MockTransport it can partition pairs of nodes, and it uses no sockets, so
-// memberlist can run inside a testing/synctest bubble on fake time.
-type memNetwork struct {
+// Network connects Transports through channels.
+type Network struct {
 	mu    sync.Mutex
-	nodes map[string]*memTransport // by "ip:port"
-	cut   map[[2]string]bool       // both orders of each partitioned pair
+	nodes map[string]*Transport // by "ip:port"
+	cut   map[[2]string]bool    // both orders of each partitioned pair
 	tap   func(from, to string, b []byte)
+}
+
+// NewNetwork returns an empty network.
+func NewNetwork() *Network {
+	return &Network{nodes: make(map[string]*Transport), cut: make(map[[2]string]bool)}
 }
 
 // Tap calls f with a copy of every datagram sent from now on, as an
 // eavesdropper on the network would see it.
-func (n *memNetwork) Tap(f func(from, to string, b []byte)) {
+func (n *Network) Tap(f func(from, to string, b []byte)) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.tap = f
 }
 
-func newMemNetwork() *memNetwork {
-	return &memNetwork{nodes: make(map[string]*memTransport), cut: make(map[[2]string]bool)}
-}
-
 // Partition drops packets and refuses streams between addresses a and b.
-func (n *memNetwork) Partition(a, b string) {
+func (n *Network) Partition(a, b string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.cut[[2]string{a, b}] = true
@@ -42,14 +45,14 @@ func (n *memNetwork) Partition(a, b string) {
 }
 
 // Heal removes every partition.
-func (n *memNetwork) Heal() {
+func (n *Network) Heal() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	clear(n.cut)
 }
 
 // reach returns the transport at addr if from may talk to it.
-func (n *memNetwork) reach(from, addr string, packet []byte) *memTransport {
+func (n *Network) reach(from, addr string, packet []byte) *Transport {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.tap != nil && packet != nil {
@@ -61,8 +64,9 @@ func (n *memNetwork) reach(from, addr string, packet []byte) *memTransport {
 	return n.nodes[addr]
 }
 
-func (n *memNetwork) newTransport(ip string, port int) *memTransport {
-	t := &memTransport{
+// Transport attaches a node at ip:port (an IPv4 address).
+func (n *Network) Transport(ip string, port int) *Transport {
+	t := &Transport{
 		network: n,
 		addr:    &net.UDPAddr{IP: net.ParseIP(ip).To4(), Port: port},
 		packets: make(chan *memberlist.Packet, 256),
@@ -75,8 +79,9 @@ func (n *memNetwork) newTransport(ip string, port int) *memTransport {
 	return t
 }
 
-type memTransport struct {
-	network *memNetwork
+// Transport is one node's memberlist.Transport on a Network.
+type Transport struct {
+	network *Network
 	addr    *net.UDPAddr
 	packets chan *memberlist.Packet
 	streams chan net.Conn
@@ -84,15 +89,18 @@ type memTransport struct {
 	once    sync.Once
 }
 
-var _ memberlist.Transport = (*memTransport)(nil)
+var _ memberlist.Transport = (*Transport)(nil)
 
-var errUnreachable = errors.New("memnet: unreachable")
+var errUnreachable = errors.New("gossiptest: unreachable")
 
-func (t *memTransport) FinalAdvertiseAddr(string, int) (net.IP, int, error) {
+// Network is the network t is attached to.
+func (t *Transport) Network() *Network { return t.network }
+
+func (t *Transport) FinalAdvertiseAddr(string, int) (net.IP, int, error) {
 	return t.addr.IP, t.addr.Port, nil
 }
 
-func (t *memTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+func (t *Transport) WriteTo(b []byte, addr string) (time.Time, error) {
 	now := time.Now()
 	peer := t.network.reach(t.addr.String(), addr, b)
 	if peer == nil {
@@ -107,9 +115,9 @@ func (t *memTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 	return now, nil
 }
 
-func (t *memTransport) PacketCh() <-chan *memberlist.Packet { return t.packets }
+func (t *Transport) PacketCh() <-chan *memberlist.Packet { return t.packets }
 
-func (t *memTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+func (t *Transport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
 	peer := t.network.reach(t.addr.String(), addr, nil)
 	if peer == nil {
 		return nil, errUnreachable
@@ -118,8 +126,8 @@ func (t *memTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
-	case peer.streams <- &memConn{Conn: remote, local: tcpAddr(peer.addr), remote: tcpAddr(t.addr)}:
-		return &memConn{Conn: local, local: tcpAddr(t.addr), remote: tcpAddr(peer.addr)}, nil
+	case peer.streams <- &conn{Conn: remote, local: tcpAddr(peer.addr), remote: tcpAddr(t.addr)}:
+		return &conn{Conn: local, local: tcpAddr(t.addr), remote: tcpAddr(peer.addr)}, nil
 	case <-peer.done:
 	case <-t.done:
 	case <-timer.C:
@@ -129,9 +137,9 @@ func (t *memTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn
 	return nil, errUnreachable
 }
 
-func (t *memTransport) StreamCh() <-chan net.Conn { return t.streams }
+func (t *Transport) StreamCh() <-chan net.Conn { return t.streams }
 
-func (t *memTransport) Shutdown() error {
+func (t *Transport) Shutdown() error {
 	t.once.Do(func() {
 		close(t.done)
 		t.network.mu.Lock()
@@ -143,16 +151,17 @@ func (t *memTransport) Shutdown() error {
 
 func tcpAddr(a *net.UDPAddr) net.Addr { return &net.TCPAddr{IP: a.IP, Port: a.Port} }
 
-// memConn gives a pipe end the addresses of the nodes it connects.
-type memConn struct {
+// conn gives a pipe end the addresses of the nodes it connects.
+type conn struct {
 	net.Conn
 	local, remote net.Addr
 }
 
-func (c *memConn) LocalAddr() net.Addr  { return c.local }
-func (c *memConn) RemoteAddr() net.Addr { return c.remote }
+func (c *conn) LocalAddr() net.Addr  { return c.local }
+func (c *conn) RemoteAddr() net.Addr { return c.remote }
 
-func memAddr(i int) (ip string, port int, hostport string) {
+// Addr is the i-th node's address: 10.0.0.<i+1>:7946.
+func Addr(i int) (ip string, port int, hostport string) {
 	ip = "10.0.0." + strconv.Itoa(i+1)
 	port = 7946
 	return ip, port, net.JoinHostPort(ip, strconv.Itoa(port))
