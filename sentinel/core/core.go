@@ -129,6 +129,9 @@ func New(opts Options, cfg *config.Config, now time.Time) *State {
 			s.addReplica(m, r.Host, r.Port)
 		}
 		for _, ks := range mc.KnownSentinels {
+			if ks.RunID == opts.MyID || s.isSelf(m, ks.Host, ks.Port) {
+				continue
+			}
 			s.addSentinel(m, ks.RunID, ks.Host, ks.Port)
 		}
 		s.event(notify.LevelWarning, notify.KindMonitor, m.inst, "quorum "+strconv.Itoa(m.quorum))
@@ -274,6 +277,108 @@ func (s *State) resolve(i *instance) {
 			i.ip = ip
 		}
 	}
+}
+
+// reached records where a link's new connection went (docs/hostnames.md):
+// the link dials the name at each connect, so the IP follows the name and
+// the instance keeps its identity. It reports whether i turned out to be
+// this sentinel itself, and was dropped.
+func (s *State) reached(i *instance, remoteIP, localIP string) bool {
+	if validIP(localIP) {
+		i.localIP = localIP
+	}
+	if !validIP(remoteIP) {
+		return false
+	}
+	// A peer entry that leads back here (this sentinel's previous run id,
+	// or a copied config) is not a peer: it would count towards quorum.
+	if i.kind == view.KindSentinel && remoteIP == localIP && i.port == s.announcedPort() {
+		s.event(notify.LevelNotice, notify.KindSentinelInvalidAddr, i, "")
+		s.removeSentinelEverywhere(i.runID)
+		s.persist()
+		s.linksChanged()
+		return true
+	}
+	if validIP(i.host) || remoteIP == i.ip {
+		return false
+	}
+	i.ip = remoteIP
+	s.dirty = true
+	if i.kind == view.KindReplica {
+		s.dropShadow(i)
+	}
+	return false
+}
+
+// dropShadow removes the entry a master's INFO added for r by IP before r's
+// name led to that IP: it is the same process, and the name is its identity.
+// During a failover the lists stay as they are.
+func (s *State) dropShadow(r *instance) {
+	m := r.master
+	if m.failoverState != foNone {
+		return
+	}
+	for k, x := range m.replicas {
+		if x != r && x.port == r.port && x.host == r.ip {
+			m.replicas = append(m.replicas[:k], m.replicas[k+1:]...)
+			m.all = nil
+			s.persist()
+			s.linksChanged()
+			return
+		}
+	}
+}
+
+// replicaAt finds the replica a master's INFO lists at host:port
+// (master.replica). A name that resolves to the IP of a replica known only
+// by that IP is that replica: it takes the name, and keeps its state.
+func (s *State) replicaAt(m *master, host string, port int) *instance {
+	if r := m.replica(host, port); r != nil || validIP(host) || s.opts.Resolve == nil {
+		return r
+	}
+	ip, ok := s.opts.Resolve(host)
+	if !ok {
+		return nil
+	}
+	for _, r := range m.replicas {
+		if r.port == port && r.host == ip {
+			r.host, r.ip, r.name = host, ip, addr(host, port)
+			s.persist()
+			s.linksChanged()
+			return r
+		}
+	}
+	return nil
+}
+
+// isSelf reports whether host:port is where this sentinel announces itself
+// to m: a hello from another run id there is this sentinel's previous
+// incarnation or a copy of its config, never a peer (Redis adds it as one).
+func (s *State) isSelf(m *master, host string, port int) bool {
+	if port != s.announcedPort() {
+		return false
+	}
+	if s.opts.AnnounceIP != "" {
+		return host == s.opts.AnnounceIP
+	}
+	if host == s.opts.SelfIP {
+		return true
+	}
+	for _, i := range m.instances() {
+		if i.kind != view.KindSentinel && i.localIP == host {
+			return true
+		}
+	}
+	return false
+}
+
+// announcedPort is the port in this sentinel's hellos: announce-port, else
+// its port.
+func (s *State) announcedPort() int {
+	if s.opts.AnnouncePort != 0 {
+		return s.opts.AnnouncePort
+	}
+	return s.opts.Port
 }
 
 // shown is the address reported for i: see instance.announced.

@@ -40,6 +40,9 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 	}
 	switch o.Kind {
 	case monitor.ObsConnected:
+		if s.reached(i, o.RemoteIP, o.LocalIP) {
+			return
+		}
 		i.connected = true
 		i.connectedAt = now
 		i.pending = 0
@@ -172,7 +175,11 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 				s.reject(RejectInfo, i.name+" replica "+quoteField(e.IP)+" port "+strconv.Itoa(e.Port))
 				continue
 			}
-			if len(m.replicas) >= monitor.MaxReplicas && m.replica(e.IP, e.Port) == nil {
+			r := s.replicaAt(m, e.IP, e.Port)
+			if r != nil {
+				continue
+			}
+			if len(m.replicas) >= monitor.MaxReplicas {
 				over++
 				continue
 			}
@@ -307,7 +314,7 @@ func (s *State) processHello(payload string, viaGossip bool) {
 		return
 	}
 	m := s.master(h.master)
-	if m == nil {
+	if m == nil || s.isSelf(m, ip, port) {
 		return
 	}
 	now := s.now
