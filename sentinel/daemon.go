@@ -222,12 +222,18 @@ func Run(ctx context.Context, o Options) error {
 	}
 	gport := cmp.Or(cfg.GossipPort, lns.muxPort)
 	var gmux *gossip.Mux
+	gadvert := gport
 	if gport == lns.muxPort {
 		gmux = lns.mux
+		// Sharing the port hellos announce: behind NAT, peers reach it at
+		// announce-port, like the hellos say (docs/hostnames.md).
+		if gport == helloPort(cfg) && cfg.AnnouncePort != 0 {
+			gadvert = cfg.AnnouncePort
+		}
 	}
 	d.group, err = gossip.New(gossip.Config{
 		Name: cfg.MyID, BindAddr: orDefault(bind, "0.0.0.0"), Port: gport, AdvertiseAddr: selfIP,
-		AdvertisePort: gport, Label: "sentinel", Keys: keys,
+		AdvertisePort: gadvert, Label: "sentinel", Keys: keys,
 		Log:          d.log.With().Str("component", "gossip").Logger(),
 		OnMessage:    d.onPeerMessage,
 		OnMembership: d.onMembership,

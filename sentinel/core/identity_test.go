@@ -173,17 +173,22 @@ func TestNameAdoptedByAReplicaKnownByIP(t *testing.T) {
 }
 
 // TestFailoverToANamedReplicaKeepsTheName: a peer's hello moving the master
-// to the IP of a replica known by name makes the name the master's address.
+// to the IP of a replica known by name makes the name the master's address,
+// in replies, events and the client-reconfig-script's arguments.
 func TestFailoverToANamedReplicaKeepsTheName(t *testing.T) {
 	r := newPodRig(t, Options{AnnounceHostnames: true})
 	r.connect(r.m().inst, "10.0.0.10")
 	r.masterLists("redis-1.test")
 	r.connect(r.m().replicas[0], "10.0.0.11")
+	r.m().reconfigScript = "/bin/reconfig"
 	b := strings.Repeat("b", 40)
 	r.s.Hello(r.now, "10.0.1.2,26380,"+b+",1,mymaster,10.0.0.11,6379,1")
 	out := r.s.Drain()
 	if !hasEvent(out, "+switch-master", "mymaster redis-0.test 6379 redis-1.test 6379") {
 		t.Fatalf("events: %v", out.Events)
+	}
+	if len(out.Scripts) != 1 || strings.Join(out.Scripts[0][1:], " ") != "mymaster observer start redis-0.test 6379 redis-1.test 6379" {
+		t.Fatalf("client-reconfig-script %v, want the names", out.Scripts)
 	}
 	m := r.s.Snapshot(func(string) int { return 0 }).Master("mymaster")
 	if m.AddrHost != "redis-1.test" {

@@ -347,7 +347,9 @@ func (s *State) processHello(payload string, viaGossip bool) {
 			s.event(notify.LevelWarning, notify.KindConfigUpdateFrom, si, "")
 			oldHost, oldPort := s.shown(m.inst), m.inst.port
 			s.switchMaster(m, masterIP, masterPort)
-			if argv := reconfigArgv(m, "observer", oldHost, oldPort, masterIP, masterPort); argv != nil {
+			// The new address as this sentinel reports it (a replica known
+			// by name keeps it), not as the peer's hello spelled it.
+			if argv := reconfigArgv(m, "observer", oldHost, oldPort, s.shown(m.inst), m.inst.port); argv != nil {
 				s.out.Scripts = append(s.out.Scripts, argv)
 			}
 		}
