@@ -193,3 +193,62 @@ func entryFields(e any) map[string]string {
 	}
 	return f
 }
+
+// TestOwnAddressIsNotAPeer: a sentinel behind NAT (announce-ip and
+// announce-port) whose config lists a known-sentinel at its own announced
+// address (a copied config, or its previous run id), and which then hears a
+// hello from that address with another run id, adds no peer for either;
+// a hello from the same IP with another port is a peer (redis#2335).
+func TestOwnAddressIsNotAPeer(t *testing.T) {
+	needRedis(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	dir := tmpfsDir(t)
+	master, err := cluster.StartRedisOnFreePort(ctx, filepath.Join(dir, "master"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = master.Stop() })
+	old, peer := strings.Repeat("0", 40), strings.Repeat("b", 40)
+	s, err := cluster.StartSentinelOnFreePort(ctx, sentinelCommand, filepath.Join(dir, "sentinel"), func(port int) string {
+		return fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel announce-ip 203.0.113.7\nsentinel announce-port 30001\n"+
+			"sentinel monitor %s 127.0.0.1 %d 1\nsentinel known-sentinel %[2]s 203.0.113.7 30001 %[4]s\n", port, masterName, master.Port, old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("sentinel log:\n%s", s.LogTail(40))
+		}
+		_ = s.Stop()
+	})
+	peers := func() []string {
+		v, err := sentinelDo(ctx, s.Client(), "sentinels", masterName).Slice()
+		if err != nil {
+			t.Fatalf("SENTINEL SENTINELS: %v", err)
+		}
+		var ids []string
+		for _, e := range v {
+			ids = append(ids, entryFields(e)["runid"])
+		}
+		return ids
+	}
+	if p := peers(); len(p) != 0 {
+		t.Fatalf("the known-sentinel at the own address was loaded: %v", p)
+	}
+	hello := func(port int, runID string) string {
+		return fmt.Sprintf("203.0.113.7,%d,%s,0,%s,127.0.0.1,%d,0", port, runID, masterName, master.Port)
+	}
+	testutil.Eventually(t, 20*time.Second, "the peer behind the same NAT is added", func() bool {
+		for _, h := range []string{hello(30001, old), hello(30002, peer)} {
+			if err := master.Client().Publish(ctx, "__sentinel__:hello", h).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return len(peers()) > 0
+	})
+	if p := peers(); len(p) != 1 || p[0] != peer {
+		t.Fatalf("peers %v, want only %s", p, peer)
+	}
+}
