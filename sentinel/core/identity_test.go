@@ -244,3 +244,16 @@ func TestOwnAddressIsNeverAPeer(t *testing.T) {
 		t.Fatalf("requests sent to itself: %v", out.Requests)
 	}
 }
+
+// TestFencingCountsANamedReplicaListedByIP: the master's INFO lists a
+// replica by the IP its name led to; fencing counts it as healthy.
+func TestFencingCountsANamedReplicaListedByIP(t *testing.T) {
+	r := newPodRig(t, Options{})
+	r.connect(r.m().inst, "10.0.0.10")
+	r.masterLists("redis-1.test")
+	r.connect(r.m().replicas[0], "10.0.0.11")
+	r.m().inst.info = &monitor.Info{Role: "master", Replicas: []monitor.ReplicaEntry{{IP: "10.0.0.11", Port: 6379, State: "online"}}}
+	if n := r.s.healthyReplicas(r.m()); n != 1 {
+		t.Fatalf("healthy replicas %d, want 1", n)
+	}
+}
