@@ -329,26 +329,27 @@ func (s *State) dropShadow(r *instance) {
 	}
 }
 
-// replicaAt finds the replica a master's INFO lists at host:port
-// (master.replica). A name that resolves to the IP of a replica known only
-// by that IP is that replica: it takes the name, and keeps its state.
-func (s *State) replicaAt(m *master, host string, port int) *instance {
-	if r := m.replica(host, port); r != nil || validIP(host) || s.opts.Resolve == nil {
-		return r
+// renamedReplica handles a name a master's INFO lists that no replica goes
+// by: if it resolves to the IP of a replica known only by that IP, that is
+// the replica, which takes the name and keeps its state. It reports whether
+// it was. (A name that is new is then resolved again when it is added.)
+func (s *State) renamedReplica(m *master, host string, port int) bool {
+	if validIP(host) || s.opts.Resolve == nil {
+		return false
 	}
 	ip, ok := s.opts.Resolve(host)
 	if !ok {
-		return nil
+		return false
 	}
 	for _, r := range m.replicas {
 		if r.port == port && r.host == ip {
 			r.host, r.ip, r.name = host, ip, addr(host, port)
 			s.persist()
 			s.linksChanged()
-			return r
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
 // isSelf reports whether host:port is where this sentinel announces itself

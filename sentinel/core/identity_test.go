@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +256,24 @@ func TestFencingCountsANamedReplicaListedByIP(t *testing.T) {
 	r.m().inst.info = &monitor.Info{Role: "master", Replicas: []monitor.ReplicaEntry{{IP: "10.0.0.11", Port: 6379, State: "online"}}}
 	if n := r.s.healthyReplicas(r.m()); n != 1 {
 		t.Fatalf("healthy replicas %d, want 1", n)
+	}
+}
+
+// TestNoLookupsOverTheReplicaCap: once a master lists as many replicas as
+// the cap, the names it lists beyond it are not looked up (each lookup
+// blocks the loop).
+func TestNoLookupsOverTheReplicaCap(t *testing.T) {
+	r := newPodRig(t, Options{})
+	lookups := 0
+	r.s.opts.Resolve = func(string) (string, bool) { lookups++; return "", false }
+	var ips, names []string
+	for i := range monitor.MaxReplicas {
+		ips = append(ips, fmt.Sprintf("10.1.%d.%d", i/256, i%256))
+		names = append(names, fmt.Sprintf("pod-%d.test", i))
+	}
+	r.masterLists(ips...)
+	r.masterLists(names...)
+	if n := len(r.m().replicas); n != monitor.MaxReplicas || lookups != 0 {
+		t.Fatalf("%d replicas, %d lookups over the cap", n, lookups)
 	}
 }

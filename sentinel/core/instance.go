@@ -14,21 +14,19 @@ const defaultPriority = 100
 
 // instance is a master, replica or peer sentinel as this sentinel sees it.
 type instance struct {
-	kind view.Kind
-	link string // link key, see linkKey
-	name string // master name, replica "ip:port", sentinel run id
-	host string // as configured or learned: an IP, or a hostname (its identity)
-	ip   string // where host led: resolved, then the link's last connection; "" if unknown
-	// localIP is this end of the link's last connection: the address this
-	// sentinel's hellos on it carry when no announce-ip is set.
-	localIP string
-	port    int
-	runID   string
-	master  *master // owning master group (itself for a master)
+	kind   view.Kind
+	link   string // link key, see linkKey
+	name   string // master name, replica "ip:port", sentinel run id
+	host   string // as configured or learned: an IP, or a hostname (its identity)
+	ip     string // where host led: resolved, then the link's last connection; "" if unknown
+	port   int
+	runID  string
+	master *master // owning master group (itself for a master)
 
 	// Link state, fed by observations.
 	connected     bool
 	connectedAt   time.Time
+	localIP       string // this end of the last connection, which hellos carry without announce-ip
 	pending       int
 	pingPending   time.Time // oldest unanswered PING (Redis act_ping_time)
 	lastPingSent  time.Time

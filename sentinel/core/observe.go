@@ -175,12 +175,16 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 				s.reject(RejectInfo, i.name+" replica "+quoteField(e.IP)+" port "+strconv.Itoa(e.Port))
 				continue
 			}
-			r := s.replicaAt(m, e.IP, e.Port)
-			if r != nil {
+			if m.replica(e.IP, e.Port) != nil {
 				continue
 			}
+			// Over the cap nothing is looked up: a hostile master could
+			// list thousands of names on every INFO.
 			if len(m.replicas) >= monitor.MaxReplicas {
 				over++
+				continue
+			}
+			if s.renamedReplica(m, e.IP, e.Port) {
 				continue
 			}
 			if r, added := s.addReplica(m, e.IP, e.Port); added {
