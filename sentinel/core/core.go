@@ -30,8 +30,9 @@ type Options struct {
 	SelfIP string
 	// Executable checks a script path for SENTINEL SET (access X_OK).
 	Executable func(path string) bool
-	// Resolve looks a hostname up (resolve-hostnames), once per new
-	// address as Redis does; nil or a failure leaves the IP unknown.
+	// Resolve looks a hostname up (resolve-hostnames) when an instance is
+	// first seen; its links then report where the name led at each connect
+	// (docs/hostnames.md). nil or a failure leaves the IP unknown until then.
 	Resolve func(host string) (ip string, ok bool)
 	Timers  view.Timers
 	// Seed makes the randomized failover desynchronisation reproducible.
