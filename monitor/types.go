@@ -173,4 +173,8 @@ type Observation struct {
 	// link's limits closed it (Err says which), and again only after a
 	// good INFO: the warning is raised once, not on every reconnect.
 	OverLimit bool
+	// RemoteIP and LocalIP (ObsConnected) are the two ends of the new
+	// connection: a hostname is resolved again at each connect, and RemoteIP
+	// says where it led this time.
+	RemoteIP, LocalIP string
 }

@@ -176,8 +176,14 @@ func Run(ctx context.Context, o Options) error {
 	}
 	gport := cmp.Or(cfg.GossipPort, lns.muxPort)
 	var gmux *gossip.Mux
+	gadvert := gport
 	if gport == lns.muxPort {
 		gmux = lns.mux
+		// Sharing the port hellos announce: behind NAT, peers reach it at
+		// announce-port, like the hellos say (docs/hostnames.md).
+		if gport == helloPort(cfg) && cfg.AnnouncePort != 0 {
+			gadvert = cfg.AnnouncePort
+		}
 	}
 	d, err := New(cfg, Deps{
 		Log: o.Log, SelfIP: selfIP, Tick: o.Tick, TLS: tlsSet, Store: fileStore{},
@@ -191,7 +197,7 @@ func Run(ctx context.Context, o Options) error {
 		Peers: func(onMessage func(string, peer.Message), onMembership func(string, bool)) (Peers, error) {
 			g, err := gossip.New(gossip.Config{
 				Name: cfg.MyID, BindAddr: orDefault(bind, "0.0.0.0"), Port: gport, AdvertiseAddr: selfIP,
-				AdvertisePort: gport, Label: "sentinel", Keys: keys,
+				AdvertisePort: gadvert, Label: "sentinel", Keys: keys,
 				Log:       o.Log.With().Str("component", "gossip").Logger(),
 				OnMessage: onMessage, OnMembership: onMembership,
 			}, gmux)

@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -23,8 +24,10 @@ type conn struct {
 	rd      *reader
 	spec    monitor.LinkSpec
 	localIP string
-	wbuf    []byte
-	stop    func() bool
+	// remoteIP is where spec.Addr led: a hostname is resolved by each dial.
+	remoteIP string
+	wbuf     []byte
+	stop     func() bool
 }
 
 // dial connects to spec.Addr, over TLS when tlsFor is set (the
@@ -37,9 +40,10 @@ func dial(ctx context.Context, spec monitor.LinkSpec, lim Limits, tlsFor func(ho
 		return nil, err
 	}
 	localIP, _, err := net.SplitHostPort(nc.LocalAddr().String())
-	if err != nil {
+	remoteIP, _, rerr := net.SplitHostPort(nc.RemoteAddr().String())
+	if err = errors.Join(err, rerr); err != nil {
 		_ = nc.Close()
-		return nil, fmt.Errorf("local address: %w", err)
+		return nil, fmt.Errorf("connection addresses: %w", err)
 	}
 	if tlsFor != nil {
 		host, _, _ := net.SplitHostPort(spec.Addr)
@@ -54,7 +58,7 @@ func dial(ctx context.Context, spec monitor.LinkSpec, lim Limits, tlsFor func(ho
 		nc = tc
 	}
 	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
-	return &conn{nc: nc, rd: newReader(nc, lim), spec: spec, localIP: localIP, stop: stop}, nil
+	return &conn{nc: nc, rd: newReader(nc, lim), spec: spec, localIP: localIP, remoteIP: remoteIP, stop: stop}, nil
 }
 
 // close releases the connection; errors are moot at this point.

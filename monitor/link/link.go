@@ -180,7 +180,7 @@ func (l *link) serve(ctx context.Context, c *conn) error {
 	l.setConnected(true)
 	defer l.setConnected(false)
 	l.log.Debug().Msg("command link up")
-	l.emit(ctx, monitor.Observation{Kind: monitor.ObsConnected, At: time.Now()})
+	l.emit(ctx, monitor.Observation{Kind: monitor.ObsConnected, At: time.Now(), RemoteIP: c.remoteIP, LocalIP: c.localIP})
 	for {
 		select {
 		case <-ctx.Done():

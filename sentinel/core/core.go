@@ -24,8 +24,9 @@ type Options struct {
 	SelfIP string
 	// Executable checks a script path for SENTINEL SET (access X_OK).
 	Executable func(path string) bool
-	// Resolve looks a hostname up (resolve-hostnames), once per new
-	// address as Redis does; nil or a failure leaves the IP unknown.
+	// Resolve looks a hostname up (resolve-hostnames) when an instance is
+	// first seen; its links then report where the name led at each connect
+	// (docs/hostnames.md). nil or a failure leaves the IP unknown until then.
 	Resolve func(host string) (ip string, ok bool)
 	Timers  view.Timers
 	// Seed makes the randomized failover desynchronisation reproducible.
@@ -122,6 +123,9 @@ func New(opts Options, hs view.HardState, st view.Settings, now time.Time) *Stat
 			s.addReplica(m, r.Host, r.Port)
 		}
 		for _, ks := range ms.KnownSentinels {
+			if ks.RunID == hs.MyID || s.isSelf(m, ks.Host, ks.Port) {
+				continue
+			}
 			s.addSentinel(m, ks.RunID, ks.Host, ks.Port)
 		}
 		s.event(notify.LevelWarning, notify.KindMonitor, m.inst, "quorum "+strconv.Itoa(m.quorum))
@@ -258,6 +262,109 @@ func (s *State) resolve(i *instance) {
 			i.ip = ip
 		}
 	}
+}
+
+// reached records where a link's new connection went (docs/hostnames.md):
+// the link dials the name at each connect, so the IP follows the name and
+// the instance keeps its identity. It reports whether i turned out to be
+// this sentinel itself, and was dropped.
+func (s *State) reached(i *instance, remoteIP, localIP string) bool {
+	if validIP(localIP) {
+		i.localIP = localIP
+	}
+	if !validIP(remoteIP) {
+		return false
+	}
+	// A peer entry that leads back here (this sentinel's previous run id,
+	// or a copied config) is not a peer: it would count towards quorum.
+	if i.kind == view.KindSentinel && remoteIP == localIP && i.port == s.announcedPort() {
+		s.event(notify.LevelNotice, notify.KindSentinelInvalidAddr, i, "")
+		s.removeSentinelEverywhere(i.runID)
+		s.persist()
+		s.linksChanged()
+		return true
+	}
+	if validIP(i.host) || remoteIP == i.ip {
+		return false
+	}
+	i.ip = remoteIP
+	s.dirty = true
+	if i.kind == view.KindReplica {
+		s.dropShadow(i)
+	}
+	return false
+}
+
+// dropShadow removes the entry a master's INFO added for r by IP before r's
+// name led to that IP: it is the same process, and the name is its identity.
+// During a failover the lists stay as they are.
+func (s *State) dropShadow(r *instance) {
+	m := r.master
+	if m.failoverState != foNone {
+		return
+	}
+	for k, x := range m.replicas {
+		if x != r && x.port == r.port && x.host == r.ip {
+			m.replicas = append(m.replicas[:k], m.replicas[k+1:]...)
+			m.all = nil
+			s.persist()
+			s.linksChanged()
+			return
+		}
+	}
+}
+
+// renamedReplica handles a name a master's INFO lists that no replica goes
+// by: if it resolves to the IP of a replica known only by that IP, that is
+// the replica, which takes the name and keeps its state. It reports whether
+// it was. (A name that is new is then resolved again when it is added.)
+func (s *State) renamedReplica(m *master, host string, port int) bool {
+	if validIP(host) || s.opts.Resolve == nil {
+		return false
+	}
+	ip, ok := s.opts.Resolve(host)
+	if !ok {
+		return false
+	}
+	for _, r := range m.replicas {
+		if r.port == port && r.host == ip {
+			r.host, r.ip, r.name = host, ip, addr(host, port)
+			s.persist()
+			s.linksChanged()
+			return true
+		}
+	}
+	return false
+}
+
+// isSelf reports whether host:port is where this sentinel announces itself
+// to m: a hello from another run id there is this sentinel's previous
+// incarnation or a copy of its config, never a peer (Redis adds it as one).
+func (s *State) isSelf(m *master, host string, port int) bool {
+	if port != s.announcedPort() {
+		return false
+	}
+	if s.opts.AnnounceIP != "" {
+		return host == s.opts.AnnounceIP
+	}
+	if host == s.opts.SelfIP {
+		return true
+	}
+	for _, i := range m.instances() {
+		if i.kind != view.KindSentinel && i.localIP == host {
+			return true
+		}
+	}
+	return false
+}
+
+// announcedPort is the port in this sentinel's hellos: announce-port, else
+// its port.
+func (s *State) announcedPort() int {
+	if s.opts.AnnouncePort != 0 {
+		return s.opts.AnnouncePort
+	}
+	return s.opts.Port
 }
 
 // shown is the address reported for i: see instance.announced.

@@ -367,6 +367,10 @@ func (s *State) abortFailover(m *master) {
 // switchMaster publishes +switch-master and resets the group around the new
 // master address (docs/behaviour.md §4.4).
 func (s *State) switchMaster(m *master, host string, port int) {
+	// A replica known by name stays known by it (docs/hostnames.md).
+	if r := m.replica(host, port); r != nil {
+		host = r.host
+	}
 	oldHost, oldPort, oldShown := m.inst.host, m.inst.port, s.shown(m.inst)
 	var keep [][2]string
 	for _, r := range m.replicas {

@@ -162,7 +162,7 @@ func (s *State) healthyReplicas(m *master) int {
 			continue
 		}
 		for _, e := range info.Replicas {
-			if e.IP == r.host && e.Port == r.port && e.State == "online" && e.Lag <= lag {
+			if r.isAt(e.IP, e.Port) && e.State == "online" && e.Lag <= lag {
 				n++
 				break
 			}

@@ -16,8 +16,8 @@ type instance struct {
 	kind   view.Kind
 	link   string // link key, see linkKey
 	name   string // master name, replica "ip:port", sentinel run id
-	host   string // as configured or learned: an IP, or a hostname
-	ip     string // host resolved ("" if it could not be); host when host is an IP
+	host   string // as configured or learned: an IP, or a hostname (its identity)
+	ip     string // where host led: resolved, then the link's last connection; "" if unknown
 	port   int
 	runID  string
 	master *master // owning master group (itself for a master)
@@ -25,6 +25,7 @@ type instance struct {
 	// Link state, fed by observations.
 	connected     bool
 	connectedAt   time.Time
+	localIP       string // this end of the last connection, which hellos carry without announce-ip
 	pending       int
 	pingPending   time.Time // oldest unanswered PING (Redis act_ping_time)
 	lastPingSent  time.Time
@@ -208,20 +209,27 @@ type master struct {
 	replicasCapped, sentinelsCapped bool
 }
 
+// replica finds the replica at host:port by the name or IP it is known by,
+// else by the IP its name led to (an INFO that lists it by IP).
 func (m *master) replica(host string, port int) *instance {
+	var byIP *instance
 	for _, r := range m.replicas {
-		if r.host == host && r.port == port {
+		switch {
+		case r.port != port:
+		case r.host == host:
 			return r
+		case byIP == nil && r.ip == host:
+			byIP = r
 		}
 	}
-	return nil
+	return byIP
 }
 
 func (m *master) addReplica(host string, port int, now time.Time, link string) (*instance, bool) {
 	if r := m.replica(host, port); r != nil {
 		return r, false
 	}
-	if host == m.inst.host && port == m.inst.port {
+	if m.inst.isAt(host, port) {
 		return nil, false
 	}
 	r := &instance{kind: view.KindReplica, link: link, name: addr(host, port), host: host, port: port, master: m,

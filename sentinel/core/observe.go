@@ -39,6 +39,9 @@ func (s *State) observe(i *instance, o monitor.Observation) {
 	}
 	switch o.Kind {
 	case monitor.ObsConnected:
+		if s.reached(i, o.RemoteIP, o.LocalIP) {
+			return
+		}
 		i.connected = true
 		i.connectedAt = now
 		i.pending = 0
@@ -171,8 +174,16 @@ func (s *State) observeInfo(i *instance, info *monitor.Info) {
 				s.reject(RejectInfo, i.name+" replica "+quoteField(e.IP)+" port "+strconv.Itoa(e.Port))
 				continue
 			}
-			if len(m.replicas) >= monitor.MaxReplicas && m.replica(e.IP, e.Port) == nil {
+			if m.replica(e.IP, e.Port) != nil {
+				continue
+			}
+			// Over the cap nothing is looked up: a hostile master could
+			// list thousands of names on every INFO.
+			if len(m.replicas) >= monitor.MaxReplicas {
 				over++
+				continue
+			}
+			if s.renamedReplica(m, e.IP, e.Port) {
 				continue
 			}
 			if r, added := s.addReplica(m, e.IP, e.Port); added {
@@ -306,7 +317,7 @@ func (s *State) processHello(payload string, viaGossip bool) {
 		return
 	}
 	m := s.master(h.master)
-	if m == nil {
+	if m == nil || s.isSelf(m, ip, port) {
 		return
 	}
 	now := s.now
@@ -339,7 +350,9 @@ func (s *State) processHello(payload string, viaGossip bool) {
 			s.event(notify.LevelWarning, notify.KindConfigUpdateFrom, si, "")
 			oldHost, oldPort := s.shown(m.inst), m.inst.port
 			s.switchMaster(m, masterIP, masterPort)
-			if argv := reconfigArgv(m, "observer", oldHost, oldPort, masterIP, masterPort); argv != nil {
+			// The new address as this sentinel reports it (a replica known
+			// by name keeps it), not as the peer's hello spelled it.
+			if argv := reconfigArgv(m, "observer", oldHost, oldPort, s.shown(m.inst), m.inst.port); argv != nil {
 				s.out.Scripts = append(s.out.Scripts, argv)
 			}
 		}

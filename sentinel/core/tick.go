@@ -112,11 +112,7 @@ func (s *State) infoPeriod(i *instance) time.Duration {
 
 func (s *State) helloPayload(m *master, ip string) string {
 	c := m.current()
-	port := s.opts.AnnouncePort
-	if port == 0 {
-		port = s.opts.Port
-	}
-	return ip + "," + strconv.Itoa(port) + "," + s.opts.MyID + "," +
+	return ip + "," + strconv.Itoa(s.announcedPort()) + "," + s.opts.MyID + "," +
 		strconv.FormatUint(s.voter.CurrentEpoch(), 10) + "," + m.inst.name + "," +
 		s.shown(c) + "," + strconv.Itoa(c.port) + "," + strconv.FormatUint(m.configEpoch, 10)
 }
