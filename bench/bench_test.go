@@ -55,6 +55,13 @@ func TestDrillTargetsUseDownAfter(t *testing.T) {
 	if rj := rows[2]; met(t, rj.Checks[0]) {
 		t.Fatalf("rejoin max 2100 must miss ≤ 2000: %+v", rj.Checks[0])
 	}
+	if tl := rows[3]; tl.Ours == nil || tl.Ours.N != 1 || tl.Ours.Max != 0 || !met(t, tl.Checks[0]) {
+		t.Fatalf("no two leaders must meet ≤ 0: %+v", tl)
+	}
+	ours[1].twoLeaders = 2 // two epochs in attempts that failed before the second drill
+	if tl := drillRows(time.Second, ours, nil)[3]; tl.Ours.Max != 2 || met(t, tl.Checks[0]) {
+		t.Fatalf("2 epochs with two leaders must count and miss ≤ 0: %+v", tl)
+	}
 }
 
 func TestRatioAndComparisonTargets(t *testing.T) {

@@ -37,6 +37,7 @@ type follower struct {
 	restart func(context.Context) error
 
 	res       *Result
+	leaders   leaderCheck
 	newMaster string
 	restarted bool // restart started
 	wg        sync.WaitGroup
@@ -56,6 +57,7 @@ func (f *follower) run(ctx context.Context) error {
 		missing, ok := f.missing()
 		if !ok {
 			f.rep.waiting("", time.Time{})
+			f.rep.printf("%s", f.res.electionsLine())
 			return nil
 		}
 		f.rep.waiting(string(missing), f.res.Start)
@@ -65,6 +67,9 @@ func (f *follower) run(ctx context.Context) error {
 		case o := <-f.obs:
 			if o.err != nil {
 				return o.err
+			}
+			if err := f.leaders.observe(f.res, o); err != nil {
+				return err
 			}
 			f.observe(ctx, o)
 		case <-timer.C:
@@ -143,7 +148,7 @@ func (f *follower) observe(ctx context.Context, o observation) {
 		f.rep.printf("%9s  %s", "note", o.detail)
 		return
 	}
-	if _, seen := f.res.At(o.phase); seen {
+	if _, seen := f.res.At(o.phase); seen || o.phase == "" {
 		return
 	}
 	pt := PhaseTime{Phase: o.phase, MS: o.at.Sub(f.res.Start).Milliseconds(), Detail: o.detail}

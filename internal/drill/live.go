@@ -185,6 +185,7 @@ func RunLive(ctx context.Context, o LiveOptions, progress io.Writer) (*Result, e
 	err = f.run(ctx)
 	res.sortPhases()
 	if err != nil {
+		w.explain(ctx, rep, res, nil)
 		if _, switched := res.At(PhaseSwitch); !switched {
 			err = fmt.Errorf("%w: %w", ErrNoFailover, err)
 			if o.Mode == ModePause {

@@ -192,10 +192,13 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 	}
 	err = f.run(ctx)
 	res.sortPhases()
-	if err != nil {
-		return res, err
+	if err == nil {
+		err = checkEndState(ctx, rep, n, o.MasterName, append([]string{topo.Master.Addr()}, data...))
 	}
-	return res, checkEndState(ctx, rep, n, o.MasterName, append([]string{topo.Master.Addr()}, data...))
+	if err != nil {
+		w.explain(ctx, rep, res, topo.Sentinels)
+	}
+	return res, err
 }
 
 // StartProxies gives every sentinel of topo a master proxy (SENTINEL SET

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -71,6 +72,10 @@ const orderSlack = 10 * time.Millisecond
 // out of order.
 var ErrIncomplete = errors.New("incomplete drill")
 
+// ErrTwoLeaders is wrapped when two sentinels announced +elected-leader in
+// the same epoch: two failovers of one master could both promote.
+var ErrTwoLeaders = errors.New("two leaders in one epoch")
+
 // PhaseTime is one observed phase: MS since the trigger, and what was seen.
 type PhaseTime struct {
 	Phase  Phase  `json:"phase"`
@@ -98,6 +103,98 @@ type Result struct {
 	Writes     *WriteStats `json:"writes,omitempty"`
 	// Notes are notable events that are not phases (aborted failovers…).
 	Notes []string `json:"notes,omitempty"`
+	// Elections are the epochs in which some sentinel announced
+	// +elected-leader, in order of the first announcement.
+	Elections []Election `json:"elections,omitempty"`
+	// Dump is every sentinel's events and log tail, kept when the run
+	// failed so that the failure explains itself.
+	Dump []string `json:"dump,omitempty"`
+}
+
+// Election is one epoch and the sentinels that announced +elected-leader in
+// it; more than one is a broken invariant.
+type Election struct {
+	Epoch   uint64   `json:"epoch"`
+	Leaders []string `json:"leaders"`
+}
+
+// TwoLeaders counts the epochs of r with more than one leader.
+func (r *Result) TwoLeaders() int {
+	n := 0
+	for _, e := range r.Elections {
+		if e.Epoch > 0 && len(e.Leaders) > 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// electionsLine says who led which epoch, for the timeline.
+func (r *Result) electionsLine() string {
+	var parts []string
+	for _, e := range r.Elections {
+		epoch := "unknown epoch"
+		if e.Epoch > 0 {
+			epoch = "epoch " + strconv.FormatUint(e.Epoch, 10)
+		}
+		parts = append(parts, epoch+": "+strings.Join(e.Leaders, ", "))
+	}
+	verdict := "at most one leader per epoch"
+	if n := r.TwoLeaders(); n > 0 {
+		verdict = fmt.Sprintf("%d epoch(s) with two leaders", n)
+	}
+	if len(parts) == 0 {
+		return "leaders: none announced"
+	}
+	return fmt.Sprintf("leaders: %s (%s)", strings.Join(parts, "; "), verdict)
+}
+
+// leaderCheck follows every sentinel's election events to hold "at most one
+// +elected-leader per epoch". +elected-leader carries no epoch (its text is
+// Redis'), so a leader's epoch is that of its candidacy: a sentinel that
+// stands publishes +new-epoch <epoch> and then +try-failover, in this order
+// on its one connection, and is elected in that epoch or not at all.
+type leaderCheck struct {
+	lastEpoch map[string]uint64 // per sentinel: its last +new-epoch
+	standing  map[string]uint64 // per sentinel: the epoch it last stood in
+}
+
+// observe feeds one observation; for a sentinel's +elected-leader it
+// records the leader in res and returns an error wrapping ErrTwoLeaders
+// when another sentinel already led that epoch. The zero leaderCheck is
+// ready to use.
+func (c *leaderCheck) observe(res *Result, o observation) error {
+	sentinel := o.sentinel
+	if sentinel == "" {
+		return nil // a poller's phase
+	}
+	if c.lastEpoch == nil {
+		c.lastEpoch, c.standing = map[string]uint64{}, map[string]uint64{}
+	}
+	switch {
+	case o.newEpoch > 0:
+		c.lastEpoch[sentinel] = o.newEpoch
+	case o.tryFailover:
+		c.standing[sentinel] = c.lastEpoch[sentinel]
+	case o.phase == PhaseElected:
+		// 0 (no +try-failover seen first) is kept as an unknown epoch: it
+		// counts as a leader of no real epoch, since epochs start at 1.
+		epoch := c.standing[sentinel]
+		i := slices.IndexFunc(res.Elections, func(e Election) bool { return e.Epoch == epoch })
+		if i < 0 {
+			res.Elections = append(res.Elections, Election{Epoch: epoch})
+			i = len(res.Elections) - 1
+		}
+		e := &res.Elections[i]
+		if slices.Contains(e.Leaders, sentinel) {
+			return nil
+		}
+		e.Leaders = append(e.Leaders, sentinel)
+		if epoch > 0 && len(e.Leaders) > 1 {
+			return fmt.Errorf("%w: epoch %d elected %s", ErrTwoLeaders, epoch, strings.Join(e.Leaders, " and "))
+		}
+	}
+	return nil
 }
 
 // At returns the time of phase p in ms since the trigger.
@@ -151,6 +248,10 @@ type classified struct {
 	addr string
 	// note is set for events worth printing that are not phases.
 	note bool
+	// newEpoch is the epoch of +new-epoch, tryFailover marks +try-failover
+	// about the group: what leaderCheck needs besides +elected-leader.
+	newEpoch    uint64
+	tryFailover bool
 }
 
 // classify maps a sentinel event about master group name to a phase. Events
@@ -172,6 +273,16 @@ func classify(channel, payload, name string) (classified, bool) {
 		// <master-name> <old-ip> <old-port> <new-ip> <new-port>
 		if len(f) == 5 && f[0] == name {
 			return classified{phase: PhaseSwitch, addr: net.JoinHostPort(f[3], f[4])}, true
+		}
+	case "+new-epoch":
+		// The epoch is the sentinel's, for every group: the payload is
+		// only the number.
+		if e, err := strconv.ParseUint(payload, 10, 64); err == nil && e > 0 {
+			return classified{newEpoch: e}, true
+		}
+	case "+try-failover":
+		if aboutMaster {
+			return classified{tryFailover: true}, true
 		}
 	case "+tilt", "-tilt":
 		return classified{note: true}, true

@@ -3,6 +3,7 @@ package drill
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,10 @@ func TestClassifyKeepsOnlyThisGroupsFailoverSteps(t *testing.T) {
 		{"+switch-master", "other 127.0.0.1 6379 127.0.0.1 6381", classified{}, false},
 		{"-failover-abort-no-good-slave", "master mymaster 127.0.0.1 6379", classified{note: true}, true},
 		{"+tilt", "#tilt mode entered", classified{note: true}, true},
+		{"+new-epoch", "7", classified{newEpoch: 7}, true},
+		{"+new-epoch", "seven", classified{}, false},
+		{"+try-failover", "master mymaster 127.0.0.1 6379", classified{tryFailover: true}, true},
+		{"+try-failover", "master other 127.0.0.1 6379", classified{}, false},
 		{"+slave", "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379", classified{}, false},
 	}
 	for _, c := range cases {
@@ -36,6 +41,102 @@ func TestClassifyKeepsOnlyThisGroupsFailoverSteps(t *testing.T) {
 		if ok != c.ok || got != c.want {
 			t.Errorf("classify(%q, %q) = %+v, %t; want %+v, %t", c.channel, c.payload, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// stream is a synthetic sequence of sentinel events: sentinel, channel,
+// payload, repeated.
+func stream(t *testing.T, events ...string) []observation {
+	t.Helper()
+	var obs []observation
+	for i := 0; i+2 < len(events); i += 3 {
+		c, ok := classify(events[i+1], events[i+2], "mymaster")
+		if !ok {
+			t.Fatalf("event %s %s is not classified", events[i+1], events[i+2])
+		}
+		obs = append(obs, observation{sentinel: events[i], phase: c.phase, note: c.note,
+			newEpoch: c.newEpoch, tryFailover: c.tryFailover})
+	}
+	return obs
+}
+
+// feed runs obs through a fresh leaderCheck and returns the result and the
+// first error.
+func feed(obs []observation) (*Result, error) {
+	var c leaderCheck
+	res := &Result{}
+	var first error
+	for _, o := range obs {
+		if err := c.observe(res, o); err != nil && first == nil {
+			first = err
+		}
+	}
+	return res, first
+}
+
+const master = "master mymaster 127.0.0.1 6379"
+
+func TestLeaderCheckAcceptsOneLeaderPerEpoch(t *testing.T) {
+	// A split vote in epoch 1, won by B in epoch 2; C votes for B and so
+	// raises its epoch without standing; A stood again in 2 and lost.
+	res, err := feed(stream(t,
+		"A", "+new-epoch", "1", "A", "+try-failover", master,
+		"B", "+new-epoch", "1", "B", "+try-failover", master,
+		"A", "-failover-abort-not-elected", master,
+		"B", "-failover-abort-not-elected", master,
+		"B", "+new-epoch", "2", "B", "+try-failover", master,
+		"C", "+new-epoch", "2",
+		"A", "+new-epoch", "3", "A", "+try-failover", master,
+		"B", "+elected-leader", master,
+		"B", "+elected-leader", master, // a repeat is the same leader
+		"A", "-failover-abort-not-elected", master,
+	))
+	if err != nil {
+		t.Fatalf("one leader per epoch: %v", err)
+	}
+	want := []Election{{Epoch: 2, Leaders: []string{"B"}}}
+	if !slices.EqualFunc(res.Elections, want, func(a, b Election) bool {
+		return a.Epoch == b.Epoch && slices.Equal(a.Leaders, b.Leaders)
+	}) || res.TwoLeaders() != 0 {
+		t.Fatalf("elections %+v, two leaders %d; want %+v, 0", res.Elections, res.TwoLeaders(), want)
+	}
+	if got := res.electionsLine(); got != "leaders: epoch 2: B (at most one leader per epoch)" {
+		t.Fatalf("timeline line %q", got)
+	}
+	// Later failovers in later epochs are no second leader either.
+	res, err = feed(stream(t,
+		"A", "+new-epoch", "1", "A", "+try-failover", master, "A", "+elected-leader", master,
+		"B", "+new-epoch", "2", "B", "+try-failover", master, "B", "+elected-leader", master,
+	))
+	if err != nil || len(res.Elections) != 2 || res.TwoLeaders() != 0 {
+		t.Fatalf("two epochs, one leader each: elections %+v, err %v", res.Elections, err)
+	}
+}
+
+func TestLeaderCheckFailsOnTwoLeadersInOneEpoch(t *testing.T) {
+	// Interleaved as two connections deliver them: B's +new-epoch of a
+	// vote comes between A's candidacy events.
+	res, err := feed(stream(t,
+		"A", "+new-epoch", "4", "B", "+new-epoch", "4", "A", "+try-failover", master,
+		"B", "+try-failover", master,
+		"C", "+new-epoch", "4",
+		"A", "+elected-leader", master,
+		"B", "+elected-leader", master,
+	))
+	if !errors.Is(err, ErrTwoLeaders) || !strings.Contains(err.Error(), "epoch 4 elected A and B") {
+		t.Fatalf("two leaders in epoch 4: got %v", err)
+	}
+	if res.TwoLeaders() != 1 || !strings.Contains(res.electionsLine(), "1 epoch(s) with two leaders") {
+		t.Fatalf("two leaders counted %d, line %q", res.TwoLeaders(), res.electionsLine())
+	}
+	// A leader whose candidacy was not seen has no known epoch: it is
+	// shown, not counted against another.
+	res, err = feed(stream(t,
+		"A", "+new-epoch", "1", "A", "+try-failover", master, "A", "+elected-leader", master,
+		"B", "+elected-leader", master, "C", "+elected-leader", master,
+	))
+	if err != nil || res.TwoLeaders() != 0 || !strings.Contains(res.electionsLine(), "unknown epoch: B, C") {
+		t.Fatalf("unknown epochs: err %v, two leaders %d, line %q", err, res.TwoLeaders(), res.electionsLine())
 	}
 }
 

@@ -162,10 +162,7 @@ func (s *State) stepFailover(m *master) {
 	case foSendSlaveofNoone:
 		s.failoverSendSlaveofNoone(m)
 	case foWaitPromotion:
-		if s.now.Sub(m.failoverStateChange) > m.failoverTimeout {
-			s.event(notify.LevelWarning, notify.KindAbortSlaveTimeout, m.inst, "")
-			s.abortFailover(m)
-		}
+		s.failoverWaitPromotion(m)
 	case foReconfSlaves:
 		s.failoverReconfSlaves(m)
 	}
@@ -251,6 +248,26 @@ func (s *State) failoverSendSlaveofNoone(m *master) {
 	}
 	s.event(notify.LevelNotice, notify.KindStateWaitPromotion, r, "")
 	s.setFailoverState(m, foWaitPromotion)
+}
+
+// failoverWaitPromotion waits for the chosen replica to report role:master.
+// A link's queue goes with its connection, so a SLAVEOF NO ONE sent just
+// before the replica's link dropped may never have left: when the link has
+// come back since, and an INFO on it still says role:slave (role:master
+// would have promoted it), SLAVEOF NO ONE is sent again and its wait starts
+// anew. It is idempotent. A forced failover (SENTINEL FAILOVER) is left as
+// it was: its FAILOVER went to the master, whose link this does not follow.
+func (s *State) failoverWaitPromotion(m *master) {
+	r := m.promoted
+	if s.now.Sub(m.failoverStateChange) > m.failoverTimeout {
+		s.event(notify.LevelWarning, notify.KindAbortSlaveTimeout, m.inst, "")
+		s.abortFailover(m)
+		return
+	}
+	if !m.force && r.connected && r.connectedAt.After(m.failoverStateChange) && r.infoRefresh.After(r.connectedAt) {
+		s.send(r, monitor.SlaveOf{})
+		s.setFailoverState(m, foWaitPromotion)
+	}
 }
 
 // promoted: the chosen replica reports role:master.
