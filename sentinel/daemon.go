@@ -63,6 +63,7 @@ type Daemon struct {
 	state    *core.State // owned by the loop goroutine
 	links    *link.Manager
 	srv      *server.Server
+	tls      *tlsconf.Set // nil without TLS; swapped by SENTINEL CONFIG SET
 	group    *gossip.Group
 	scripts  *script.Runner
 	hooks    *webhook.Sender
@@ -212,6 +213,7 @@ func Run(ctx context.Context, o Options) error {
 		Log: d.log.With().Str("component", "webhooks").Logger()})
 	d.links = link.NewManager(d.sink(ctx), d.log.With().Str("component", "monitor").Logger())
 	if tlsSet != nil {
+		d.tls = tlsSet
 		d.links.SetTLS(linkTLS(cfg, tlsSet))
 	}
 	defer d.links.Close()

@@ -30,7 +30,7 @@ type Settings struct {
 	CertFile, KeyFile, KeyFilePass            string
 	ClientCertFile, ClientKeyFile, ClientPass string // default to the server pair, as in Redis
 	CAFile, CADir                             string
-	AuthClients                               string // yes (default), no, optional
+	AuthClients                               string // yes ("" too: the default), no, optional
 	Protocols                                 string // e.g. "TLSv1.2 TLSv1.3"; "" = both
 	Ciphers                                   string // tls-ciphers, OpenSSL names for TLS 1.2; "" = Go's
 	CipherSuites                              string // tls-ciphersuites, checked only (Go picks TLS 1.3 suites)
@@ -129,9 +129,6 @@ type Set struct {
 // certificates parse, each key matches its certificate, the CA gives at
 // least one certificate. Errors name the directive at fault.
 func Load(s Settings) (*Set, error) {
-	if s.AuthClients == "" {
-		s.AuthClients = AuthYes
-	}
 	st := &state{s: s}
 	var err error
 	if st.lo, st.hi, err = Versions(s.Protocols); err != nil {
