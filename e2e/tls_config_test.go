@@ -31,8 +31,9 @@ func TestTLSConfigSet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	ca := testcerts.NewCA(t)
-	node := ca.Issue(t, "node", time.Now().Add(24*time.Hour), "127.0.0.1")
-	renewed := ca.Issue(t, "renewed", time.Now().Add(48*time.Hour), "127.0.0.1")
+	node := ca.Issue(t, "node", time.Now().Add(30*24*time.Hour), "127.0.0.1")
+	// Within the 14 days of -tls-cert-expiring.
+	renewed := ca.Issue(t, "renewed", time.Now().Add(10*24*time.Hour+time.Hour), "127.0.0.1")
 	clientTLS := ca.ClientConfig(t, node)
 	port, err := cluster.FreePort()
 	if err != nil {
@@ -85,8 +86,21 @@ func TestTLSConfigSet(t *testing.T) {
 		t.Fatalf("served serial %v, want node's %v", got, want)
 	}
 
+	sub := s.Client().Subscribe(ctx, "-tls-cert-expiring")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := configSet("tls-cert-file", renewed.CertFile, "tls-key-file", renewed.KeyFile); err != nil {
 		t.Fatalf("CONFIG SET of the renewed pair: %v", err)
+	}
+	// The expiry check runs at once for the new files, not at its next hour.
+	msg, err := sub.ReceiveMessage(ctx)
+	if err != nil {
+		t.Fatalf("no -tls-cert-expiring after CONFIG SET of a 10-day certificate: %v", err)
+	}
+	if want := renewed.CertFile + " 10"; msg.Payload != want {
+		t.Errorf("-tls-cert-expiring %q, want %q", msg.Payload, want)
 	}
 	if got, want := served(), serialOf(t, renewed.CertFile); got.Cmp(want) != 0 {
 		t.Errorf("after CONFIG SET a new connection sees serial %v, want the renewed %v", got, want)

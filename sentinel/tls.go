@@ -90,6 +90,8 @@ func (d *Daemon) checkTLS(ctx context.Context, set *tlsconf.Set, expiry *prometh
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-set.Swapped():
+			clear(warned)
 		case <-hup:
 			if err := set.Reload(); err != nil {
 				d.log.Error().Err(err).Msg("TLS certificates not reloaded; the old ones stay in use")

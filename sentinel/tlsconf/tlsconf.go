@@ -121,8 +121,9 @@ type state struct {
 // Set holds the current configuration; safe for concurrent use. Configs
 // handed out read it at each handshake, so Reload and Swap reach them.
 type Set struct {
-	mu  sync.Mutex // serialises Reload and Swap
-	cur atomic.Pointer[state]
+	mu      sync.Mutex // serialises Reload and Swap
+	cur     atomic.Pointer[state]
+	swapped chan struct{} // a pending Swap notice, for Swapped
 }
 
 // Load checks the settings and reads every file they name: the
@@ -147,7 +148,7 @@ func Load(s Settings) (*Set, error) {
 	if st.material, err = read(s); err != nil {
 		return nil, err
 	}
-	t := &Set{}
+	t := &Set{swapped: make(chan struct{}, 1)}
 	t.cur.Store(st)
 	return t, nil
 }
@@ -176,7 +177,14 @@ func (t *Set) Swap(n *Set) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.cur.Store(n.cur.Load())
+	select {
+	case t.swapped <- struct{}{}:
+	default: // one notice pending is enough
+	}
 }
+
+// Swapped receives after a Swap, so the expiry check sees new files at once.
+func (t *Set) Swapped() <-chan struct{} { return t.swapped }
 
 func read(s Settings) (material, error) {
 	var m material
