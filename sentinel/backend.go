@@ -87,12 +87,23 @@ func (d *Daemon) FlushConfig() error {
 }
 
 // ConfigSet applies pairs the server has checked, in one turn of the loop.
+// The tls-* ones are loaded first: an invalid one changes nothing.
 func (d *Daemon) ConfigSet(pairs []string) error {
+	pairs, base, next, err := d.prepareTLS(pairs)
+	if err != nil {
+		return err
+	}
 	return d.exec(true, func(now time.Time) error {
+		if next != nil && d.tls.Settings() != base {
+			return errTLSChanged
+		}
 		for i := 0; i+1 < len(pairs); i += 2 {
 			if err := d.state.Step(now, core.ConfigSet{Param: pairs[i], Value: pairs[i+1]}).Err; err != nil {
 				return err
 			}
+		}
+		if next != nil {
+			d.swapTLS(next)
 		}
 		return nil
 	})

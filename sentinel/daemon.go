@@ -69,7 +69,7 @@ type Daemon struct {
 	srv      Server
 	group    Peers
 	store    Store
-	tls      *tlsconf.Set
+	tls      *tlsconf.Set // nil without TLS; swapped by SENTINEL CONFIG SET
 	tick     time.Duration
 	scripts  *script.Runner
 	hooks    *webhook.Sender

@@ -2,9 +2,13 @@ package sentinel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -74,6 +78,7 @@ func (d *Daemon) checkTLS(ctx context.Context, set *tlsconf.Set, expiry *prometh
 	warned := map[string]time.Time{}
 	for {
 		now := time.Now()
+		expiry.Reset() // SENTINEL CONFIG SET may have replaced a file
 		for _, e := range set.Expiries() {
 			left := e.NotAfter.Sub(now)
 			expiry.WithLabelValues(e.File).Set(left.Seconds())
@@ -87,6 +92,8 @@ func (d *Daemon) checkTLS(ctx context.Context, set *tlsconf.Set, expiry *prometh
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-set.Swapped():
+			clear(warned)
 		case <-hup:
 			if err := set.Reload(); err != nil {
 				d.log.Error().Err(err).Msg("TLS certificates not reloaded; the old ones stay in use")
@@ -96,4 +103,67 @@ func (d *Daemon) checkTLS(ctx context.Context, set *tlsconf.Set, expiry *prometh
 			d.log.Info().Msg("TLS certificates reloaded")
 		}
 	}
+}
+
+// errTLSOff answers a SENTINEL CONFIG SET of tls-* when TLS is off: turning
+// it on means opening a listener or changing every link.
+var errTLSOff = errors.New("ERR TLS is not enabled: set tls-port or tls-replication in the config file and restart")
+
+// prepareTLS splits the tls-* pairs of a SENTINEL CONFIG SET (checked in
+// form by the server) from the rest and loads the TLS configuration they
+// make, checked whole and read from disk outside the loop. Nothing is
+// applied: next is nil when no pair is a tls-* one.
+func (d *Daemon) prepareTLS(pairs []string) (rest []string, base tlsconf.Settings, next *tlsconf.Set, err error) {
+	var tlsPairs []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if name := strings.ToLower(pairs[i]); slices.Contains(tlsconf.Directives, name) {
+			tlsPairs = append(tlsPairs, name, pairs[i+1])
+		} else {
+			rest = append(rest, pairs[i], pairs[i+1])
+		}
+	}
+	if len(tlsPairs) == 0 {
+		return rest, base, nil, nil
+	}
+	if d.tls == nil {
+		return nil, base, nil, errTLSOff
+	}
+	base = d.tls.Settings()
+	s := base
+	for i := 0; i < len(tlsPairs); i += 2 {
+		name, v := tlsPairs[i], tlsPairs[i+1]
+		if v, err = tlsconf.Value(name, v); err != nil {
+			return nil, base, nil, tlsConfigErr(err)
+		}
+		// Relative to dir, where the daemon runs, as the parser resolves them.
+		if tlsconf.IsPath(name) && v != "" && !filepath.IsAbs(v) {
+			v = filepath.Join(d.cfg.Dir, v)
+		}
+		*s.Field(name) = v
+	}
+	if err := s.Check(d.cfg.Port); err != nil {
+		return nil, base, nil, tlsConfigErr(err)
+	}
+	if next, err = tlsconf.Load(s); err != nil {
+		return nil, base, nil, tlsConfigErr(err)
+	}
+	return rest, base, next, nil
+}
+
+// tlsConfigErr is the reply to a TLS configuration that does not load; it
+// names the directive and file at fault, on one line.
+func tlsConfigErr(err error) error {
+	return errors.New("ERR Invalid TLS configuration, nothing changed: " +
+		strings.NewReplacer("\r", " ", "\n", " ").Replace(err.Error()))
+}
+
+// errTLSChanged: another change came between prepareTLS and the loop.
+var errTLSChanged = errors.New("ERR the TLS configuration changed meanwhile, nothing changed: try again")
+
+// swapTLS puts next in use, in the loop: new handshakes and dials use it,
+// open connections keep theirs. The settings are saved with the config.
+func (d *Daemon) swapTLS(next *tlsconf.Set) {
+	d.tls.Swap(next)
+	d.cfg.TLS = next.Settings()
+	d.log.Info().Msg("TLS configuration changed by SENTINEL CONFIG SET")
 }

@@ -38,6 +38,8 @@ func FuzzParse(f *testing.F) {
 		"\v\f\nsentinel\n\"\"\n",
 		"port 0\ntls-port 26380\ntls-cert-file /etc/hostname\ntls-key-file k\ntls-ca-cert-dir /etc\ntls-replication yes\n" +
 			"tls-auth-clients optional\ntls-protocols \"TLSv1.2 TLSv1.3\"\ntls-ciphers DEFAULT\nrequirepass p\n",
+		"dir /tmp\ntls-replication yes\ntls-ca-cert-file \"\"\ntls-cert-file x.crt\ntls-cert-file y.crt\n" +
+			"tls-auth-clients YES\ntls-ciphers ECDHE-RSA-AES128-SHA,ecdhe-rsa-aes256-sha\ntls-ciphersuites TLS_AES_128_GCM_SHA256\n",
 		"user default off\nuser \"a\\x01\" on >p\\x00w \"~a b\" &c* -@all +@pubsub -publish +client|kill\n",
 	} {
 		f.Add([]byte(seed))

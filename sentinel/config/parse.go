@@ -52,9 +52,6 @@ const (
 	msgPortZero       = "port 0 needs a tls-port: nothing would listen"
 	msgPortZeroSecret = "port 0 needs a gossip secret (sentinel gossip-key, sentinel-pass or requirepass): " +
 		"gossip shares the TLS port and must not travel in the clear"
-	msgTLSNoCert    = "tls-port needs tls-cert-file and tls-key-file"
-	msgTLSNoCA      = "needs tls-ca-cert-file or tls-ca-cert-dir to verify peers"
-	msgAuthClients  = "argument must be 'yes', 'no' or 'optional'"
 	warnTLSIgnored  = "TLS directive ignored: Go's crypto/tls has no such setting (docs/tls.md)"
 	msgDupUser      = "Duplicate user found."
 	msgProxyRole    = "Invalid proxy role: expected master or replicas."
@@ -322,29 +319,18 @@ func (p *parser) generic(line int, text, name string, args []string) {
 		}
 	case "tls-cluster":
 		p.warn(line, text, warnIgnored)
-	case "tls-auth-clients":
-		if one() {
-			v := strings.ToLower(args[0])
-			if v != tlsconf.AuthYes && v != tlsconf.AuthNo && v != tlsconf.AuthOptional {
-				p.fail(line, text, name, msgAuthClients)
-				return
-			}
-			c.TLS.AuthClients = v
-		}
-	case "tls-protocols":
-		if one() {
-			if _, _, err := tlsconf.Versions(args[0]); err != nil {
-				p.fail(line, text, name, err.Error())
-				return
-			}
-			c.TLS.Protocols = args[0]
-		}
-	case "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file", "tls-client-key-file",
-		"tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir":
-		if one() {
-			*p.tlsString(name) = args[0]
-		}
 	default:
+		if f := c.TLS.Field(name); f != nil {
+			if one() {
+				v, err := tlsconf.Value(name, args[0])
+				if err != nil {
+					p.fail(line, text, name, err.Error())
+					return
+				}
+				*f = v
+			}
+			return
+		}
 		if strings.HasPrefix(name, "tls-") {
 			p.fail(line, text, name, msgTLS)
 			return
@@ -672,16 +658,6 @@ func isExecutable(path string) bool {
 	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
 }
 
-// tlsString is the Settings field of a tls-* directive holding a string.
-func (p *parser) tlsString(name string) *string {
-	t := &p.cfg.TLS
-	return map[string]*string{
-		"tls-cert-file": &t.CertFile, "tls-key-file": &t.KeyFile, "tls-key-file-pass": &t.KeyFilePass,
-		"tls-client-cert-file": &t.ClientCertFile, "tls-client-key-file": &t.ClientKeyFile,
-		"tls-client-key-file-pass": &t.ClientPass, "tls-ca-cert-file": &t.CAFile, "tls-ca-cert-dir": &t.CADir,
-	}[name]
-}
-
 // checkTLS checks the TLS directives together, once dir is known: what
 // port 0 needs, and every file read and matched as the daemon will.
 func (p *parser) checkTLS() {
@@ -705,21 +681,10 @@ func (p *parser) checkTLS() {
 	if !c.TLS.Enabled() {
 		return
 	}
-	if c.TLS.Port != 0 && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
-		failAt("tls-port", msgTLSNoCert)
+	var te *tlsconf.Error
+	if err := c.TLS.Check(c.Port); errors.As(err, &te) {
+		failAt(te.Directive, te.Err.Error())
 		return
-	}
-	// As in Redis, a CA is needed as soon as anyone's certificate is checked;
-	// with port 0 the links to peers are TLS too (docs/tls.md).
-	if c.TLS.CAFile == "" && c.TLS.CADir == "" {
-		switch {
-		case c.TLS.Replication:
-			failAt("tls-replication", msgTLSNoCA)
-			return
-		case c.TLS.AuthClients != tlsconf.AuthNo || c.Port == 0:
-			failAt("tls-port", msgTLSNoCA)
-			return
-		}
 	}
 	for _, f := range []*string{&c.TLS.CertFile, &c.TLS.KeyFile, &c.TLS.ClientCertFile, &c.TLS.ClientKeyFile,
 		&c.TLS.CAFile, &c.TLS.CADir} {
@@ -728,7 +693,6 @@ func (p *parser) checkTLS() {
 		}
 	}
 	if _, err := tlsconf.Load(c.TLS); err != nil {
-		var te *tlsconf.Error
 		if errors.As(err, &te) {
 			failAt(te.Directive, te.Err.Error())
 			return

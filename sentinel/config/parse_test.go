@@ -136,7 +136,10 @@ func TestParseMalformedLines(t *testing.T) {
 		{"port 0", "port", "port 0 needs a tls-port: nothing would listen"},
 		{"tls-port 26380", "tls-port", "tls-port needs tls-cert-file and tls-key-file"},
 		{"tls-replication yes", "tls-replication", "needs tls-ca-cert-file or tls-ca-cert-dir to verify peers"},
-		{"tls-ciphers DEFAULT", "tls-ciphers", "not supported: refusing to start rather than ignore a TLS setting (docs/tls.md)"},
+		{"tls-frobnicate yes", "tls-frobnicate", "not supported: refusing to start rather than ignore a TLS setting (docs/tls.md)"},
+		{"tls-ciphers TLS_AES_128_GCM_SHA256", "tls-ciphers", "TLS_AES_128_GCM_SHA256 is a TLS 1.3 suite: list it in tls-ciphersuites"},
+		{"tls-ciphersuites TLS_AES_128_CCM_SHA256", "tls-ciphersuites", `unsupported TLS 1.3 suite "TLS_AES_128_CCM_SHA256": ` +
+			"crypto/tls implements TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256"},
 		{"TLS-Auth-Clients maybe", "tls-auth-clients", "argument must be 'yes', 'no' or 'optional'"},
 		{"tls-protocols TLSv1", "tls-protocols", `unsupported protocol "TLSv1": expected TLSv1.2 and/or TLSv1.3`},
 		{"user", "user", "Bad directive or wrong number of arguments"},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"maps"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seed877ff415/sentinel/sentinel/acl"
+	"github.com/seed877ff415/sentinel/sentinel/tlsconf"
 )
 
 // lineKey names what a line sets, so Render can find the line to replace.
@@ -41,6 +43,10 @@ func classify(args []string, next map[lineKey]int) (lineKey, bool) {
 		return lineKey{kw: strings.ToLower(args[0])}, len(args) == 2
 	case "user":
 		return lineKey{kw: "user", master: args[1]}, len(args) >= 2
+	case "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file", "tls-client-key-file",
+		"tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir", "tls-auth-clients", "tls-protocols",
+		"tls-ciphers", "tls-ciphersuites":
+		return lineKey{kw: strings.ToLower(args[0])}, len(args) == 2
 	case "sentinel":
 		if len(args) < 2 {
 			return lineKey{}, false
@@ -101,8 +107,8 @@ func Render(orig []byte, c *Config) []byte {
 				continue
 			}
 			if i, ok := at[k]; ok && !done[i] {
-				if k.kw == "user" && sameUser(args, c) {
-					// Another spelling of the same rules, as a user
+				if k.kw == "user" && sameUser(args, c) || sameTLS(k.kw, args, c) {
+					// Another spelling of the same value, as a user
 					// wrote it or Redis rendered it: keep it.
 					want[i].text = raw
 				}
@@ -125,6 +131,17 @@ func Render(orig []byte, c *Config) []byte {
 		return nil
 	}
 	return []byte(strings.Join(out, "\n") + "\n")
+}
+
+// sameTLS reports whether a tls-* line sets the value c holds, a path
+// perhaps relative to dir as the parser resolves it.
+func sameTLS(kw string, args []string, c *Config) bool {
+	want := c.TLS.Field(kw)
+	if want == nil || len(args) != 2 {
+		return false
+	}
+	v, err := tlsconf.Value(kw, args[1])
+	return err == nil && (v == *want || tlsconf.IsPath(kw) && !filepath.IsAbs(v) && filepath.Join(c.Dir, v) == *want)
 }
 
 // sameUser reports whether a `user` line's args define the user of that
@@ -270,6 +287,11 @@ func emit(c *Config, stateOnly bool) []outLine {
 	e.sentinel(setting, !c.GossipRequireSecret, "gossip-require-secret", yesNo(c.GossipRequireSecret))
 	if c.MetricsAddr != "" {
 		e.sentinel(setting, false, "metrics-addr", c.MetricsAddr)
+	}
+	for _, name := range tlsconf.Directives {
+		if v := *c.TLS.Field(name); v != "" {
+			e.line(setting, false, name, v)
+		}
 	}
 	return e.lines
 }

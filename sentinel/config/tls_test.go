@@ -33,7 +33,7 @@ func TestTLSOnlyConfig(t *testing.T) {
 	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "tls-session-caching") {
 		t.Errorf("warnings %q, want one for tls-session-caching", c.Warnings)
 	}
-	// TLS lines are never changed at run time: a rewrite keeps them as written.
+	// A rewrite keeps unchanged TLS lines as written, relative paths too.
 	out := string(Render([]byte(data), c))
 	for _, l := range strings.Split(strings.TrimSpace(data), "\n") {
 		if strings.HasPrefix(l, "tls-") && !strings.Contains(out, l+"\n") {
@@ -67,5 +67,59 @@ func TestTLSErrorsNameTheLine(t *testing.T) {
 				t.Fatalf("errors %v, want one on %q (%s)", err, tc.text, tc.directive)
 			}
 		})
+	}
+}
+
+// SENTINEL CONFIG SET changes tls-* settings; the rewrite replaces their
+// lines in place, appends new ones and drops those set to "".
+func TestTLSRewriteAfterChange(t *testing.T) {
+	ca := testcerts.NewCA(t)
+	p := ca.Issue(t, "node", time.Now().Add(time.Hour), "127.0.0.1")
+	q := ca.Issue(t, "renewed", time.Now().Add(time.Hour), "127.0.0.1")
+	data := "dir " + ca.Dir + "\nport 0\n" + strings.ReplaceAll(tlsLines(ca, p), ca.Dir+"/", "") +
+		"tls-auth-clients optional\nsentinel gossip-key " + strings.Repeat("A", 22) + "==\n"
+	c, err := Parse(filepath.Join(ca.Dir, "sentinel.conf"), []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.TLS.CertFile, c.TLS.KeyFile = q.CertFile, q.KeyFile
+	c.TLS.Ciphers = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"
+	c.TLS.AuthClients = ""
+	out := string(Render([]byte(data), c))
+	for _, want := range []string{
+		"\ntls-port 26380\ntls-cert-file " + q.CertFile + "\ntls-key-file " + q.KeyFile + "\ntls-ca-cert-file ca.crt\n",
+		"\n" + rewriteMarker + "\n",
+		"\ntls-ciphers ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rewrite lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "tls-auth-clients") {
+		t.Errorf("tls-auth-clients set to the default is still written:\n%s", out)
+	}
+	again, err := Parse(c.Path, []byte(out))
+	if err != nil {
+		t.Fatalf("the rewrite does not parse: %v\n%s", err, out)
+	}
+	if again.TLS != c.TLS {
+		t.Fatalf("TLS after a rewrite and a parse:\n%+v\nwant\n%+v", again.TLS, c.TLS)
+	}
+}
+
+func TestTLSCipherDirectives(t *testing.T) {
+	ca := testcerts.NewCA(t)
+	p := ca.Issue(t, "node", time.Now().Add(time.Hour), "127.0.0.1")
+	data := tlsLines(ca, p) + "tls-ciphers ECDHE-RSA-AES128-GCM-SHA256\ntls-ciphersuites TLS_AES_256_GCM_SHA384\n" +
+		"tls-prefer-server-ciphers yes\n"
+	c, err := Parse("sentinel.conf", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS.Ciphers != "ECDHE-RSA-AES128-GCM-SHA256" || c.TLS.CipherSuites != "TLS_AES_256_GCM_SHA384" {
+		t.Fatalf("parsed %+v", c.TLS)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "tls-prefer-server-ciphers") {
+		t.Errorf("warnings %q, want one for tls-prefer-server-ciphers", c.Warnings)
 	}
 }

@@ -27,7 +27,7 @@ func newLoneFailover(t *testing.T) *loneFailover {
 	mc.FailoverTimeout = 10 * time.Second
 	cfg.Masters = []*config.Master{mc}
 	f := &loneFailover{t: t, now: t0, role: "slave",
-		s: New(Options{MyID: strings.Repeat("a", 40), Port: 26379, Timers: view.DefaultTimers()}, cfg, t0)}
+		s: fromConfig(Options{Port: 26379, Timers: view.DefaultTimers()}, strings.Repeat("a", 40), cfg, t0)}
 	m := f.s.masters[0]
 	key := m.inst.linkKey()
 	f.s.Observe(f.now, monitor.Observation{Key: key, Kind: monitor.ObsConnected})

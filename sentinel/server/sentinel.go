@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/seed877ff415/sentinel/election"
 	"github.com/seed877ff415/sentinel/sentinel/glob"
 	"github.com/seed877ff415/sentinel/sentinel/peer"
+	"github.com/seed877ff415/sentinel/sentinel/tlsconf"
 	"github.com/seed877ff415/sentinel/sentinel/view"
 )
 
@@ -183,6 +185,10 @@ func (s *Server) cmdIsMasterDown(_ *client, r *reply, args []string) {
 	r.int(int64(v.LeaderEpoch))
 }
 
+// fixedAtStart are the listening settings SENTINEL CONFIG SET refuses:
+// changing them means opening and closing listeners (docs/tls.md).
+var fixedAtStart = map[string]bool{"port": true, "tls-port": true, "tls-replication": true}
+
 // configOptions are SENTINEL CONFIG's settings, in Redis' order, with the
 // check of a value SET applies before changing anything.
 var configOptions = []struct {
@@ -216,26 +222,38 @@ func configOption(name string) int {
 func (s *Server) cmdSentinelConfig(_ *client, r *reply, args []string) {
 	switch op := strings.ToLower(args[2]); {
 	case op == "set" && len(args) >= 5:
-		seen := make([]bool, len(configOptions))
+		seen := map[string]bool{}
 		pairs := args[3:]
 		for i := 0; i < len(pairs); i += 2 {
 			name := pairs[i]
+			lower := strings.ToLower(name)
 			o := configOption(name)
+			isTLS := slices.Contains(tlsconf.Directives, lower)
 			switch {
-			case o < 0:
+			case fixedAtStart[lower]:
+				r.err(fmt.Sprintf("ERR '%s' cannot be changed at run time: edit the config file and restart", name))
+				return
+			case o < 0 && !isTLS:
 				r.err(fmt.Sprintf("ERR Invalid argument '%s' to SENTINEL CONFIG SET", name))
 				return
-			case seen[o]:
+			case seen[lower]:
 				r.err(fmt.Sprintf("ERR Duplicate argument '%s' to SENTINEL CONFIG SET", name))
 				return
 			case i+1 == len(pairs):
 				r.err(fmt.Sprintf("ERR Missing argument '%s' value", name))
 				return
-			case !configOptions[o].valid(pairs[i+1]):
+			case o >= 0 && !configOptions[o].valid(pairs[i+1]):
 				r.err(fmt.Sprintf("ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", pairs[i+1], name))
 				return
+			case isTLS:
+				// What the files hold is the Backend's to check, with
+				// the whole TLS configuration (docs/tls.md).
+				if _, err := tlsconf.Value(lower, pairs[i+1]); err != nil {
+					r.err(fmt.Sprintf("ERR Invalid value '%s' to SENTINEL CONFIG SET '%s': %v", pairs[i+1], name, err))
+					return
+				}
 			}
-			seen[o] = true
+			seen[lower] = true
 		}
 		s.backendResult(r, s.opts.Backend.ConfigSet(pairs))
 	case op == "get" && len(args) >= 4:

@@ -10,8 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/youmark/pkcs8"
 )
 
 // Client authentication modes of tls-auth-clients.
@@ -27,13 +30,46 @@ type Settings struct {
 	CertFile, KeyFile, KeyFilePass            string
 	ClientCertFile, ClientKeyFile, ClientPass string // default to the server pair, as in Redis
 	CAFile, CADir                             string
-	AuthClients                               string // yes (default), no, optional
+	AuthClients                               string // yes ("" too: the default), no, optional
 	Protocols                                 string // e.g. "TLSv1.2 TLSv1.3"; "" = both
+	Ciphers                                   string // tls-ciphers, OpenSSL names for TLS 1.2; "" = Go's
+	CipherSuites                              string // tls-ciphersuites, checked only (Go picks TLS 1.3 suites)
 	Replication                               bool   // tls-replication: links to instances use TLS
+}
+
+// clientPair is the pair links present: the client one, else the server's.
+func (s Settings) clientPair() (cert, key, pass string) {
+	if s.ClientCertFile == "" && s.ClientKeyFile == "" {
+		return s.CertFile, s.KeyFile, s.KeyFilePass
+	}
+	return s.ClientCertFile, s.ClientKeyFile, s.ClientPass
 }
 
 // Enabled reports whether any TLS is configured: a listener or TLS links.
 func (s Settings) Enabled() bool { return s.Port != 0 || s.Replication }
+
+// Check reports what enabled settings lack, as the daemon refuses to
+// start without it; port is the plaintext port (0: TLS only).
+func (s Settings) Check(port int) error {
+	if !s.Enabled() {
+		return nil
+	}
+	if s.Port != 0 && (s.CertFile == "" || s.KeyFile == "") {
+		return &Error{"tls-port", errors.New("tls-port needs tls-cert-file and tls-key-file")}
+	}
+	// As in Redis, a CA is needed as soon as anyone's certificate is
+	// checked; with port 0 the links to peers are TLS too (docs/tls.md).
+	if s.CAFile == "" && s.CADir == "" {
+		noCA := errors.New("needs tls-ca-cert-file or tls-ca-cert-dir to verify peers")
+		switch {
+		case s.Replication:
+			return &Error{"tls-replication", noCA}
+		case s.AuthClients != AuthNo || port == 0:
+			return &Error{"tls-port", noCA}
+		}
+	}
+	return nil
+}
 
 // Error is a problem with one directive's value.
 type Error struct {
@@ -74,69 +110,103 @@ type material struct {
 	pool           *x509.CertPool
 }
 
-// Set holds the current certificates; safe for concurrent use.
-type Set struct {
-	s      Settings
+// state is one checked configuration with its files read.
+type state struct {
+	s      Settings // as given: the client pair left empty defaults to the server's
 	lo, hi uint16
-	cur    atomic.Pointer[material]
+	suites []uint16 // nil: crypto/tls's defaults
+	material
 }
 
-// Load reads and checks every file the settings name: the certificates
-// parse, each key matches its certificate, the CA gives at least one
-// certificate. Errors name the directive at fault.
+// Set holds the current configuration; safe for concurrent use. Configs
+// handed out read it at each handshake, so Reload and Swap reach them.
+type Set struct {
+	mu      sync.Mutex // serialises Reload and Swap
+	cur     atomic.Pointer[state]
+	swapped chan struct{} // a pending Swap notice, for Swapped
+}
+
+// Load checks the settings and reads every file they name: the
+// certificates parse, each key matches its certificate, the CA gives at
+// least one certificate. Errors name the directive at fault.
 func Load(s Settings) (*Set, error) {
-	if s.ClientCertFile == "" && s.ClientKeyFile == "" {
-		s.ClientCertFile, s.ClientKeyFile, s.ClientPass = s.CertFile, s.KeyFile, s.KeyFilePass
-	}
-	if s.AuthClients == "" {
-		s.AuthClients = AuthYes
-	}
-	lo, hi, err := Versions(s.Protocols)
-	if err != nil {
+	st := &state{s: s}
+	var err error
+	if st.lo, st.hi, err = Versions(s.Protocols); err != nil {
 		return nil, &Error{"tls-protocols", err}
 	}
-	t := &Set{s: s, lo: lo, hi: hi}
-	m, err := t.read()
-	if err != nil {
+	if s.Ciphers != "" {
+		if st.suites, err = Ciphers(s.Ciphers); err != nil {
+			return nil, &Error{"tls-ciphers", err}
+		}
+	}
+	if s.CipherSuites != "" {
+		if err := CipherSuites(s.CipherSuites); err != nil {
+			return nil, &Error{"tls-ciphersuites", err}
+		}
+	}
+	if st.material, err = read(s); err != nil {
 		return nil, err
 	}
-	t.cur.Store(m)
+	t := &Set{swapped: make(chan struct{}, 1)}
+	t.cur.Store(st)
 	return t, nil
 }
+
+// Settings are the settings in use.
+func (t *Set) Settings() Settings { return t.cur.Load().s }
 
 // Reload reads the files again and swaps them in if they are all good;
 // otherwise the certificates in use stay.
 func (t *Set) Reload() error {
-	m, err := t.read()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := *t.cur.Load()
+	m, err := read(st.s)
 	if err != nil {
 		return err
 	}
-	t.cur.Store(m)
+	st.material = m
+	t.cur.Store(&st)
 	return nil
 }
 
-func (t *Set) read() (*material, error) {
-	var m material
-	var err error
-	if t.s.CertFile != "" || t.s.KeyFile != "" {
-		if m.server, err = pair(t.s.CertFile, t.s.KeyFile, t.s.KeyFilePass, "tls-cert-file", "tls-key-file"); err != nil {
-			return nil, err
-		}
+// Swap puts n's settings and certificates in use (CONFIG SET), for new
+// handshakes; open connections keep theirs.
+func (t *Set) Swap(n *Set) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cur.Store(n.cur.Load())
+	select {
+	case t.swapped <- struct{}{}:
+	default: // one notice pending is enough
 	}
-	if t.s.ClientCertFile != "" || t.s.ClientKeyFile != "" {
-		if m.client, err = pair(t.s.ClientCertFile, t.s.ClientKeyFile, t.s.ClientPass,
-			"tls-client-cert-file", "tls-client-key-file"); err != nil {
-			return nil, err
-		}
-	}
-	if m.pool, err = caPool(t.s.CAFile, t.s.CADir); err != nil {
-		return nil, err
-	}
-	return &m, nil
 }
 
-// pair loads a certificate chain and its key, decrypting a legacy
-// encrypted PEM key with pass.
+// Swapped receives after a Swap, so the expiry check sees new files at once.
+func (t *Set) Swapped() <-chan struct{} { return t.swapped }
+
+func read(s Settings) (material, error) {
+	var m material
+	var err error
+	if s.CertFile != "" || s.KeyFile != "" {
+		if m.server, err = pair(s.CertFile, s.KeyFile, s.KeyFilePass, "tls-cert-file", "tls-key-file"); err != nil {
+			return m, err
+		}
+	}
+	if cert, key, pass := s.clientPair(); cert != "" || key != "" {
+		if m.client, err = pair(cert, key, pass, "tls-client-cert-file", "tls-client-key-file"); err != nil {
+			return m, err
+		}
+	}
+	if m.pool, err = caPool(s.CAFile, s.CADir); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// pair loads a certificate chain and its key, decrypting an encrypted key
+// with pass.
 func pair(certFile, keyFile, pass, certDir, keyDir string) (*tls.Certificate, error) {
 	switch {
 	case certFile == "":
@@ -152,10 +222,8 @@ func pair(certFile, keyFile, pass, certDir, keyDir string) (*tls.Certificate, er
 	if err != nil {
 		return nil, &Error{keyDir, err}
 	}
-	if pass != "" {
-		if keyPEM, err = decryptKey(keyPEM, pass); err != nil {
-			return nil, &Error{keyDir, err}
-		}
+	if keyPEM, err = decryptKey(keyPEM, pass); err != nil {
+		return nil, &Error{keyDir, fmt.Errorf("%s: %w", keyFile, err)}
 	}
 	c, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
@@ -164,22 +232,41 @@ func pair(certFile, keyFile, pass, certDir, keyDir string) (*tls.Certificate, er
 	return &c, nil
 }
 
-// decryptKey decrypts a key in the legacy OpenSSL PEM encryption (the one
-// `openssl genrsa -aes256` writes); Go has no PKCS#8 decryption.
+// decryptKey returns the key of data in the clear: a PKCS#8 encrypted key
+// (`openssl genpkey -aes256`) or one in the legacy OpenSSL PEM encryption
+// (`openssl genrsa -aes256`) is decrypted with pass; a key in the clear
+// is returned as it is, unless a password was set for it.
 func decryptKey(data []byte, pass string) ([]byte, error) {
 	b, _ := pem.Decode(data)
 	if b == nil {
 		return nil, errors.New("no PEM key found")
 	}
-	// Deprecated in Go, but the only encryption it can undo.
-	if !x509.IsEncryptedPEMBlock(b) {
-		return nil, errors.New("a key password is set but the key is not an encrypted PEM key")
+	pkcs8Enc := b.Type == "ENCRYPTED PRIVATE KEY"
+	// Deprecated in Go for its weak design, but what older keys use.
+	legacy := x509.IsEncryptedPEMBlock(b)
+	switch {
+	case !pkcs8Enc && !legacy && pass == "":
+		return data, nil
+	case !pkcs8Enc && !legacy:
+		return nil, errors.New("a key password is set but the key is not encrypted")
+	case pass == "":
+		return nil, errors.New("the key is encrypted: set its password (tls-key-file-pass, tls-client-key-file-pass)")
+	case legacy:
+		der, err := x509.DecryptPEMBlock(b, []byte(pass))
+		if err != nil {
+			return nil, fmt.Errorf("decrypt key: wrong password or damaged key: %w", err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: b.Type, Bytes: der}), nil
 	}
-	der, err := x509.DecryptPEMBlock(b, []byte(pass))
+	key, err := pkcs8.ParsePKCS8PrivateKey(b.Bytes, []byte(pass))
 	if err != nil {
-		return nil, fmt.Errorf("decrypt key: %w", err)
+		return nil, fmt.Errorf("decrypt PKCS#8 key: wrong password or damaged key: %w", err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: b.Type, Bytes: der}), nil
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt PKCS#8 key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
 // maxCAFiles bounds a tls-ca-cert-dir scan, maxFileSize each file read.
@@ -246,13 +333,17 @@ func caPool(file, dir string) (*x509.CertPool, error) {
 }
 
 // Server is the listener's config: the current certificate, and client
-// certificates checked against the CA as tls-auth-clients says.
+// certificates checked against the CA as tls-auth-clients says. The config
+// of each handshake is made from the state of the moment.
 func (t *Set) Server() *tls.Config {
-	base := &tls.Config{MinVersion: t.lo, MaxVersion: t.hi}
-	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-		m := t.cur.Load()
-		c := &tls.Config{MinVersion: t.lo, MaxVersion: t.hi, Certificates: []tls.Certificate{*m.server}, ClientCAs: m.pool}
-		switch t.s.AuthClients {
+	return &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		st := t.cur.Load()
+		if st.server == nil {
+			return nil, errors.New("no tls-cert-file configured")
+		}
+		c := &tls.Config{MinVersion: st.lo, MaxVersion: st.hi, CipherSuites: st.suites,
+			Certificates: []tls.Certificate{*st.server}, ClientCAs: st.pool}
+		switch st.s.AuthClients {
 		case AuthNo:
 			c.ClientAuth = tls.NoClientCert
 		case AuthOptional:
@@ -261,15 +352,15 @@ func (t *Set) Server() *tls.Config {
 			c.ClientAuth = tls.RequireAndVerifyClientCert
 		}
 		return c, nil
-	}
-	return base
+	}}
 }
 
 // Client is the config of a link to host (a hostname or IP): the server
 // certificate must chain to the CA and name host in its SANs.
 func (t *Set) Client(host string) *tls.Config {
+	st := t.cur.Load()
 	return &tls.Config{
-		MinVersion: t.lo, MaxVersion: t.hi, ServerName: host, RootCAs: t.cur.Load().pool,
+		MinVersion: st.lo, MaxVersion: st.hi, CipherSuites: st.suites, ServerName: host, RootCAs: st.pool,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			if c := t.cur.Load().client; c != nil {
 				return c, nil
@@ -287,7 +378,7 @@ type Expiry struct {
 
 // Expiries lists the leaf certificates in use and when they expire.
 func (t *Set) Expiries() []Expiry {
-	m := t.cur.Load()
+	st := t.cur.Load()
 	var out []Expiry
 	add := func(file string, c *tls.Certificate) {
 		if c == nil || len(c.Certificate) == 0 {
@@ -299,9 +390,9 @@ func (t *Set) Expiries() []Expiry {
 		}
 		out = append(out, Expiry{File: file, NotAfter: leaf.NotAfter})
 	}
-	add(t.s.CertFile, m.server)
-	if t.s.ClientCertFile != t.s.CertFile {
-		add(t.s.ClientCertFile, m.client)
+	add(st.s.CertFile, st.server)
+	if cert, _, _ := st.s.clientPair(); cert != st.s.CertFile {
+		add(cert, st.client)
 	}
 	return out
 }

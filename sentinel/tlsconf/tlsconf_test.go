@@ -143,3 +143,34 @@ func TestClientChecksSANsAndServerChecksClientCerts(t *testing.T) {
 		t.Errorf("tls-auth-clients optional: %v", err)
 	}
 }
+
+// Swap changes settings, not only files, under configs handed out before.
+func TestSwapReachesLiveConfigs(t *testing.T) {
+	ca := testcerts.NewCA(t)
+	p := ca.Issue(t, "node", time.Now().Add(time.Hour), "127.0.0.1")
+	set, err := Load(settings(ca, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := set.Server()
+	bare := &tls.Config{RootCAs: set.Client("x").RootCAs, ServerName: "127.0.0.1"}
+	if _, err := handshake(t, srv, bare); err == nil {
+		t.Fatal("a client without a certificate was accepted with tls-auth-clients yes")
+	}
+	s := set.Settings()
+	s.AuthClients = AuthNo
+	q := ca.Issue(t, "renewed", time.Now().Add(time.Hour), "127.0.0.1")
+	s.CertFile, s.KeyFile = q.CertFile, q.KeyFile
+	n, err := Load(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Swap(n)
+	name, err := handshake(t, srv, bare)
+	if err != nil || name != "renewed" {
+		t.Fatalf("after Swap: certificate %q, %v; want renewed and no client certificate asked", name, err)
+	}
+	if got := set.Settings(); got.AuthClients != AuthNo || got.CertFile != q.CertFile {
+		t.Fatalf("Settings after Swap: %+v", got)
+	}
+}
