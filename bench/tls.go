@@ -14,12 +14,10 @@ const sectionTLS = "tls"
 // one).
 const tlsDrills = 5
 
-// tlsSeries is one sentinel on one transport, filled round by round.
+// tlsSeries names one sentinel on one transport.
 type tlsSeries struct {
-	im      impl
-	tls     bool
-	samples []drillSample
-	broken  bool // gave up after too many failed attempts
+	name string
+	tls  bool
 }
 
 // tlsSection times the kill-the-master drill on a TLS-only topology beside
@@ -31,37 +29,27 @@ func (b *bench) tlsSection(ctx context.Context) error {
 	if b.cfg.quick {
 		n = 1
 	}
-	var series []*tlsSeries
-	for _, im := range b.impls {
-		series = append(series, &tlsSeries{im: im}, &tlsSeries{im: im, tls: true})
-	}
+	samples := map[tlsSeries][]drillSample{}
+	broken := map[tlsSeries]bool{} // gave up after too many failed attempts
 	for round := 1; round <= n && ctx.Err() == nil; round++ {
-		for _, s := range series {
-			if s.broken || ctx.Err() != nil {
-				continue
-			}
-			opts := drill.DefaultLocalOptions()
-			opts.TLS = s.tls
-			got, _, err := b.runDrillsWith(ctx, s.im, opts, 1)
-			s.samples = append(s.samples, got...)
-			if err != nil && ctx.Err() == nil {
-				s.broken = true
-				b.fail(fmt.Sprintf("%s %s %s", sectionTLS, s.im.name, transport(s.tls)), err)
-			}
-		}
-	}
-	pick := func(name string, tls bool, f func(drillSample) float64) []float64 {
-		var v []float64
-		for _, s := range series {
-			if s.im.name == name && s.tls == tls {
-				for _, d := range s.samples {
-					v = append(v, f(d))
+		for _, im := range b.impls {
+			for _, tls := range []bool{false, true} {
+				key := tlsSeries{im.name, tls}
+				if broken[key] || ctx.Err() != nil {
+					continue
+				}
+				opts := drill.DefaultLocalOptions()
+				opts.TLS = tls
+				got, _, err := b.runDrillsWith(ctx, im, opts, 1)
+				samples[key] = append(samples[key], got...)
+				if err != nil && ctx.Err() == nil {
+					broken[key] = true
+					b.fail(fmt.Sprintf("%s %s %s", sectionTLS, im.name, transport(tls)), err)
 				}
 			}
 		}
-		return v
 	}
-	b.rep.Rows = append(b.rep.Rows, tlsRows(time.Second, pick)...)
+	b.rep.Rows = append(b.rep.Rows, tlsRows(time.Second, samples)...)
 	return ctx.Err()
 }
 
@@ -72,11 +60,17 @@ func transport(tls bool) string {
 	return "plaintext"
 }
 
-// tlsRows are the section's rows; pick returns one figure of one
-// sentinel's drills on one transport. The TLS rows have the plaintext
-// drills' targets: TLS must not slow the failover down.
-func tlsRows(downAfter time.Duration, pick func(name string, tls bool, f func(drillSample) float64) []float64) []Row {
+// tlsRows are the section's rows, plaintext then TLS. The TLS rows have the
+// plaintext drills' targets: TLS must not slow the failover down.
+func tlsRows(downAfter time.Duration, samples map[tlsSeries][]drillSample) []Row {
 	da := float64(downAfter.Milliseconds())
+	pick := func(name string, tls bool, f func(drillSample) float64) []float64 {
+		var v []float64
+		for _, s := range samples[tlsSeries{name, tls}] {
+			v = append(v, f(s))
+		}
+		return v
+	}
 	spec := func(metric string, tls bool, targets ...Target) rowSpec {
 		return rowSpec{section: sectionTLS, metric: fmt.Sprintf("%s, %s, down-after %.0f", metric, transport(tls), da),
 			unit: "ms", targets: targets}

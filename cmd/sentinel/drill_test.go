@@ -73,8 +73,10 @@ func TestDrillFlagsBecomeOptions(t *testing.T) {
 	if to := tf.localOptions("redis-sentinel {conf}"); !to.TLS || to.Validate() != nil {
 		t.Errorf("--tls: options %+v, validate %v", to, to.Validate())
 	}
-	if to := tf.localOptions("x {conf}"); func() bool { to.ViaProxy = true; return to.Validate() == nil }() {
-		t.Error("--tls with --via-proxy validates")
+	withProxy := tf.localOptions("redis-sentinel {conf}")
+	withProxy.ViaProxy = true
+	if withProxy.Validate() == nil {
+		t.Error("--tls with --via-proxy validates: the proxy serves plaintext")
 	}
 
 	live, lf := drillCommand(&globalFlags{})
