@@ -213,6 +213,7 @@ func (b *bench) runAll(ctx context.Context) {
 		sectionPartition:  b.partitionSection,
 		sectionLoaded:     b.loadedSection,
 		sectionProxy:      b.proxySection,
+		sectionTLS:        b.tlsSection,
 	}
 	for _, sec := range sections {
 		if b.cfg.only != "" && b.cfg.only != sec {

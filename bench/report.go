@@ -43,6 +43,7 @@ var sectionTitles = map[string]string{
 	sectionPartition:  "6. Master's host cut off (3 hosts in network namespaces, writer per host, down-after 2000)",
 	sectionLoaded:     "7. Kill-the-master drills under stress-ng --cpu 2 (down-after 1000)",
 	sectionProxy:      "5. Built-in proxy, plain go-redis client (columns: the two named in the metric)",
+	sectionTLS:        "8. Kill-the-master drills over TLS beside plaintext (TLS only, port 0; 3 sentinels, 2 replicas)",
 }
 
 const (
@@ -55,7 +56,7 @@ const (
 )
 
 // sections is the order measurements run and print in.
-var sections = []string{sectionDrills, sectionAgreement, sectionThroughput, sectionIdle, sectionProxy, sectionPartition, sectionLoaded}
+var sections = []string{sectionDrills, sectionAgreement, sectionThroughput, sectionIdle, sectionProxy, sectionPartition, sectionLoaded, sectionTLS}
 
 // Render prints the report as tables, one per section, then notes and
 // errors.

@@ -226,3 +226,69 @@ func (g *group) replicaSeenHealthy(r *cluster.Redis) func(ctx context.Context) e
 		return nil
 	}
 }
+
+// TestMixedTLSGroupFailsOver runs a TLS-only group (port 0, tls-replication
+// yes) of two of our sentinels and one Debian redis-sentinel. One of ours
+// is killed first, so the pair left is one of each implementation: the
+// leader's +odown (quorum 2) needs the other's IS-MASTER-DOWN-BY-ADDR reply
+// and its election the other's vote (majority of 3), all over TLS. Which
+// implementation leads varies from run to run; the other may never reach
+// +odown itself, the failover overtaking it.
+func TestMixedTLSGroupFailsOver(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("redis-sentinel"); err != nil {
+		t.Skipf("redis-sentinel not installed: %v", err)
+	}
+	g := startGroup(t, 120*time.Second, cluster.Options{Replicas: 2, Sentinels: 3, Quorum: 2, DownAfter: downAfter,
+		FailoverTimeout: 5 * time.Second, TLS: true, SentinelCommands: []string{"", "", cluster.DefaultSentinelCommand}})
+	impl := func(i int) string {
+		if cluster.IsRedisSentinel(g.topo.Sentinels[i].Command) {
+			return fmt.Sprintf("sentinel %d (redis-sentinel)", i)
+		}
+		return fmt.Sprintf("sentinel %d (ours)", i)
+	}
+	noPlaintext(t, g.topo)
+	if err := g.topo.Sentinels[0].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	old := g.topo.Master
+	if err := old.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	formerReplicas := []string{g.topo.Replicas[0].Addr(), g.topo.Replicas[1].Addr()}
+	var promoted string
+	g.waitFor(electionWait, "the surviving pair names the same promoted replica", func(ctx context.Context) error {
+		addr, err := g.agreedMaster(ctx, impl)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(formerReplicas, addr) {
+			return fmt.Errorf("sentinels name %s, want one of the former replicas %v", addr, formerReplicas)
+		}
+		promoted = addr
+		return nil
+	})
+	t.Logf("kill -> both survivors name %s: %v", promoted, time.Since(killed).Round(time.Millisecond))
+	leader, epoch := g.checkSingleLeader("tls", old.Port, impl)
+	if leader == 0 {
+		t.Fatalf("the killed %s published +elected-leader", impl(0))
+	}
+	odown := g.waitEvent(5*time.Second, impl(leader)+": +odown", on(leader, "+odown", masterRef(old.Port)))
+	if !strings.Contains(odown.Payload, "#quorum 2/2") {
+		t.Errorf("%s: +odown %q, want #quorum 2/2 (its own and the other's report)", impl(leader), odown.Payload)
+	}
+	voter := 3 - leader // the survivor that did not lead
+	vote := g.waitEvent(5*time.Second, fmt.Sprintf("%s's vote for %s", impl(voter), impl(leader)), func(ev cluster.Event) bool {
+		return ev.Sentinel == voter && ev.Channel == "+vote-for-leader" && ev.Payload == fmt.Sprintf("%s %d", g.ids[leader], epoch)
+	})
+	t.Logf("%s elected in epoch %d with the vote of %s (%q), over TLS", impl(leader), epoch, impl(voter), vote.Payload)
+	g.waitFor(20*time.Second, "the other replica follows the new master over TLS", func(ctx context.Context) error {
+		for _, r := range g.topo.Replicas {
+			if r.Addr() != promoted {
+				return replicates(r, g.topo.Instance(promoted))(ctx)
+			}
+		}
+		return nil
+	})
+}

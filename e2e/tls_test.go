@@ -1,13 +1,14 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -24,59 +25,15 @@ import (
 )
 
 // TestTLSOnlyFailover runs TLS-only Redis (port 0, tls-replication) and
-// three TLS-only sentinels, and checks that redis-cli --tls and go-redis
-// find the master, follow a failover, and that nothing answers plaintext.
+// three TLS-only sentinels, and checks that redis-cli --tls, go-redis with
+// TLSConfig and redis-py with ssl=True find the master and follow a
+// failover, and that no process answers plaintext.
 func TestTLSOnlyFailover(t *testing.T) {
-	needRedis(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	dir := tmpfsDir(t)
-	ca := testcerts.NewCA(t)
-	node := ca.Issue(t, "node", time.Now().Add(24*time.Hour), "127.0.0.1", "localhost")
-	clientTLS := ca.ClientConfig(t, node)
-	certs := []string{"tls-cert-file " + node.CertFile, "tls-key-file " + node.KeyFile,
-		"tls-ca-cert-file " + ca.CertFile, "tls-replication yes"}
-
-	ports := make([]int, 6)
-	var err error
-	for i := range ports {
-		if ports[i], err = cluster.FreePort(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var redises []*cluster.Redis
-	for i, port := range ports[:3] {
-		extra := slices.Clone(certs)
-		if i > 0 {
-			extra = append(extra, fmt.Sprintf("replicaof 127.0.0.1 %d", ports[0]))
-		}
-		r, err := cluster.StartRedisTLS(ctx, filepath.Join(dir, fmt.Sprint("redis-", port)), port, clientTLS.Clone(), extra...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = r.Stop() })
-		redises = append(redises, r)
-	}
-	var sentinels []*cluster.Sentinel
-	for _, port := range ports[3:] {
-		conf := cluster.SentinelConf(0, masterName, ports[0], 2, int(downAfter.Milliseconds()), 5000,
-			append([]string{"tls-port " + strconv.Itoa(port), "sentinel gossip-key " + strings.Repeat("A", 22) + "=="},
-				certs...)...)
-		s, err := cluster.StartSentinelTLS(ctx, sentinelCommand, filepath.Join(dir, fmt.Sprint("sentinel-", port)), port, conf, clientTLS.Clone())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Logf("sentinel %d log:\n%s", port, s.LogTail(40))
-			}
-			_ = s.Stop()
-		})
-		sentinels = append(sentinels, s)
-	}
-
+	g := startGroup(t, 2*time.Minute, cluster.Options{Replicas: 2, Sentinels: 3, Quorum: 2, DownAfter: downAfter,
+		FailoverTimeout: 5 * time.Second, TLS: true})
+	ctx, files := g.ctx, g.topo.TLS
 	cli := func(port int, args ...string) string {
-		argv := append([]string{"--tls", "--cacert", ca.CertFile, "--cert", node.CertFile, "--key", node.KeyFile,
+		argv := append([]string{"--tls", "--cacert", files.CA.CertFile, "--cert", files.Node.CertFile, "--key", files.Node.KeyFile,
 			"-h", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)
 		out, _ := exec.CommandContext(ctx, "redis-cli", argv...).CombinedOutput()
 		return strings.TrimSpace(string(out))
@@ -84,48 +41,47 @@ func TestTLSOnlyFailover(t *testing.T) {
 	masterAt := func(port int) string {
 		return fmt.Sprintf("127.0.0.1\n%d", port)
 	}
-	for _, s := range sentinels {
-		testutil.Eventually(t, 20*time.Second, fmt.Sprintf("sentinel %d knows 2 replicas and 2 peers over TLS", s.Port), func() bool {
-			reps, err1 := s.Client().Replicas(ctx, masterName).Result()
-			peers, err2 := s.Client().Sentinels(ctx, masterName).Result()
-			return err1 == nil && err2 == nil && len(reps) == 2 && len(peers) == 2
-		})
-		if got := cli(s.Port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName); got != masterAt(ports[0]) {
-			t.Fatalf("redis-cli --tls on sentinel %d: %q, want %q", s.Port, got, masterAt(ports[0]))
+	old := g.topo.Master
+	var sentinelPorts []int
+	for _, s := range g.topo.Sentinels {
+		sentinelPorts = append(sentinelPorts, s.Port)
+		if got := cli(s.Port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName); got != masterAt(old.Port) {
+			t.Fatalf("redis-cli --tls on sentinel %d: %q, want %q", s.Port, got, masterAt(old.Port))
 		}
 	}
 	// Hellos announce the TLS port: it is the only one there is.
-	peers, err := sentinels[0].Client().Sentinels(ctx, masterName).Result()
+	peers, err := g.topo.Sentinels[0].Client().Sentinels(ctx, masterName).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range peers {
-		if port, _ := strconv.Atoi(fmt.Sprint(p["port"])); !slices.Contains(ports[3:], port) {
-			t.Errorf("peer announced port %v, want one of the TLS ports %v", p["port"], ports[3:])
+		if port, _ := strconv.Atoi(fmt.Sprint(p["port"])); !slices.Contains(sentinelPorts, port) {
+			t.Errorf("peer announced port %v, want one of the TLS ports %v", p["port"], sentinelPorts)
 		}
 	}
-	noPlaintext(t, sentinels)
+	noPlaintext(t, g.topo)
 
-	addrs := make([]string, len(sentinels))
-	for i, s := range sentinels {
-		addrs[i] = s.Addr()
-	}
-	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: masterName, SentinelAddrs: addrs,
-		TLSConfig: clientTLS.Clone(), DialTimeout: time.Second, MaxRetries: -1})
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: masterName, SentinelAddrs: g.sentinelAddrs(),
+		TLSConfig: g.topo.ClientTLS(), DialTimeout: time.Second, MaxRetries: -1})
 	defer fc.Close()
 	if err := fc.Set(ctx, "k", "before", 0).Err(); err != nil {
 		t.Fatalf("go-redis with TLSConfig through the sentinels: %v", err)
 	}
+	py := startPyTLSClient(t, g)
+	if got := py.line(t, 15*time.Second); got != "before "+old.Addr() {
+		t.Fatalf("redis-py with ssl=True before the kill: %q, want %q", got, "before "+old.Addr())
+	}
 
-	if err := redises[0].Kill(); err != nil {
+	if err := old.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	py.killed(t)
 	var promoted int
 	testutil.Eventually(t, electionWait, "the sentinels promote a replica", func() bool {
-		got := cli(sentinels[0].Port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName)
-		for _, p := range ports[1:3] {
-			if got == masterAt(p) {
-				promoted = p
+		got := cli(g.topo.Sentinels[0].Port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName)
+		for _, r := range g.topo.Replicas {
+			if got == masterAt(r.Port) {
+				promoted = r.Port
 				return true
 			}
 		}
@@ -134,54 +90,154 @@ func TestTLSOnlyFailover(t *testing.T) {
 	testutil.Eventually(t, 15*time.Second, "go-redis follows the failover over TLS", func() bool {
 		return fc.Set(ctx, "k", "after", 0).Err() == nil
 	})
-	var newMaster *cluster.Redis
-	for _, r := range redises {
-		if r.Port == promoted {
-			newMaster = r
-		}
-	}
+	newMaster := g.topo.Instance(fmt.Sprintf("127.0.0.1:%d", promoted))
 	// The promotion kills client connections, pooled ones included: retry.
 	testutil.Eventually(t, 5*time.Second, "the promoted replica holds the write made after the failover", func() bool {
 		v, err := newMaster.Client().Get(ctx, "k").Result()
 		return err == nil && v == "after"
 	})
+	if got := py.line(t, electionWait); got != "after "+newMaster.Addr() {
+		t.Fatalf("redis-py with ssl=True after the failover: %q, want %q", got, "after "+newMaster.Addr())
+	}
+	if v, err := newMaster.Client().Get(ctx, "py").Result(); err != nil || v != "after" {
+		t.Errorf("redis-py's write after the failover: GET py on the new master = %q, %v", v, err)
+	}
+}
+
+// pythonTLSFollow is one redis-py client over TLS: it writes through
+// master_for, prints "before <master>", waits for a line on stdin (the
+// kill), retries the write with the same client until it lands, and prints
+// "after <master>".
+const pythonTLSFollow = `
+import sys, time
+from redis.sentinel import Sentinel
+ca, cert, key, name = sys.argv[1:5]
+tls = dict(ssl=True, ssl_ca_certs=ca, ssl_certfile=cert, ssl_keyfile=key, socket_timeout=1)
+s = Sentinel([("127.0.0.1", int(p)) for p in sys.argv[5:]], sentinel_kwargs=tls, **tls)
+m = s.master_for(name)
+m.set("py", "before")
+print("before %s:%d" % s.discover_master(name), flush=True)
+sys.stdin.readline()
+deadline = time.time() + 40
+while True:
+    try:
+        m.set("py", "after")
+        break
+    except Exception:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.05)
+print("after %s:%d" % s.discover_master(name), flush=True)
+`
+
+// pyClient is a running pythonTLSFollow; its lines arrive on lines.
+type pyClient struct {
+	stdin io.WriteCloser
+	lines chan string
+}
+
+func startPyTLSClient(t *testing.T, g *group) *pyClient {
+	t.Helper()
+	py := pythonWithRedis()
+	if py == "" {
+		t.Skip("no python3 with the redis module (Debian python3-redis)")
+	}
+	files := g.topo.TLS
+	args := []string{"-c", pythonTLSFollow, files.CA.CertFile, files.Node.CertFile, files.Node.KeyFile, masterName}
+	for _, s := range g.topo.Sentinels {
+		args = append(args, strconv.Itoa(s.Port))
+	}
+	cmd := exec.CommandContext(g.ctx, py, args...)
+	var stderr testutil.SyncBuffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &pyClient{stdin: stdin, lines: make(chan string, 2)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			c.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("redis-py stderr:\n%s", stderr.String())
+		}
+	})
+	return c
+}
+
+// line waits up to within for the client's next line.
+func (c *pyClient) line(t *testing.T, within time.Duration) string {
+	t.Helper()
+	select {
+	case l := <-c.lines:
+		return l
+	case <-time.After(within):
+		t.Fatalf("redis-py printed nothing within %v", within)
+		return ""
+	}
+}
+
+// killed tells the client the master is gone.
+func (c *pyClient) killed(t *testing.T) {
+	t.Helper()
+	if _, err := io.WriteString(c.stdin, "killed\n"); err != nil {
+		t.Fatalf("redis-py stdin: %v", err)
+	}
 }
 
 var ssPort = regexp.MustCompile(`:(\d+)\s`)
 
-// noPlaintext checks every TCP port each sentinel listens on: a plaintext
-// PING gets no RESP reply.
-func noPlaintext(t *testing.T, sentinels []*cluster.Sentinel) {
+// noPlaintext checks every TCP port each sentinel and data node of topo
+// listens on: a plaintext PING gets no RESP reply.
+func noPlaintext(t *testing.T, topo *cluster.Topology) {
 	t.Helper()
-	for _, s := range sentinels {
-		out, err := exec.Command("ss", "-Htlnp").Output()
-		if err != nil {
-			t.Errorf("ss (iproute2) lists the sentinel's ports: %v", err)
-			return
-		}
+	out, err := exec.Command("ss", "-Htlnp").Output()
+	if err != nil {
+		t.Errorf("ss (iproute2) lists the listening ports: %v", err)
+		return
+	}
+	procs := map[string]int{}
+	for _, s := range topo.Sentinels {
+		procs["sentinel "+s.Addr()] = s.PID()
+	}
+	for _, r := range append([]*cluster.Redis{topo.Master}, topo.Replicas...) {
+		procs["redis "+r.Addr()] = r.PID()
+	}
+	for name, pid := range procs {
 		var ports []string
 		for _, line := range strings.Split(string(out), "\n") {
-			if strings.Contains(line, fmt.Sprintf("pid=%d,", s.PID())) {
+			if strings.Contains(line, fmt.Sprintf("pid=%d,", pid)) {
 				if m := ssPort.FindStringSubmatch(line); m != nil {
 					ports = append(ports, m[1])
 				}
 			}
 		}
 		if len(ports) == 0 {
-			t.Fatalf("sentinel %d (pid %d): no listening port found by ss", s.Port, s.PID())
+			t.Fatalf("%s (pid %d): no listening port found by ss", name, pid)
 		}
 		for _, p := range ports {
-			c, err := net.DialTimeout("tcp", "127.0.0.1:"+p, time.Second)
+			reply, err := cluster.PlaintextReply(t.Context(), "127.0.0.1:"+p)
 			if err != nil {
-				continue
+				continue // not on loopback, or gone
 			}
-			_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-			_, _ = c.Write([]byte("PING\r\n*1\r\n$4\r\nPING\r\n"))
-			buf := make([]byte, 64)
-			n, _ := c.Read(buf)
-			_ = c.Close()
-			if n > 0 && strings.ContainsAny(string(buf[:1]), "+-$*:") {
-				t.Errorf("sentinel %d answered plaintext on port %s: %q", s.Port, p, buf[:n])
+			if reply != "" {
+				t.Errorf("%s answered plaintext on port %s: %q", name, p, reply)
 			}
 		}
 	}
@@ -329,15 +385,11 @@ func TestTLSBesidePlaintext(t *testing.T) {
 	if err := tc.Ping(ctx).Err(); err != nil {
 		t.Fatalf("TLS port without a client certificate (tls-auth-clients no): %v", err)
 	}
-	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", ports[1]), time.Second)
+	reply, err := cluster.PlaintextReply(ctx, fmt.Sprintf("127.0.0.1:%d", ports[1]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	_, _ = c.Write([]byte("PING\r\n"))
-	buf := make([]byte, 16)
-	if n, _ := c.Read(buf); n > 0 && strings.ContainsAny(string(buf[:1]), "+-$*:") {
-		t.Errorf("the TLS port answered plaintext: %q", buf[:n])
+	if reply != "" {
+		t.Errorf("the TLS port answered plaintext: %q", reply)
 	}
 }

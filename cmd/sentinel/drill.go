@@ -29,6 +29,7 @@ type drillFlags struct {
 	failoverTimeoutMS int
 	sentinelCmds      []string
 	viaProxy          bool
+	tls               bool
 	json              bool
 
 	sentinel         string
@@ -55,7 +56,8 @@ func drillCommand(g *globalFlags) (*cobra.Command, *drillFlags) {
 		Short: "Rehearse a failover and time every step",
 		Long: "--local starts a master, replicas and sentinels of ours on loopback, kills the master and prints\n" +
 			"the failover timeline as it happens; with --via-proxy the client is a plain one writing through a\n" +
-			"sentinel's built-in proxy. --sentinel/--master drills a running deployment without\n" +
+			"sentinel's built-in proxy; with --tls everything is TLS only (port 0), certificates made in the\n" +
+			"sandbox, and no port may answer plaintext. --sentinel/--master drills a running deployment without\n" +
 			"killing anything: --mode pause (CLIENT PAUSE on the master) or --mode switchover (SENTINEL FAILOVER).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -87,6 +89,7 @@ func drillCommand(g *globalFlags) (*cobra.Command, *drillFlags) {
 	fl.StringArrayVar(&f.sentinelCmds, "sentinel-cmd", nil,
 		`sandbox: also drill this sentinel command, "{conf}" being its config file (e.g. "redis-sentinel {conf}"); repeatable`)
 	fl.BoolVar(&f.viaProxy, "via-proxy", false, "sandbox: write with a plain client through a sentinel's built-in proxy, not a FailoverClient")
+	fl.BoolVar(&f.tls, "tls", false, "sandbox: TLS only (port 0, tls-port, tls-replication) with a CA and certificates made for the run")
 	fl.BoolVar(&f.json, "json", false, "print one JSON document (runs and summary); progress goes to stderr")
 	fl.StringVar(&f.sentinel, "sentinel", "", "live: address of one sentinel of the deployment")
 	fl.StringVar(&f.master, "master", "", "live: master group name")
@@ -110,7 +113,7 @@ func (f *drillFlags) validate(cmd *cobra.Command) error {
 	case f.runs < 1:
 		return fmt.Errorf("%w: --runs %d", errDrillFlags, f.runs)
 	}
-	for _, name := range []string{"runs", "replicas", "sentinels", "down-after", "failover-timeout", "sentinel-cmd", "via-proxy"} {
+	for _, name := range []string{"runs", "replicas", "sentinels", "down-after", "failover-timeout", "sentinel-cmd", "via-proxy", "tls"} {
 		if !f.local && cmd.Flags().Changed(name) {
 			return fmt.Errorf("%w: --%s is for --local", errDrillFlags, name)
 		}
@@ -130,6 +133,7 @@ func (f *drillFlags) localOptions(sentinelCmd string) drill.LocalOptions {
 	o.DownAfter = time.Duration(f.downAfterMS) * time.Millisecond
 	o.FailoverTimeout = time.Duration(f.failoverTimeoutMS) * time.Millisecond
 	o.ViaProxy = f.viaProxy
+	o.TLS = f.tls
 	return o
 }
 

@@ -30,6 +30,7 @@ func TestDrillRejectsContradictoryFlags(t *testing.T) {
 		{"drill", "--local", "--runs", "0"},
 		{"drill", "--local", "--mode", "switchover"},
 		{"drill", "--sentinel", "127.0.0.1:26379", "--master", "m", "--via-proxy"},
+		{"drill", "--sentinel", "127.0.0.1:26379", "--master", "m", "--tls"},
 		{"drill", "--sentinel", "127.0.0.1:26379", "--master", "m", "--replicas", "3"},
 	}
 	for _, args := range cases {
@@ -60,6 +61,22 @@ func TestDrillFlagsBecomeOptions(t *testing.T) {
 	}
 	if len(f.sentinelCmds) != 1 || f.runs != 2 {
 		t.Errorf("sentinel-cmd %q, runs %d", f.sentinelCmds, f.runs)
+	}
+
+	tc, tf := drillCommand(&globalFlags{})
+	if err := tc.ParseFlags([]string{"--local", "--tls", "--sentinel-cmd", "redis-sentinel {conf}"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tf.validate(tc); err != nil {
+		t.Fatal(err)
+	}
+	if to := tf.localOptions("redis-sentinel {conf}"); !to.TLS || to.Validate() != nil {
+		t.Errorf("--tls: options %+v, validate %v", to, to.Validate())
+	}
+	withProxy := tf.localOptions("redis-sentinel {conf}")
+	withProxy.ViaProxy = true
+	if withProxy.Validate() == nil {
+		t.Error("--tls with --via-proxy validates: the proxy serves plaintext")
 	}
 
 	live, lf := drillCommand(&globalFlags{})

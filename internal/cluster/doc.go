@@ -2,6 +2,8 @@
 // processes (a master and its replicas) and sentinel processes (ours or
 // Debian's redis-sentinel) on 127.0.0.1, or on a Host in a network
 // namespace — for integration tests, benchmarks and `sentinel drill --local`.
+// With Options.TLS the topology is TLS-only, from a CA and certificate it
+// makes (CA, Issue) in its directory.
 //
 // It owns those child processes, their generated config files and logs, and
 // the go-redis clients pointed at them. It does not import testing: every

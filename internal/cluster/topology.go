@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,11 +33,18 @@ type Options struct {
 	DownAfter, FailoverTimeout time.Duration
 	// SentinelCommand defaults to DefaultSentinelCommand.
 	SentinelCommand string
+	// SentinelCommands, when longer than i, gives sentinel i its own
+	// command (a mixed group); "" keeps SentinelCommand.
+	SentinelCommands []string
 	// MasterName defaults to "mymaster".
 	MasterName string
 	// ReplicaConf holds extra redis.conf lines per replica (index i for
 	// replica i); it may be shorter than Replicas.
 	ReplicaConf [][]string
+	// TLS makes a TLS-only topology: Start issues a CA and a certificate
+	// for 127.0.0.1 in Dir, and every process serves TLS only (port 0,
+	// tls-port, tls-replication yes); see docs/tls.md.
+	TLS bool
 }
 
 // Validate reports options no topology can be built from.
@@ -50,6 +58,9 @@ func (o Options) Validate() error {
 	}
 	if o.DownAfter < 0 || o.FailoverTimeout < 0 {
 		errs = append(errs, errors.New("negative timer"))
+	}
+	if len(o.SentinelCommands) > o.Sentinels {
+		errs = append(errs, fmt.Errorf("commands for %d sentinels but only %d sentinels", len(o.SentinelCommands), o.Sentinels))
 	}
 	if len(o.ReplicaConf) > o.Replicas {
 		errs = append(errs, fmt.Errorf("conf for %d replicas but only %d replicas", len(o.ReplicaConf), o.Replicas))
@@ -81,12 +92,14 @@ func (o Options) withDefaults() Options {
 
 // Topology is a master, its replicas and the sentinels monitoring it. Master
 // and Replicas are the roles at Start; after a failover use MasterAddr and
-// Instance. Opts holds the options with defaults applied.
+// Instance. Opts holds the options with defaults applied. TLS is set when
+// Opts.TLS is.
 type Topology struct {
 	Master    *Redis
 	Replicas  []*Redis
 	Sentinels []*Sentinel
 	Opts      Options
+	TLS       *TopologyTLS
 
 	ownDir bool // Dir was created by Start and is removed by Stop
 }
@@ -126,7 +139,14 @@ func tempDir() (string, error) {
 
 func (t *Topology) start(ctx context.Context) error {
 	o := t.Opts
-	master, err := StartRedisOnFreePort(ctx, filepath.Join(o.Dir, "master"))
+	if o.TLS {
+		tt, err := newTopologyTLS(filepath.Join(o.Dir, "tls"))
+		if err != nil {
+			return err
+		}
+		t.TLS = tt
+	}
+	master, err := t.startRedis(ctx, filepath.Join(o.Dir, "master"))
 	if err != nil {
 		return fmt.Errorf("start master: %w", err)
 	}
@@ -136,7 +156,7 @@ func (t *Topology) start(ctx context.Context) error {
 		if i < len(o.ReplicaConf) {
 			conf = append(conf, o.ReplicaConf[i]...)
 		}
-		r, err := StartRedisOnFreePort(ctx, filepath.Join(o.Dir, fmt.Sprintf("replica-%d", i+1)), conf...)
+		r, err := t.startRedis(ctx, filepath.Join(o.Dir, fmt.Sprintf("replica-%d", i+1)), conf...)
 		if err != nil {
 			return fmt.Errorf("start replica %d: %w", i+1, err)
 		}
@@ -150,17 +170,49 @@ func (t *Topology) start(ctx context.Context) error {
 		}
 	}
 	for i := range o.Sentinels {
-		s, err := StartSentinelOnFreePort(ctx, o.SentinelCommand, filepath.Join(o.Dir, fmt.Sprintf("sentinel-%d", i+1)),
-			func(port int) string {
-				return SentinelConf(port, o.MasterName, master.Port, o.Quorum,
-					int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()))
-			})
+		s, err := t.startSentinel(ctx, i)
 		if err != nil {
 			return fmt.Errorf("start sentinel %d: %w", i+1, err)
 		}
 		t.Sentinels = append(t.Sentinels, s)
 	}
 	return nil
+}
+
+// startRedis starts one data node on a free port, TLS-only in a TLS
+// topology.
+func (t *Topology) startRedis(ctx context.Context, dir string, conf ...string) (*Redis, error) {
+	if t.TLS == nil {
+		return StartRedisOnFreePort(ctx, dir, conf...)
+	}
+	return onFreePort(func(port int) (*Redis, error) {
+		return StartRedisTLS(ctx, dir, port, t.TLS.ClientConfig(), append(t.TLS.ConfLines(), conf...)...)
+	})
+}
+
+// startSentinel starts sentinel i with its command on a free port.
+func (t *Topology) startSentinel(ctx context.Context, i int) (*Sentinel, error) {
+	o := t.Opts
+	command := o.SentinelCommand
+	if i < len(o.SentinelCommands) && o.SentinelCommands[i] != "" {
+		command = o.SentinelCommands[i]
+	}
+	dir := filepath.Join(o.Dir, fmt.Sprintf("sentinel-%d", i+1))
+	conf := func(port int, extra ...string) string {
+		return SentinelConf(port, o.MasterName, t.Master.Port, o.Quorum,
+			int(o.DownAfter.Milliseconds()), int(o.FailoverTimeout.Milliseconds()), extra...)
+	}
+	if t.TLS == nil {
+		return StartSentinelOnFreePort(ctx, command, dir, func(port int) string { return conf(port) })
+	}
+	extra := t.TLS.ConfLines()
+	if !IsRedisSentinel(command) {
+		extra = append(extra, "sentinel gossip-key "+t.TLS.GossipKey)
+	}
+	return onFreePort(func(port int) (*Sentinel, error) {
+		return StartSentinelTLS(ctx, command, dir, port, conf(0, append([]string{"tls-port " + strconv.Itoa(port)}, extra...)...),
+			t.TLS.ClientConfig())
+	})
 }
 
 // onFreePort runs start on a free port, trying another port when the one

@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,8 +63,8 @@ type recordedEvent struct {
 
 // watchEvents subscribes on every sentinel in addrs and returns once each
 // one confirmed, so nothing published afterwards is missed. The readers
-// stop when ctx ends or on stop.
-func watchEvents(ctx context.Context, addrs []string, password, name string, out chan<- observation) (*watcher, error) {
+// stop when ctx ends or on stop. tlsConf, when not nil, dials TLS.
+func watchEvents(ctx context.Context, addrs []string, password string, tlsConf *tls.Config, name string, out chan<- observation) (*watcher, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &watcher{cancel: cancel}
 	var subs []*redis.PubSub
@@ -78,7 +79,7 @@ func watchEvents(ctx context.Context, addrs []string, password, name string, out
 		}
 	}
 	for _, a := range addrs {
-		opt := clientOptions(a, password)
+		opt := withTLS(clientOptions(a, password), tlsConf)
 		// A subscribed connection only reads; a short read timeout would
 		// drop it between events.
 		opt.ReadTimeout = -1

@@ -141,10 +141,10 @@ func RunLive(ctx context.Context, o LiveOptions, progress io.Writer) (*Result, e
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	data := append([]string{g.master}, g.replicas...)
-	n := newNodes(data, g.sentinels, o.Password, o.SentinelPassword)
+	n := newNodes(data, g.sentinels, o.Password, o.SentinelPassword, nil)
 	defer n.close()
 	obs := make(chan observation, 64)
-	w, err := watchEvents(ctx, g.sentinels, o.SentinelPassword, o.MasterName, obs)
+	w, err := watchEvents(ctx, g.sentinels, o.SentinelPassword, nil, o.MasterName, obs)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,10 @@ type LocalOptions struct {
 	// ViaProxy writes through the built-in proxy of the first sentinel
 	// (docs/proxy.md) with a plain client instead of a FailoverClient.
 	ViaProxy bool
+	// TLS drills a TLS-only topology (cluster.Options.TLS): every process
+	// and client speaks TLS, and the drill checks that no port answers a
+	// plaintext PING.
+	TLS bool
 }
 
 // DefaultLocalOptions are the defaults of `sentinel drill --local`, minus
@@ -71,6 +75,9 @@ func (o LocalOptions) Validate() error {
 	if o.DownAfter <= 0 || o.FailoverTimeout <= 0 || o.RejoinTimeout <= 0 {
 		errs = append(errs, errors.New("down-after, failover-timeout and rejoin timeout must be positive"))
 	}
+	if o.TLS && o.ViaProxy {
+		errs = append(errs, errors.New("TLS and the proxy exclude each other: the proxy serves plaintext"))
+	}
 	if o.MasterName == "" || strings.ContainsAny(o.MasterName, " \t\r\n") {
 		errs = append(errs, fmt.Errorf("master name %q is empty or has whitespace", o.MasterName))
 	}
@@ -90,8 +97,12 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 	rep := newReporter(progress)
 	defer rep.close()
 	quorum := o.Sentinels/2 + 1
-	rep.printf("drill: master + %d replicas, %d sentinels (quorum %d) of %q, down-after %v, failover-timeout %v",
-		o.Replicas, o.Sentinels, quorum, o.SentinelCommand, o.DownAfter, o.FailoverTimeout)
+	transport := "plaintext"
+	if o.TLS {
+		transport = "TLS only"
+	}
+	rep.printf("drill: master + %d replicas, %d sentinels (quorum %d) of %q, down-after %v, failover-timeout %v, %s",
+		o.Replicas, o.Sentinels, quorum, o.SentinelCommand, o.DownAfter, o.FailoverTimeout, transport)
 
 	rep.waiting("the topology to start", time.Now())
 	topo, err := cluster.Start(ctx, cluster.Options{
@@ -102,6 +113,7 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 		FailoverTimeout: o.FailoverTimeout,
 		SentinelCommand: o.SentinelCommand,
 		MasterName:      o.MasterName,
+		TLS:             o.TLS,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start topology: %w", err)
@@ -126,13 +138,21 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 	}
 	rep.printf("ready: master %s, replicas %s, sentinels %s",
 		topo.Master.Addr(), strings.Join(data, " "), strings.Join(sentinels, " "))
+	if o.TLS {
+		all := append(append([]string{topo.Master.Addr()}, data...), sentinels...)
+		if err := noPlaintext(ctx, all); err != nil {
+			return nil, err
+		}
+		rep.printf("tls: CA %s; no plaintext PING answered on any of the %d ports", topo.TLS.CA.CertFile, len(all))
+	}
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	n := newNodes(append([]string{topo.Master.Addr()}, data...), sentinels, "", "")
+	tlsConf := topo.ClientTLS()
+	n := newNodes(append([]string{topo.Master.Addr()}, data...), sentinels, "", "", tlsConf)
 	defer n.close()
 	obs := make(chan observation, 64)
-	w, err := watchEvents(ctx, sentinels, "", o.MasterName, obs)
+	w, err := watchEvents(ctx, sentinels, "", tlsConf, o.MasterName, obs)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +161,9 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 	res := &Result{Sentinel: o.SentinelCommand, Mode: "local", MasterName: o.MasterName, OldMaster: topo.Master.Addr()}
 	var client *redis.Client
 	via := "the FailoverClient"
+	if o.TLS {
+		res.Mode, via = "local over TLS", "the FailoverClient over TLS"
+	}
 	if o.ViaProxy {
 		addrs, err := StartProxies(ctx, topo)
 		if err != nil {
@@ -151,7 +174,7 @@ func RunLocal(ctx context.Context, o LocalOptions, progress io.Writer) (*Result,
 		res.Mode = "local via proxy"
 		rep.printf("proxies: every sentinel forwards a master port; the client writes through %s", addr)
 	} else {
-		client = FailoverClient(o.MasterName, sentinels)
+		client = FailoverClientTLS(o.MasterName, sentinels, tlsConf)
 	}
 	wr := startWriter(ctx, client, via, obs)
 	defer func() {
@@ -219,6 +242,21 @@ func StartProxies(ctx context.Context, topo *cluster.Topology) ([]string, error)
 		addrs = append(addrs, addr)
 	}
 	return addrs, nil
+}
+
+// noPlaintext fails if any of addrs answers a plaintext PING: in a
+// TLS-only topology nothing may be served in the clear (docs/tls.md).
+func noPlaintext(ctx context.Context, addrs []string) error {
+	for _, a := range addrs {
+		reply, err := cluster.PlaintextReply(ctx, a)
+		if err != nil {
+			return fmt.Errorf("tls: %s: %w", a, err)
+		}
+		if reply != "" {
+			return fmt.Errorf("tls: %s answered a plaintext PING with %q", a, reply)
+		}
+	}
+	return nil
 }
 
 // checkEndState polls until the group is in its final shape (one master,

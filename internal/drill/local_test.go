@@ -11,8 +11,8 @@ import (
 	"github.com/seed877ff415/sentinel/internal/testutil"
 )
 
-// TestRunLocal drills Redis Sentinel and our sentinel in parallel with
-// down-after 1000 ms: every phase must show, in causal order, a replica must
+// TestRunLocal drills Redis Sentinel and our sentinel (also via the proxy
+// and TLS-only) in parallel with down-after 1000 ms: every phase must show, in causal order, a replica must
 // be the new master and the old one must be back as its replica.
 func TestRunLocal(t *testing.T) {
 	if testing.Short() {
@@ -26,17 +26,24 @@ func TestRunLocal(t *testing.T) {
 		if _, err := exec.LookPath("redis-sentinel"); err != nil {
 			t.Skip("redis-sentinel not installed")
 		}
-		drillOnce(t, "redis-sentinel {conf}", false)
+		drillOnce(t, "redis-sentinel {conf}", false, false)
 	})
 	ours := ourSentinel(t)
 	t.Run("ours", func(t *testing.T) {
 		t.Parallel()
-		drillOnce(t, ours, false)
+		drillOnce(t, ours, false, false)
 	})
 	t.Run("ours via proxy", func(t *testing.T) {
 		t.Parallel()
-		res := drillOnce(t, ours, true)
+		res := drillOnce(t, ours, true, false)
 		if res.Mode != "local via proxy" {
+			t.Errorf("mode %q", res.Mode)
+		}
+	})
+	t.Run("ours over TLS", func(t *testing.T) {
+		t.Parallel()
+		res := drillOnce(t, ours, false, true)
+		if res.Mode != "local over TLS" {
 			t.Errorf("mode %q", res.Mode)
 		}
 	})
@@ -54,13 +61,14 @@ func ourSentinel(t *testing.T) string {
 	return bin + " run {conf}"
 }
 
-func drillOnce(t *testing.T, command string, viaProxy bool) *Result {
+func drillOnce(t *testing.T, command string, viaProxy, tls bool) *Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	o := DefaultLocalOptions()
 	o.SentinelCommand = command
 	o.DownAfter = time.Second
 	o.ViaProxy = viaProxy
+	o.TLS = tls
 	progress := &testutil.SyncBuffer{}
 	res, err := RunLocal(ctx, o, progress)
 	t.Logf("progress:\n%s", progress.String())

@@ -3,6 +3,7 @@ package drill
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -77,15 +78,23 @@ type nodes struct {
 	sentinels map[string]*redis.SentinelClient
 }
 
-func newNodes(dataAddrs, sentinelAddrs []string, password, sentinelPassword string) *nodes {
+// newNodes dials every node over TLS with tlsConf when it is not nil.
+func newNodes(dataAddrs, sentinelAddrs []string, password, sentinelPassword string, tlsConf *tls.Config) *nodes {
 	n := &nodes{data: map[string]*redis.Client{}, sentinels: map[string]*redis.SentinelClient{}}
 	for _, a := range dataAddrs {
-		n.data[a] = redis.NewClient(clientOptions(a, password))
+		n.data[a] = redis.NewClient(withTLS(clientOptions(a, password), tlsConf))
 	}
 	for _, a := range sentinelAddrs {
-		n.sentinels[a] = redis.NewSentinelClient(clientOptions(a, sentinelPassword))
+		n.sentinels[a] = redis.NewSentinelClient(withTLS(clientOptions(a, sentinelPassword), tlsConf))
 	}
 	return n
+}
+
+// withTLS makes opt dial TLS with its own copy of c; nil leaves it
+// plaintext.
+func withTLS(opt *redis.Options, c *tls.Config) *redis.Options {
+	opt.TLSConfig = c.Clone()
+	return opt
 }
 
 func (n *nodes) close() {

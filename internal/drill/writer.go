@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"crypto/tls"
 	"strconv"
 	"time"
 
@@ -29,9 +30,16 @@ type writer struct {
 // FailoverClient is the drills' go-redis client that finds the master
 // through the sentinels; one write gives up after 200 ms.
 func FailoverClient(name string, sentinels []string) *redis.Client {
+	return FailoverClientTLS(name, sentinels, nil)
+}
+
+// FailoverClientTLS is FailoverClient dialling the sentinels and the master
+// over TLS with c (nil: plaintext).
+func FailoverClientTLS(name string, sentinels []string, c *tls.Config) *redis.Client {
 	return redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName:    name,
 		SentinelAddrs: sentinels,
+		TLSConfig:     c,
 		MaxRetries:    -1,
 		DialTimeout:   writeTimeout,
 		ReadTimeout:   writeTimeout,
