@@ -11,7 +11,7 @@
 // Concurrency: Manager.Update and Manager.Close are called by one owner
 // (the daemon loop); Manager.Status may be called from any goroutine. Each
 // listener has one accept goroutine; each client connection one goroutine
-// that waits for a backend. Connected clients are then forwarded by one
-// event loop per Manager (loop.go), a goroutine locked to its thread that
-// owns their sockets. All of them stop when the Manager closes.
+// that waits for a backend. Connected clients are then spread over the
+// Manager's event loops (loop.go), one per CPU: goroutines locked to their
+// threads that own the sockets they forward. All of them stop when the Manager closes.
 package proxy

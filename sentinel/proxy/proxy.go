@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -57,7 +58,7 @@ type Manager struct {
 	wg     sync.WaitGroup // every goroutine started here
 
 	loopOnce sync.Once
-	loop     *loop // forwards every connected client; nil if it could not start
+	loops    []*loop // forward the connected clients, one per CPU; nil if they could not start
 	loopErr  error
 
 	mu        sync.Mutex
@@ -554,13 +555,13 @@ func (l *listener) serve(pc *pconn) bool {
 	metrics.wait.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
 	metrics.conns.WithLabelValues(l.spec.Master, l.spec.Role, "forwarded").Inc()
 	l.total.Add(1)
-	return l.forward(pc)
+	return l.forward(pc, seq)
 }
 
 // forward hands pc's sockets to the Manager's loop, which copies both
 // ways until either side ends, then closes both and removes pc.
-func (l *listener) forward(pc *pconn) bool {
-	lp, err := l.m.forwarder()
+func (l *listener) forward(pc *pconn, seq uint64) bool {
+	lp, err := l.m.forwarder(seq)
 	if err != nil {
 		l.log.Error().Err(err).Msg("proxy cannot forward")
 		return false
@@ -592,20 +593,32 @@ func (l *listener) forward(pc *pconn) bool {
 	return true
 }
 
-// forwarder starts the Manager's loop on first use.
-func (m *Manager) forwarder() (*loop, error) {
+// forwarder returns the loop for connection number n of a listener,
+// starting the Manager's loops on first use: one per CPU, as HAProxy runs
+// one thread per CPU, so the forwarding gets its share of a busy host.
+func (m *Manager) forwarder(n uint64) (*loop, error) {
 	m.loopOnce.Do(func() {
-		m.loop, m.loopErr = newLoop(m.ctx)
-		if m.loopErr != nil {
-			return
+		for range runtime.GOMAXPROCS(0) {
+			lp, err := newLoop(m.ctx)
+			if err != nil {
+				m.loopErr = err
+				break
+			}
+			m.loops = append(m.loops, lp)
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				lp.run(m.ctx)
+			}()
 		}
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
-			m.loop.run(m.ctx)
-		}()
+		if len(m.loops) > 0 {
+			m.loopErr = nil // fewer loops than CPUs still forward
+		}
 	})
-	return m.loop, m.loopErr
+	if m.loopErr != nil {
+		return nil, m.loopErr
+	}
+	return m.loops[n%uint64(len(m.loops))], nil
 }
 
 // Fields renders s as SENTINEL PROXIES field/value pairs.
