@@ -5,19 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
+	"os"
 	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// loop forwards the bytes of every connected client and its backend on
-// one goroutine, locked to its thread, over its own edge-triggered epoll
-// set, as HAProxy's event loop does (docs/proxy.md, "Bytes"). A message
-// costs one read and one write, a batch of ready sockets one epoll_wait;
-// no goroutine is parked and woken per message, which is what the Go
-// netpoller path paid for.
+// loop forwards the bytes of its share of the connected clients and their
+// backends on one goroutine, over its own edge-triggered epoll set, as a
+// thread of HAProxy's does (docs/proxy.md, "Bytes"). A message costs one
+// read and one write, a batch of ready sockets one epoll_wait; no
+// goroutine is parked and woken per message, which is what two goroutines
+// per connection on the Go netpoller paid for.
 //
 // The loop owns the sockets it forwards: it gets duplicates of their file
 // descriptors and alone reads, writes and closes them, so a number is
@@ -25,8 +25,9 @@ import (
 // them to end (kill); both go through a queue and an eventfd wake-up.
 type loop struct {
 	epfd, wakefd int
-	buf          []byte // the read buffer, loop goroutine only
-	ends         []*end // by file descriptor, loop goroutine only
+	ep           *os.File // epfd in the Go poller, which wakes the loop
+	buf          []byte   // the read buffer, loop goroutine only
+	ends         []*end   // by file descriptor, loop goroutine only
 	events       []unix.EpollEvent
 
 	mu      sync.Mutex
@@ -62,6 +63,10 @@ func newLoop(ctx context.Context) (*loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy loop: epoll_create1: %w", err)
 	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("proxy loop: epoll fd: %w", err)
+	}
 	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		unix.Close(epfd)
@@ -73,7 +78,8 @@ func newLoop(ctx context.Context) (*loop, error) {
 		unix.Close(wakefd)
 		return nil, fmt.Errorf("proxy loop: register eventfd: %w", err)
 	}
-	lp := &loop{epfd: epfd, wakefd: wakefd, buf: make([]byte, bufSize), events: make([]unix.EpollEvent, maxEvents)}
+	// A non-blocking descriptor joins the Go poller.
+	lp := &loop{epfd: epfd, wakefd: wakefd, ep: os.NewFile(uintptr(epfd), "proxy-epoll"), buf: make([]byte, bufSize), events: make([]unix.EpollEvent, maxEvents)}
 	context.AfterFunc(ctx, lp.wake)
 	return lp, nil
 }
@@ -153,13 +159,24 @@ func dupFd(c net.Conn) (int, error) {
 }
 
 // run forwards until ctx ends, then closes every flow and the loop.
+//
+// It collects ready sockets with a non-blocking epoll_wait and, when
+// there are none, waits for the epoll descriptor itself in the Go poller:
+// a loop blocked in epoll_wait would hold its P in a system call, and the
+// runtime would take it back and wake a spinning thread every time.
 func (lp *loop) run(ctx context.Context) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	for ctx.Err() == nil {
-		n, err := unix.EpollWait(lp.epfd, lp.events, -1)
-		if err != nil && !errors.Is(err, unix.EINTR) {
-			break // only a bad epoll fd fails: nothing to wait on any more
+	rc, err := lp.ep.SyscallConn()
+	n, werr := 0, error(nil)
+	poll := func(fd uintptr) bool {
+		n, werr = unix.EpollWait(int(fd), lp.events, 0)
+		return n != 0 || errors.Is(werr, unix.EINTR)
+	}
+	for err == nil && ctx.Err() == nil {
+		if err = rc.Read(poll); err == nil && werr != nil && !errors.Is(werr, unix.EINTR) {
+			err = werr
+		}
+		if err != nil {
+			break // only a bad epoll descriptor fails: nothing to wait on any more
 		}
 		for _, ev := range lp.events[:max(n, 0)] {
 			if int(ev.Fd) == lp.wakefd {
@@ -192,7 +209,7 @@ func (lp *loop) run(ctx context.Context) {
 		}
 	}
 	unix.Close(lp.wakefd)
-	unix.Close(lp.epfd)
+	lp.ep.Close()
 }
 
 func (lp *loop) endOf(fd int) *end {
