@@ -6,11 +6,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,6 +56,10 @@ type Manager struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine started here
+
+	loopOnce sync.Once
+	loops    []*loop // forward the connected clients, one per CPU; nil if they could not start
+	loopErr  error
 
 	mu        sync.Mutex
 	routes    map[string]*cell     // by master
@@ -317,8 +321,9 @@ func (l *listener) accept(ln net.Listener) {
 		l.m.wg.Add(1)
 		go func() {
 			defer l.m.wg.Done()
-			defer l.remove(pc)
-			l.serve(pc)
+			if !l.serve(pc) {
+				l.remove(pc)
+			}
 		}()
 	}
 }
@@ -441,6 +446,7 @@ type pconn struct {
 	mu      sync.Mutex
 	backend net.Conn
 	addr    string
+	flow    *flow // set once the loop owns the sockets
 	done    bool
 	closed  chan struct{} // made lazily by wait
 }
@@ -459,6 +465,10 @@ func (pc *pconn) close() {
 		return
 	}
 	pc.done = true
+	if pc.flow != nil {
+		pc.flow.kill()
+		return
+	}
 	pc.client.Close()
 	if pc.backend != nil {
 		pc.backend.Close()
@@ -466,6 +476,13 @@ func (pc *pconn) close() {
 	if pc.closed != nil {
 		close(pc.closed)
 	}
+}
+
+// markDone records that the loop has closed pc's sockets.
+func (pc *pconn) markDone() {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.done = true
 }
 
 // closedChan is closed once pc is.
@@ -481,8 +498,10 @@ func (pc *pconn) closedChan() <-chan struct{} {
 	return pc.closed
 }
 
-// serve waits for a backend, bounded by the route's wait, then forwards.
-func (l *listener) serve(pc *pconn) {
+// serve waits for a backend, bounded by the route's wait, then hands the
+// connection to the loop. It reports whether it did; if not, the caller
+// removes pc.
+func (l *listener) serve(pc *pconn) bool {
 	metrics := l.m.opts.Metrics
 	labels := []string{l.spec.Master, l.spec.Role}
 	start := time.Now()
@@ -494,7 +513,7 @@ func (l *listener) serve(pc *pconn) {
 		r, changed := l.cell.get()
 		if !r.Accept {
 			metrics.conns.WithLabelValues(l.spec.Master, l.spec.Role, "refused_not_ready").Inc()
-			return
+			return false
 		}
 		wait := time.Until(deadline)
 		if wait <= 0 {
@@ -503,7 +522,7 @@ func (l *listener) serve(pc *pconn) {
 			pc.client.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 			io.WriteString(pc.client, "-ERR no master for '"+l.spec.Master+"' within "+
 				strconv.FormatInt(first.Wait.Milliseconds(), 10)+" ms\r\n")
-			return
+			return false
 		}
 		if addr := r.Pick(l.spec.Role, seq); addr != "" {
 			d := net.Dialer{Timeout: min(l.m.opts.DialTimeout, wait)}
@@ -527,74 +546,79 @@ func (l *listener) serve(pc *pconn) {
 		t.Stop()
 		select {
 		case <-closed:
-			return
+			return false
 		case <-l.m.ctx.Done():
-			return
+			return false
 		default:
 		}
 	}
 	metrics.wait.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
 	metrics.conns.WithLabelValues(l.spec.Master, l.spec.Role, "forwarded").Inc()
-	metrics.open.WithLabelValues(labels...).Inc()
-	defer metrics.open.WithLabelValues(labels...).Dec()
 	l.total.Add(1)
-	l.forward(pc)
+	return l.forward(pc, seq)
 }
 
-// forward copies both ways until either side ends, then closes both.
-func (l *listener) forward(pc *pconn) {
-	in := l.m.opts.Metrics.bytes.WithLabelValues(l.spec.Master, l.spec.Role, "in")
-	out := l.m.opts.Metrics.bytes.WithLabelValues(l.spec.Master, l.spec.Role, "out")
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		pump(pc.backend, pc.client, func(n int64) { l.in.Add(uint64(n)); in.Add(float64(n)) })
-		pc.close()
-	}()
-	pump(pc.client, pc.backend, func(n int64) { l.out.Add(uint64(n)); out.Add(float64(n)) })
-	pc.close()
-	<-done
-}
-
-// pump copies src to dst until either side fails. It reads inside src's
-// RawConn loop: after a short read it waits for the poller rather than
-// making the read that would fail with EAGAIN, so one message costs one
-// read and one write, as in HAProxy; io.Copy (splice or not) makes three.
-// Waiting after a short read is safe because the poller is edge-triggered
-// and every arriving segment is a new edge. The buffer is held only while
-// bytes move, so idle connections cost none.
-func pump(dst, src net.Conn, count func(int64)) {
-	sc, ok := src.(syscall.Conn)
-	if !ok {
-		return // only TCP connections reach here
-	}
-	rc, err := sc.SyscallConn()
+// forward hands pc's sockets to the Manager's loop, which copies both
+// ways until either side ends, then closes both and removes pc.
+func (l *listener) forward(pc *pconn, seq uint64) bool {
+	lp, err := l.m.forwarder(seq)
 	if err != nil {
-		return
+		l.log.Error().Err(err).Msg("proxy cannot forward")
+		return false
 	}
-	_ = rc.Read(func(fd uintptr) bool {
-		bp := bufs.Get().(*[]byte)
-		defer bufs.Put(bp)
-		for {
-			n, err := syscall.Read(int(fd), *bp)
-			switch {
-			case errors.Is(err, syscall.EINTR):
-				continue
-			case errors.Is(err, syscall.EAGAIN):
-				return false
-			case err != nil || n <= 0:
-				return true // EOF or a dead socket: the caller closes both
+	metrics := l.m.opts.Metrics
+	labels := []string{l.spec.Master, l.spec.Role}
+	in := metrics.bytes.WithLabelValues(l.spec.Master, l.spec.Role, "in")
+	out := metrics.bytes.WithLabelValues(l.spec.Master, l.spec.Role, "out")
+	open := metrics.open.WithLabelValues(labels...)
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.done {
+		return false
+	}
+	open.Inc()
+	fl, err := lp.add(pc, pc.client, pc.backend,
+		func(n int) { l.in.Add(uint64(n)); in.Add(float64(n)) },
+		func(n int) { l.out.Add(uint64(n)); out.Add(float64(n)) },
+		func() { open.Dec(); l.remove(pc) })
+	if err != nil {
+		open.Dec()
+		l.log.Warn().Err(err).Msg("proxy cannot forward")
+		return false
+	}
+	// The loop has its own descriptors of both sockets.
+	pc.client.Close()
+	pc.backend.Close()
+	pc.flow = fl
+	return true
+}
+
+// forwarder returns the loop for connection number n of a listener,
+// starting the Manager's loops on first use: one per CPU, as HAProxy runs
+// one thread per CPU, so the forwarding gets its share of a busy host.
+func (m *Manager) forwarder(n uint64) (*loop, error) {
+	m.loopOnce.Do(func() {
+		for range runtime.GOMAXPROCS(0) {
+			lp, err := newLoop(m.ctx)
+			if err != nil {
+				m.loopErr = err
+				break
 			}
-			w, werr := dst.Write((*bp)[:n])
-			count(int64(w))
-			if werr != nil {
-				return true
-			}
-			if n < len(*bp) {
-				return false
-			}
+			m.loops = append(m.loops, lp)
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				lp.run(m.ctx)
+			}()
+		}
+		if len(m.loops) > 0 {
+			m.loopErr = nil // fewer loops than CPUs still forward
 		}
 	})
+	if m.loopErr != nil {
+		return nil, m.loopErr
+	}
+	return m.loops[n%uint64(len(m.loops))], nil
 }
 
 // Fields renders s as SENTINEL PROXIES field/value pairs.

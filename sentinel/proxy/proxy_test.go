@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -391,5 +392,55 @@ func TestProxyMovesBulkBytesExactly(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, "byte counters", func() bool {
 		st := r.m.Status()[0]
 		return st.BytesIn == uint64(len(want)) && st.BytesOut == uint64(len(want))
+	})
+}
+
+// TestProxyASlowReaderStallsNoOtherConnection: all connections share one
+// loop, so a client that stops reading while its backend floods it must
+// only hold its own bytes back; when it hangs up, its flow ends.
+func TestProxyASlowReaderStallsNoOtherConnection(t *testing.T) {
+	a := newBackend(t, "a")
+	flood, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flood.Close()
+	flooding := make(chan struct{})
+	go func() {
+		c, err := flood.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		close(flooding)
+		junk := make([]byte, 64<<10)
+		for {
+			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Write(junk); err != nil {
+				return
+			}
+		}
+	}()
+	r := newRig(t, Spec{Master: "m", Role: "master", Addr: "127.0.0.1:0"},
+		Spec{Master: "m", Role: "replicas", Addr: "127.0.0.1:0"})
+	r.route(Route{Accept: true, Master: flood.Addr().String(), Replicas: []string{a.addr()}})
+	slow := dial(t, r.addr("master"))
+	<-flooding
+	testutil.Eventually(t, 5*time.Second, "the flood fills the sockets", func() bool {
+		return r.m.Status()[0].BytesOut > 4*bufSize
+	})
+	fast := dial(t, r.addr("replicas"))
+	for i := range 100 {
+		line := strconv.Itoa(i)
+		fast.mustAsk(line, "a "+line)
+	}
+	slow.c.Close()
+	testutil.Eventually(t, 5*time.Second, "the slow reader's flow ends", func() bool {
+		for _, st := range r.m.Status() {
+			if st.Role == "master" {
+				return st.Clients == 0
+			}
+		}
+		return false
 	})
 }
