@@ -8,13 +8,10 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/youmark/pkcs8"
 
 	"github.com/seed877ff415/sentinel/internal/cluster"
 	"github.com/seed877ff415/sentinel/internal/testcerts"
@@ -128,7 +125,7 @@ func TestTLSConfigSet(t *testing.T) {
 	}
 
 	// Back to node, with its key in PKCS#8 encryption.
-	enc := encryptPKCS8(t, node.KeyFile, "s3cret")
+	enc := testcerts.EncryptPKCS8(t, node.KeyFile, "s3cret")
 	if err := configSet("tls-cert-file", node.CertFile, "tls-key-file", enc, "tls-key-file-pass", "guess"); err == nil ||
 		!strings.Contains(err.Error(), "wrong password") {
 		t.Errorf("CONFIG SET with a wrong key password: %v", err)
@@ -178,28 +175,4 @@ func serialOf(t *testing.T, certFile string) *big.Int {
 		t.Fatal(err)
 	}
 	return cert.SerialNumber
-}
-
-// encryptPKCS8 writes keyFile's key again in PKCS#8 encryption under pass,
-// as `openssl genpkey -aes256` does.
-func encryptPKCS8(t *testing.T, keyFile, pass string) string {
-	t.Helper()
-	data, err := os.ReadFile(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := pem.Decode(data)
-	key, err := x509.ParsePKCS8PrivateKey(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := pkcs8.MarshalPrivateKey(key, []byte(pass), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "encrypted.key")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

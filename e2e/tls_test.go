@@ -287,18 +287,6 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 		}
 		return c.ConnectionState().PeerCertificates[0].NotAfter, c
 	}
-	ping := func(c *tls.Conn) string {
-		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return err.Error()
-		}
-		buf := make([]byte, 16)
-		n, err := c.Read(buf)
-		if err != nil {
-			return err.Error()
-		}
-		return strings.TrimSpace(string(buf[:n]))
-	}
 	got, open := served()
 	defer open.Close()
 	if !got.Equal(first) {
@@ -341,7 +329,7 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 	} else {
 		_ = c.Close()
 	}
-	if reply := ping(open); reply != "+PONG" {
+	if reply := tlsPing(t, open); reply != "+PONG" {
 		t.Errorf("the connection opened before the reload: PING got %q", reply)
 	}
 	testutil.Eventually(t, 5*time.Second, metric+" near 10 days", func() bool {

@@ -5,8 +5,14 @@ package testcerts
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/youmark/pkcs8"
 
 	"github.com/seed877ff415/sentinel/internal/cluster"
 )
@@ -46,4 +52,31 @@ func (ca *CA) ClientConfig(t testing.TB, p Pair) *tls.Config {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// EncryptPKCS8 writes keyFile's key again in PKCS#8 encryption under pass
+// (what `openssl genpkey -aes256` writes) and returns the new file's path.
+func EncryptPKCS8(t testing.TB, keyFile, pass string) string {
+	t.Helper()
+	data, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil {
+		t.Fatalf("%s: no PEM block", keyFile)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := pkcs8.MarshalPrivateKey(key, []byte(pass), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "encrypted.key")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

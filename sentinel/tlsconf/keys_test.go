@@ -11,38 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/youmark/pkcs8"
-
 	"github.com/seed877ff415/sentinel/internal/testcerts"
 )
-
-// encryptKey writes p's key again in PKCS#8 encryption under pass.
-func encryptKey(t *testing.T, p testcerts.Pair, pass string) string {
-	t.Helper()
-	data, err := os.ReadFile(p.KeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := pem.Decode(data)
-	key, err := x509.ParsePKCS8PrivateKey(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := pkcs8.MarshalPrivateKey(key, []byte(pass), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "encrypted.key")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 func TestPKCS8EncryptedKeys(t *testing.T) {
 	ca := testcerts.NewCA(t)
 	p := ca.Issue(t, "node", time.Now().Add(time.Hour), "127.0.0.1")
-	enc := encryptKey(t, p, "s3cret")
+	enc := testcerts.EncryptPKCS8(t, p.KeyFile, "s3cret")
 	cases := []struct {
 		name      string
 		mod       func(*Settings)
