@@ -101,6 +101,7 @@ type Daemon struct {
 	saveRetryAt time.Time
 	saveBackoff time.Duration
 	rejectLog   *ratelog.Limiter // by source of the invalid input
+	unsentLog   *ratelog.Limiter // by link
 }
 
 const (
@@ -244,6 +245,7 @@ func New(cfg *config.Config, deps Deps) (*Daemon, error) {
 		started: time.Now(),
 
 		rejectLog: ratelog.New(rejectLogEvery),
+		unsentLog: ratelog.New(rejectLogEvery),
 	}
 	if d.tick <= 0 {
 		d.tick = 10 * time.Millisecond
@@ -483,7 +485,9 @@ func (d *Daemon) carry(rd core.Ready, force bool) (saved bool, err error) {
 		}
 	}
 	for _, r := range rd.Requests {
-		d.links.Send(r.Key, r.Req)
+		if !d.links.Send(r.Key, r.Req) {
+			d.logUnsent(r)
+		}
 	}
 	for _, p := range rd.Peers {
 		d.sendPeer(p)
@@ -562,6 +566,22 @@ func (d *Daemon) logRejected(now time.Time, rs []core.Rejection) {
 		if ok, suppressed := d.rejectLog.Allow(r.Source, now); ok {
 			d.log.Warn().Str("source", r.Source).Uint64("suppressed", suppressed).Msg("invalid input dropped: " + r.Reason)
 		}
+	}
+}
+
+// logUnsent logs a command the link could not queue (the link is down or
+// its queue is full): the core learns of it only by the missing reply, so
+// a stalled failover step would otherwise leave no trace. The periodic
+// PING, INFO and hello of a down instance are expected to fail and are not
+// logged.
+func (d *Daemon) logUnsent(r core.LinkRequest) {
+	switch r.Req.(type) {
+	case monitor.Ping, monitor.InfoRequest, monitor.Hello:
+		return
+	}
+	if ok, suppressed := d.unsentLog.Allow(r.Key, time.Now()); ok {
+		d.log.Warn().Str("link", r.Key).Str("request", fmt.Sprintf("%T", r.Req)).Uint64("suppressed", suppressed).
+			Msg("request not sent: the link is gone or its queue is full")
 	}
 }
 
