@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -26,23 +27,27 @@ func TestRunLocal(t *testing.T) {
 		if _, err := exec.LookPath("redis-sentinel"); err != nil {
 			t.Skip("redis-sentinel not installed")
 		}
-		drillOnce(t, "redis-sentinel {conf}", false, false)
+		// Redis Sentinel sometimes fails over a second time right after the
+		// first on a loaded machine (it sees the just-promoted replica as
+		// down), so its old master follows another node: the drill is
+		// right to fail that run, and the harness is proven by a second.
+		drill(t, "redis-sentinel {conf}", false, false, 2)
 	})
 	ours := ourSentinel(t)
 	t.Run("ours", func(t *testing.T) {
 		t.Parallel()
-		drillOnce(t, ours, false, false)
+		drill(t, ours, false, false, 1)
 	})
 	t.Run("ours via proxy", func(t *testing.T) {
 		t.Parallel()
-		res := drillOnce(t, ours, true, false)
+		res := drill(t, ours, true, false, 1)
 		if res.Mode != "local via proxy" {
 			t.Errorf("mode %q", res.Mode)
 		}
 	})
 	t.Run("ours over TLS", func(t *testing.T) {
 		t.Parallel()
-		res := drillOnce(t, ours, false, true)
+		res := drill(t, ours, false, true, 1)
 		if res.Mode != "local over TLS" {
 			t.Errorf("mode %q", res.Mode)
 		}
@@ -61,22 +66,19 @@ func ourSentinel(t *testing.T) string {
 	return bin + " run {conf}"
 }
 
-func drillOnce(t *testing.T, command string, viaProxy, tls bool) *Result {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	o := DefaultLocalOptions()
-	o.SentinelCommand = command
-	o.DownAfter = time.Second
-	o.ViaProxy = viaProxy
-	o.TLS = tls
-	progress := &testutil.SyncBuffer{}
-	res, err := RunLocal(ctx, o, progress)
-	t.Logf("progress:\n%s", progress.String())
-	if err != nil {
-		t.Fatalf("RunLocal: %v", err)
-	}
-	if err := res.Check(LocalPhases); err != nil {
-		t.Fatal(err)
+// drill runs the local drill with command until one run passes, at most
+// attempts times, and checks its result.
+func drill(t *testing.T, command string, viaProxy, tls bool, attempts int) *Result {
+	var res *Result
+	for i := 1; ; i++ {
+		var err error
+		if res, err = runLocal(t, command, viaProxy, tls); err == nil {
+			break
+		} else if i == attempts {
+			t.Fatal(err)
+		} else {
+			t.Logf("attempt %d of %d failed: %v", i, attempts, err)
+		}
 	}
 	if res.NewMaster == "" || res.NewMaster == res.OldMaster {
 		t.Fatalf("new master %q, old master %q", res.NewMaster, res.OldMaster)
@@ -99,4 +101,24 @@ func drillOnce(t *testing.T, command string, viaProxy, tls bool) *Result {
 		t.Logf("%s %-22s %6d ms", command, pt.Phase, pt.MS)
 	}
 	return res
+}
+
+func runLocal(t *testing.T, command string, viaProxy, tls bool) (*Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	o := DefaultLocalOptions()
+	o.SentinelCommand = command
+	o.DownAfter = time.Second
+	o.ViaProxy = viaProxy
+	o.TLS = tls
+	progress := &testutil.SyncBuffer{}
+	res, err := RunLocal(ctx, o, progress)
+	t.Logf("progress:\n%s", progress.String())
+	if err != nil {
+		return nil, fmt.Errorf("RunLocal: %w", err)
+	}
+	if err := res.Check(LocalPhases); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
