@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seed877ff415/sentinel/internal/fakeredis"
 	"github.com/seed877ff415/sentinel/internal/testutil"
 	"github.com/seed877ff415/sentinel/monitor"
 	"github.com/seed877ff415/sentinel/sentinel/config"
@@ -41,24 +42,10 @@ const (
 	fakeRecheck = 100 * time.Millisecond
 )
 
-// fakeInstance is a Redis instance as the core sees it through INFO.
-type fakeInstance struct {
-	host     string
-	port     int
-	alive    bool
-	runID    string
-	role     string
-	master   string // "host:port" when a replica
-	offset   int64
-	priority int
-}
-
-func (r *fakeInstance) addr() string { return net.JoinHostPort(r.host, strconv.Itoa(r.port)) }
-
 // fakeWorld holds the instances and every daemon's links.
 type fakeWorld struct {
 	mu      sync.Mutex
-	redis   map[string]*fakeInstance
+	redis   fakeredis.Set
 	links   []*fakeLinks
 	daemons map[string]*Daemon // by sentinel address
 	// votes are the IS-MASTER-DOWN-BY-ADDR replies that granted a vote,
@@ -67,11 +54,10 @@ type fakeWorld struct {
 }
 
 func newFakeWorld() *fakeWorld {
-	w := &fakeWorld{redis: map[string]*fakeInstance{}, daemons: map[string]*Daemon{}, votes: map[string]int{}}
+	w := &fakeWorld{redis: fakeredis.Set{}, daemons: map[string]*Daemon{}, votes: map[string]int{}}
 	add := func(host, id, role, master string, priority int) {
-		r := &fakeInstance{host: host, port: 6379, alive: true, runID: strings.Repeat(id, 40), role: role,
-			master: master, priority: priority}
-		w.redis[r.addr()] = r
+		w.redis.Add(&fakeredis.Instance{Host: host, Port: 6379, Alive: true, RunID: strings.Repeat(id, 40), Role: role,
+			Master: master, Priority: priority})
 	}
 	add("10.0.0.1", "a", "master", "", 100)
 	add("10.0.0.2", "b", "slave", testMaster, 100)
@@ -82,10 +68,10 @@ func newFakeWorld() *fakeWorld {
 func (w *fakeWorld) kill(addr string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.redis[addr].alive = false
+	w.redis[addr].Alive = false
 }
 
-func (w *fakeWorld) instance(addr string) fakeInstance {
+func (w *fakeWorld) instance(addr string) fakeredis.Instance {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return *w.redis[addr]
@@ -95,35 +81,6 @@ func (w *fakeWorld) votesBy(addr string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.votes[addr]
-}
-
-// info is r's INFO; w.mu is held.
-func (w *fakeWorld) info(r *fakeInstance) *monitor.Info {
-	info := &monitor.Info{RunID: r.runID, Role: r.role, SlavePriority: r.priority, ReplicaAnnounced: true,
-		SlaveReplOffset: r.offset, ReplOffset: r.offset}
-	if r.role == "master" {
-		var reps []string
-		for a, x := range w.redis {
-			if x.role == "slave" && x.master == r.addr() && x.alive {
-				reps = append(reps, a)
-			}
-		}
-		sort.Strings(reps)
-		for _, a := range reps {
-			x := w.redis[a]
-			info.Replicas = append(info.Replicas, monitor.ReplicaEntry{IP: x.host, Port: x.port, State: "online", Offset: x.offset})
-		}
-		return info
-	}
-	host, port, _ := net.SplitHostPort(r.master)
-	info.MasterHost = host
-	info.MasterPort, _ = strconv.Atoi(port)
-	m := w.redis[r.master]
-	info.MasterLinkUp = m != nil && m.alive && m.role == "master"
-	if !info.MasterLinkUp {
-		info.MasterLinkDownSince = time.Second
-	}
-	return info
 }
 
 // fakeLinks is one daemon's link manager onto the fake world. Replies are
@@ -197,8 +154,7 @@ func (l *fakeLinks) reachable(sp monitor.LinkSpec) bool {
 	if sp.Kind == monitor.LinkSentinel {
 		return l.w.daemons[sp.Addr] != nil
 	}
-	r := l.w.redis[sp.Addr]
-	return r != nil && r.alive
+	return l.w.redis.Reachable(sp.Addr)
 }
 
 // recheck reports links whose instance died or came back, in key order.
@@ -268,15 +224,10 @@ func (l *fakeLinks) Send(key string, req monitor.Request) bool {
 		return true
 	}
 	r := l.w.redis[sp.Addr]
-	if !r.alive {
+	if !r.Alive {
 		return true // no reply: the recheck reports the link down
 	}
-	switch q := req.(type) {
-	case monitor.Ping:
-		reply(monitor.Observation{Kind: monitor.ObsPingReply, OK: true, Reply: "PONG"})
-	case monitor.InfoRequest:
-		reply(monitor.Observation{Kind: monitor.ObsInfo, Info: l.w.info(r)})
-	case monitor.Hello:
+	if q, ok := req.(monitor.Hello); ok {
 		payload := orDefault(q.AnnounceIP, l.selfIP) + "," + q.Rest
 		for _, o := range l.w.links { // w.mu orders the links' locks
 			if o != l {
@@ -288,16 +239,14 @@ func (l *fakeLinks) Send(key string, req monitor.Request) bool {
 			}
 		}
 		reply(monitor.Observation{Kind: monitor.ObsReply, OK: true})
-	case monitor.SlaveOf:
-		if q.Host == "" {
-			r.role, r.master = "master", ""
-		} else {
-			r.role, r.master = "slave", net.JoinHostPort(q.Host, strconv.Itoa(q.Port))
-		}
-		reply(monitor.Observation{Kind: monitor.ObsReply, OK: true})
-		reply(monitor.Observation{Kind: monitor.ObsInfo, Info: l.w.info(r)})
-	default:
-		reply(monitor.Observation{Kind: monitor.ObsReply, Reply: fmt.Sprintf("ERR fake: %T", req)})
+		return true
+	}
+	replies, ok := l.w.redis.Answer(r, req)
+	if !ok {
+		replies = []monitor.Observation{{Kind: monitor.ObsReply, Reply: fmt.Sprintf("ERR fake: %T", req)}}
+	}
+	for _, o := range replies {
+		reply(o)
 	}
 	return true
 }
@@ -635,7 +584,7 @@ func TestDaemonFailover(t *testing.T) {
 			t.Errorf("+elected-leader events %v, want one", leaders)
 		}
 		testutil.Eventually(t, 10*time.Second, "the other replica follows the promoted one", func() bool {
-			return c.w.instance(testBest).role == "master" && c.w.instance(testOther).master == testBest
+			return c.w.instance(testBest).Role == "master" && c.w.instance(testOther).Master == testBest
 		})
 		for _, td := range c.nodes {
 			m := td.d.Snapshot().Master("mymaster")

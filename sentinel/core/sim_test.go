@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed877ff415/sentinel/internal/fakeredis"
 	"github.com/seed877ff415/sentinel/monitor"
 	"github.com/seed877ff415/sentinel/notify"
 	"github.com/seed877ff415/sentinel/sentinel/config"
@@ -19,19 +20,6 @@ import (
 // A simulated world: Redis instances, sentinel state machines, a network
 // with latency and optional loss, and a fake clock. Everything runs in one
 // goroutine and reproduces from its seed.
-
-type fakeRedis struct {
-	host     string
-	port     int
-	alive    bool
-	runID    string
-	role     string
-	master   string // "host:port" when a replica
-	offset   int64
-	priority int
-}
-
-func (r *fakeRedis) addr() string { return addr(r.host, r.port) }
 
 type simNode struct {
 	id      string
@@ -59,7 +47,7 @@ type world struct {
 	t       *testing.T
 	rng     *rand.Rand
 	now     time.Time
-	redis   map[string]*fakeRedis
+	redis   fakeredis.Set
 	nodes   []*simNode
 	queue   []delivery
 	loss    float64
@@ -73,18 +61,17 @@ const simDownAfter = time.Second
 
 func newWorld(t *testing.T, seed int64, sentinels, replicas, quorum int) *world {
 	w := &world{t: t, rng: rand.New(rand.NewSource(seed)), now: time.Unix(1_700_000_000, 0),
-		redis: map[string]*fakeRedis{}, cut: map[string]bool{}, latency: time.Millisecond}
-	m := &fakeRedis{host: "10.0.0.1", port: 6379, alive: true, runID: runID("m", 0), role: "master", priority: 100}
-	w.redis[m.addr()] = m
+		redis: fakeredis.Set{}, cut: map[string]bool{}, latency: time.Millisecond}
+	m := &fakeredis.Instance{Host: "10.0.0.1", Port: 6379, Alive: true, RunID: runID("m", 0), Role: "master", Priority: 100}
+	w.redis.Add(m)
 	for i := 0; i < replicas; i++ {
-		r := &fakeRedis{host: "10.0.0." + strconv.Itoa(2+i), port: 6379, alive: true, runID: runID("r", i),
-			role: "slave", master: m.addr(), priority: 100}
-		w.redis[r.addr()] = r
+		w.redis.Add(&fakeredis.Instance{Host: "10.0.0." + strconv.Itoa(2+i), Port: 6379, Alive: true, RunID: runID("r", i),
+			Role: "slave", Master: m.Addr(), Priority: 100})
 	}
 	for i := 0; i < sentinels; i++ {
 		cfg := config.Default()
 		cfg.Port = 26379 + i
-		mc := config.NewMaster("mymaster", m.host, m.port, quorum)
+		mc := config.NewMaster("mymaster", m.Host, m.Port, quorum)
 		mc.DownAfter = simDownAfter
 		mc.FailoverTimeout = 5 * time.Second
 		cfg.Masters = []*config.Master{mc}
@@ -231,14 +218,10 @@ func (w *world) execute(n *simNode, lr LinkRequest) {
 		return
 	}
 	r := w.redis[sp.Addr]
-	if r == nil || !r.alive {
+	if r == nil || !r.Alive {
 		return
 	}
 	switch req := lr.Req.(type) {
-	case monitor.Ping:
-		reply(monitor.Observation{Kind: monitor.ObsPingReply, OK: true, Reply: "PONG"})
-	case monitor.InfoRequest:
-		reply(monitor.Observation{Kind: monitor.ObsInfo, Info: w.info(r)})
 	case monitor.Hello:
 		payload := n.st.opts.SelfIP + "," + req.Rest
 		// Every sentinel subscribed to this instance receives it.
@@ -259,20 +242,17 @@ func (w *world) execute(n *simNode, lr LinkRequest) {
 				}
 			}
 		}
-	case monitor.SlaveOf:
-		if req.Host == "" {
-			r.role, r.master = "master", ""
-		} else {
-			r.role, r.master = "slave", addr(req.Host, req.Port)
-		}
-		reply(monitor.Observation{Kind: monitor.ObsReply, OK: true})
-		reply(monitor.Observation{Kind: monitor.ObsInfo, Info: w.info(r)})
 	case monitor.Failover:
 		target := w.redis[addr(req.Host, req.Port)]
-		target.role, target.master = "master", ""
-		target.offset = r.offset
-		r.role, r.master = "slave", target.addr()
+		target.Role, target.Master = "master", ""
+		target.Offset = r.Offset
+		r.Role, r.Master = "slave", target.Addr()
 		reply(monitor.Observation{Kind: monitor.ObsReply, OK: true})
+	default:
+		replies, _ := w.redis.Answer(r, req)
+		for _, o := range replies {
+			reply(o)
+		}
 	}
 }
 
@@ -285,47 +265,19 @@ func (w *world) sentinelAt(a string) *simNode {
 	return nil
 }
 
-func (w *world) info(r *fakeRedis) *monitor.Info {
-	info := &monitor.Info{RunID: r.runID, Role: r.role, SlavePriority: r.priority, ReplicaAnnounced: true,
-		SlaveReplOffset: r.offset, ReplOffset: r.offset}
-	if r.role == "master" {
-		var reps []string
-		for a, x := range w.redis {
-			if x.role == "slave" && x.master == r.addr() && x.alive {
-				reps = append(reps, a)
-			}
-		}
-		sort.Strings(reps)
-		for _, a := range reps {
-			x := w.redis[a]
-			info.Replicas = append(info.Replicas, monitor.ReplicaEntry{IP: x.host, Port: x.port, State: "online", Offset: x.offset})
-		}
-		return info
-	}
-	host, port, _ := strings.Cut(r.master, ":")
-	info.MasterHost = host
-	info.MasterPort, _ = strconv.Atoi(port)
-	m := w.redis[r.master]
-	info.MasterLinkUp = m != nil && m.alive && m.role == "master"
-	if !info.MasterLinkUp {
-		info.MasterLinkDownSince = time.Second
-	}
-	return info
-}
-
 // step advances the clock by d: connections follow liveness, messages due
 // are delivered, every live node ticks.
 func (w *world) step(d time.Duration) {
 	w.now = w.now.Add(d)
 	for _, x := range w.redis {
-		if x.alive && x.role == "master" {
-			x.offset += 100
+		if x.Alive && x.Role == "master" {
+			x.Offset += 100
 		}
 	}
 	for _, x := range w.redis {
-		if x.alive && x.role == "slave" {
-			if m := w.redis[x.master]; m != nil && m.alive && m.role == "master" {
-				x.offset = m.offset
+		if x.Alive && x.Role == "slave" {
+			if m := w.redis[x.Master]; m != nil && m.Alive && m.Role == "master" {
+				x.Offset = m.Offset
 			}
 		}
 	}
@@ -375,8 +327,7 @@ func (w *world) reachable(n *simNode, sp monitor.LinkSpec) bool {
 		p := w.sentinelAt(sp.Addr)
 		return p != nil && p.alive && !w.lost(n.id, p.id)
 	}
-	r := w.redis[sp.Addr]
-	return r != nil && r.alive
+	return w.redis.Reachable(sp.Addr)
 }
 
 // run advances d in 1 ms steps: a coarser clock would make sentinels
@@ -423,7 +374,7 @@ func (w *world) checkOneLeaderPerEpoch(seed int64) {
 func TestSimDiscoveryAndFailover(t *testing.T) {
 	for seed := int64(1); seed <= 30; seed++ {
 		w := newWorld(t, seed, 3, 2, 2)
-		w.redis["10.0.0.3:6379"].priority = 10 // the best candidate
+		w.redis["10.0.0.3:6379"].Priority = 10 // the best candidate
 		w.idle(5 * time.Second)
 		for _, n := range w.nodes {
 			snap := n.st.Snapshot(func(string) int { return 0 })
@@ -432,7 +383,7 @@ func TestSimDiscoveryAndFailover(t *testing.T) {
 				t.Fatalf("seed %d: %s sees %d replicas and %d sentinels, want 2 and 2", seed, n.id, len(m.Replicas), len(m.Sentinels))
 			}
 		}
-		w.redis["10.0.0.1:6379"].alive = false
+		w.redis["10.0.0.1:6379"].Alive = false
 		killed := w.now
 		w.run(3 * time.Second)
 		w.idle(7 * time.Second)
@@ -457,8 +408,8 @@ func TestSimDiscoveryAndFailover(t *testing.T) {
 				t.Fatalf("seed %d: %s answers %s", seed, n.id, got)
 			}
 		}
-		if r := w.redis["10.0.0.2:6379"]; r.master != "10.0.0.3:6379" {
-			t.Fatalf("seed %d: other replica follows %q", seed, r.master)
+		if r := w.redis["10.0.0.2:6379"]; r.Master != "10.0.0.3:6379" {
+			t.Fatalf("seed %d: other replica follows %q", seed, r.Master)
 		}
 		for _, n := range w.nodes {
 			for _, r := range n.st.Snapshot(func(string) int { return 0 }).Master("mymaster").Replicas {
@@ -469,13 +420,13 @@ func TestSimDiscoveryAndFailover(t *testing.T) {
 		}
 		// The old master returns and is turned into a replica quickly.
 		old := w.redis["10.0.0.1:6379"]
-		old.alive = true
+		old.Alive = true
 		back := w.now
-		for w.now.Sub(back) < 5*time.Second && old.role != "slave" {
+		for w.now.Sub(back) < 5*time.Second && old.Role != "slave" {
 			w.step(10 * time.Millisecond)
 		}
-		if old.role != "slave" || old.master != "10.0.0.3:6379" {
-			t.Fatalf("seed %d: old master is %s of %q", seed, old.role, old.master)
+		if old.Role != "slave" || old.Master != "10.0.0.3:6379" {
+			t.Fatalf("seed %d: old master is %s of %q", seed, old.Role, old.Master)
 		}
 		if d := w.now.Sub(back); d > 2*time.Second {
 			t.Errorf("seed %d: old master converted after %v, want within 2s", seed, d)
@@ -489,7 +440,7 @@ func TestSimMinorityNeverElects(t *testing.T) {
 		w.idle(5 * time.Second)
 		w.nodes[1].alive = false
 		w.nodes[2].alive = false
-		w.redis["10.0.0.1:6379"].alive = false
+		w.redis["10.0.0.1:6379"].Alive = false
 		w.idle(30 * time.Second)
 		if n := len(w.events("+odown")); n == 0 {
 			t.Fatalf("seed %d: quorum 1 must reach ODOWN alone", seed)
@@ -507,7 +458,7 @@ func TestSimQuorumNotReachedNoODown(t *testing.T) {
 	w := newWorld(t, 7, 3, 2, 3)
 	w.idle(5 * time.Second)
 	w.nodes[2].alive = false
-	w.redis["10.0.0.1:6379"].alive = false
+	w.redis["10.0.0.1:6379"].Alive = false
 	w.idle(10 * time.Second)
 	if len(w.events("+sdown")) == 0 {
 		t.Fatal("no +sdown")
@@ -522,7 +473,7 @@ func TestSimLossyNetworkStillOneLeader(t *testing.T) {
 		w := newWorld(t, seed, 5, 3, 3)
 		w.idle(6 * time.Second)
 		w.loss = 0.3
-		w.redis["10.0.0.1:6379"].alive = false
+		w.redis["10.0.0.1:6379"].Alive = false
 		w.run(3 * time.Second)
 		w.idle(30 * time.Second)
 		w.checkOneLeaderPerEpoch(seed)
@@ -549,8 +500,8 @@ func TestSimManualFailoverIsSwitchover(t *testing.T) {
 	}
 	old := w.redis["10.0.0.1:6379"]
 	newAddr := w.masterAddr(n)
-	if old.role != "slave" || old.master != newAddr {
-		t.Fatalf("old master is %s of %q, new master %s", old.role, old.master, newAddr)
+	if old.Role != "slave" || old.Master != newAddr {
+		t.Fatalf("old master is %s of %q, new master %s", old.Role, old.Master, newAddr)
 	}
 	for _, x := range w.nodes {
 		if got := w.masterAddr(x); got != newAddr {
@@ -561,7 +512,7 @@ func TestSimManualFailoverIsSwitchover(t *testing.T) {
 
 func TestManualFailoverWithoutGoodReplica(t *testing.T) {
 	w := newWorld(t, 3, 3, 1, 2)
-	w.redis["10.0.0.2:6379"].priority = 0
+	w.redis["10.0.0.2:6379"].Priority = 0
 	w.idle(5 * time.Second)
 	if err := w.nodes[0].st.Failover(w.now, "mymaster"); err != ErrNoGoodSlave {
 		t.Fatalf("SENTINEL FAILOVER with only a priority-0 replica: %v", err)
@@ -572,10 +523,10 @@ func TestManualFailoverWithoutGoodReplica(t *testing.T) {
 // names why each replica was skipped and nothing is promoted.
 func TestSimNoGoodSlaveAbortsWithReasons(t *testing.T) {
 	w := newWorld(t, 5, 3, 2, 2)
-	w.redis["10.0.0.2:6379"].priority = 0
-	w.redis["10.0.0.3:6379"].priority = 0
+	w.redis["10.0.0.2:6379"].Priority = 0
+	w.redis["10.0.0.3:6379"].Priority = 0
 	w.idle(5 * time.Second)
-	w.redis["10.0.0.1:6379"].alive = false
+	w.redis["10.0.0.1:6379"].Alive = false
 	w.run(3 * time.Second)
 	aborts := w.events("-failover-abort-no-good-slave")
 	if len(aborts) == 0 {
@@ -586,7 +537,7 @@ func TestSimNoGoodSlaveAbortsWithReasons(t *testing.T) {
 		t.Fatalf("abort message %q, want %q", aborts[0].e.Payload(), want)
 	}
 	for _, a := range []string{"10.0.0.2:6379", "10.0.0.3:6379"} {
-		if w.redis[a].role != "slave" {
+		if w.redis[a].Role != "slave" {
 			t.Fatalf("%s was promoted", a)
 		}
 	}
@@ -602,7 +553,7 @@ func TestSimLostVotesAreAskedAgain(t *testing.T) {
 		w := newWorld(t, seed, 3, 2, 2)
 		w.idle(5 * time.Second)
 		w.loss = 0.2
-		w.redis["10.0.0.1:6379"].alive = false
+		w.redis["10.0.0.1:6379"].Alive = false
 		killed := w.now
 		w.run(3 * time.Second)
 		w.checkOneLeaderPerEpoch(seed)
@@ -636,7 +587,7 @@ func TestSimElectionsNeverStall(t *testing.T) {
 			w.jitter = 10 * time.Millisecond
 			w.loss = 0.05
 			w.dup = 0.05
-			w.redis["10.0.0.1:6379"].alive = false
+			w.redis["10.0.0.1:6379"].Alive = false
 			killed := w.now
 			var elected time.Time
 			var epoch uint64

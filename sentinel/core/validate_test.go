@@ -305,7 +305,7 @@ func TestSimHostileInputNeverSaved(t *testing.T) {
 	for seed := int64(1); seed <= 20; seed++ {
 		w := newWorld(t, seed, 3, 2, 2)
 		w.idle(3 * time.Second)
-		w.redis["10.0.0.1:6379"].alive = false
+		w.redis["10.0.0.1:6379"].Alive = false
 		for i := 0; i < 3000; i++ {
 			if i%10 == 0 {
 				victim := w.nodes[w.rng.Intn(3)]
