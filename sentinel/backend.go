@@ -127,16 +127,7 @@ func (d *Daemon) SimulateFailure(flags []string) error {
 	return d.step(false, core.SimulateFailure{Flags: flags})
 }
 
-func (d *Daemon) Debug(pairs []string) error {
-	return d.exec(false, func(now time.Time) error {
-		if err := d.state.Step(now, core.Debug{Pairs: pairs}).Err; err != nil {
-			return err
-		}
-		t := d.state.Timers()
-		d.scripts.SetLimits(t.ScriptMaxRuntime, t.ScriptRetryDelay)
-		return nil
-	})
-}
+func (d *Daemon) Debug(pairs []string) error { return d.step(false, core.Debug{Pairs: pairs}) }
 
 func (d *Daemon) Hello(payload string) { _ = d.step(false, core.Hello{Payload: payload}) }
 

@@ -468,6 +468,9 @@ func (d *Daemon) carry(rd core.Ready, force bool) (saved bool, err error) {
 		rd.Withhold()
 	}
 	d.logRejected(now, rd.Rejected)
+	if rd.Timers != nil {
+		d.scripts.SetLimits(rd.Timers.ScriptMaxRuntime, rd.Timers.ScriptRetryDelay)
+	}
 	if rd.LinksChanged {
 		d.links.Reconcile(d.state.Links("sentinel-" + d.cfg.MyID[:8]))
 	}

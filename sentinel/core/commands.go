@@ -317,6 +317,8 @@ func (s *State) simulateFailure(flags []string) error {
 
 func (s *State) debug(pairs []string) error {
 	t := &s.opts.Timers
+	// Pairs before a bad one stay applied, as in Redis: hand them out too.
+	defer func() { tm := *t; s.out.Timers = &tm }()
 	fields := map[string]*time.Duration{
 		"info-period": &t.InfoPeriod, "ping-period": &t.PingPeriod, "ask-period": &t.AskPeriod,
 		"publish-period": &t.PublishPeriod, "default-down-after": &t.DefaultDownAfter,

@@ -23,6 +23,9 @@ type Ready struct {
 	// Advance; Settings likewise. Both are complete, not deltas.
 	HardState *view.HardState
 	Settings  *view.Settings
+	// Timers is set when SENTINEL DEBUG changed them, for the parts outside
+	// the core that they tune (the script runner's limits).
+	Timers *view.Timers
 
 	LinksChanged bool // Links has a new answer
 	Changed      bool // something visible changed since the last Snapshot

@@ -3,6 +3,7 @@ package core
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed877ff415/sentinel/sentinel/peer"
 )
@@ -39,5 +40,29 @@ func TestReadyHandsOutChangedStateUntilAdvance(t *testing.T) {
 	}
 	if rd := s.Ready(); rd.HardState != nil || rd.Settings == nil || rd.Settings.Master("mymaster").DownAfter.Milliseconds() != 2000 {
 		t.Fatalf("set: %+v", rd)
+	}
+}
+
+// TestDebugHandsOutTheTimers: the script runner lives outside the core, so
+// SENTINEL DEBUG's timers reach it through the Ready, also those applied
+// before a bad pair.
+func TestDebugHandsOutTheTimers(t *testing.T) {
+	s := newTestState(t)
+	s.Drain()
+	if err := s.Debug([]string{"script-max-runtime", "1500", "script-retry-delay", "250"}); err != nil {
+		t.Fatal(err)
+	}
+	rd := s.Drain()
+	if rd.Timers == nil || rd.Timers.ScriptMaxRuntime != 1500*time.Millisecond || rd.Timers.ScriptRetryDelay != 250*time.Millisecond {
+		t.Fatalf("timers %+v", rd.Timers)
+	}
+	if rd := s.Drain(); rd.Timers != nil {
+		t.Fatalf("timers handed out twice: %+v", rd.Timers)
+	}
+	if err := s.Debug([]string{"script-max-runtime", "900", "no-such-timer", "1"}); err == nil {
+		t.Fatal("an unknown timer was accepted")
+	}
+	if rd := s.Drain(); rd.Timers == nil || rd.Timers.ScriptMaxRuntime != 900*time.Millisecond {
+		t.Fatalf("the pair applied before the bad one was not handed out: %+v", rd.Timers)
 	}
 }
