@@ -7,7 +7,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 case "${1:-}" in
 test)
-	python3 -c 'import redis' 2>/dev/null || need+=(python3-redis)
+	# Debian's python3, which the tests look for first (PATH may hold another).
+	/usr/bin/python3 -c 'import redis' 2>/dev/null || need+=(python3-redis)
 	command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 	# Partition tests: namespaces (ip) and faults at the bridge (nft).
 	command -v ip >/dev/null || need+=(iproute2)
