@@ -12,6 +12,7 @@
 // (the daemon loop); Manager.Status may be called from any goroutine. Each
 // listener has one accept goroutine; each client connection one goroutine
 // that waits for a backend. Connected clients are then spread over the
-// Manager's event loops (loop.go), one goroutine per CPU, each owning the
-// sockets it forwards. All of them stop when the Manager closes.
+// Manager's event loops (loop.go), one goroutine per CPU but one (at least
+// one), each owning the sockets it forwards. All of them stop when the
+// Manager closes.
 package proxy

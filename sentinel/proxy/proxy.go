@@ -58,7 +58,7 @@ type Manager struct {
 	wg     sync.WaitGroup // every goroutine started here
 
 	loopOnce sync.Once
-	loops    []*loop // forward the connected clients, one per CPU; nil if they could not start
+	loops    []*loop // forward the connected clients; nil if they could not start
 	loopErr  error
 
 	mu        sync.Mutex
@@ -594,11 +594,13 @@ func (l *listener) forward(pc *pconn, seq uint64) bool {
 }
 
 // forwarder returns the loop for connection number n of a listener,
-// starting the Manager's loops on first use: one per CPU, as HAProxy runs
-// one thread per CPU, so the forwarding gets its share of a busy host.
+// starting the Manager's loops on first use: one per CPU but one, at
+// least one. A loop woken from the Go poller runs while no thread watches
+// the poller for the others, so a second loop on 2 CPUs mostly waited for
+// the first, and a single loop forwarded more (docs/proxy.md, "Bytes").
 func (m *Manager) forwarder(n uint64) (*loop, error) {
 	m.loopOnce.Do(func() {
-		for range runtime.GOMAXPROCS(0) {
+		for range max(1, runtime.GOMAXPROCS(0)-1) {
 			lp, err := newLoop(m.ctx)
 			if err != nil {
 				m.loopErr = err
