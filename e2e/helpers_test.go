@@ -318,3 +318,13 @@ func sentinelDo(ctx context.Context, c *redis.SentinelClient, args ...any) *redi
 	_ = c.Process(ctx, cmd)
 	return cmd
 }
+
+// stopOnCleanup stops s when the test ends, and shows its log if it failed.
+func stopOnCleanup(t *testing.T, s *cluster.Sentinel) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("sentinel %s log:\n%s", s.Addr(), s.LogTail(40))
+		}
+		_ = s.Stop()
+	})
+}

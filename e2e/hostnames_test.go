@@ -104,12 +104,7 @@ func TestHostnamePodRestartAndFailover(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Logf("sentinel %s log:\n%s", s.Addr(), s.LogTail(40))
-			}
-			_ = s.Stop()
-		})
+		stopOnCleanup(t, s)
 		sentinels = append(sentinels, s)
 	}
 
@@ -217,12 +212,7 @@ func TestOwnAddressIsNotAPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("sentinel log:\n%s", s.LogTail(40))
-		}
-		_ = s.Stop()
-	})
+	stopOnCleanup(t, s)
 	peers := func() []string {
 		v, err := sentinelDo(ctx, s.Client(), "sentinels", masterName).Slice()
 		if err != nil {

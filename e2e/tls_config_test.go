@@ -43,12 +43,7 @@ func TestTLSConfigSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("sentinel log:\n%s", s.LogTail(40))
-		}
-		_ = s.Stop()
-	})
+	stopOnCleanup(t, s)
 
 	// served is the serial of the certificate a new connection sees.
 	served := func() *big.Int {

@@ -271,12 +271,7 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("sentinel log:\n%s", s.LogTail(40))
-		}
-		_ = s.Stop()
-	})
+	stopOnCleanup(t, s)
 
 	// served returns the expiry of the certificate a new connection sees,
 	// and the connection.
