@@ -213,6 +213,12 @@ func (lp *loop) run(ctx context.Context) {
 	lp.ep.Close()
 }
 
+func (lp *loop) isStopped() bool {
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	return lp.stopped
+}
+
 func (lp *loop) endOf(fd int) *end {
 	if fd < 0 || fd >= len(lp.ends) {
 		return nil

@@ -57,9 +57,9 @@ type Manager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine started here
 
-	loopOnce sync.Once
-	loops    []*loop // forward the connected clients; nil if they could not start
-	loopErr  error
+	loopMu  sync.Mutex
+	loops   []*loop                              // forward the connected clients
+	newLoop func(context.Context) (*loop, error) // newLoop; tests make it fail
 
 	mu        sync.Mutex
 	routes    map[string]*cell     // by master
@@ -115,7 +115,7 @@ func NewManager(o Options) *Manager {
 		o.DialTimeout = time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{opts: o, ctx: ctx, cancel: cancel, routes: map[string]*cell{}, listeners: map[string]*listener{}}
+	return &Manager{opts: o, ctx: ctx, cancel: cancel, newLoop: newLoop, routes: map[string]*cell{}, listeners: map[string]*listener{}}
 }
 
 // Update applies the wanted listeners and the routes of every master group:
@@ -593,32 +593,35 @@ func (l *listener) forward(pc *pconn, seq uint64) bool {
 	return true
 }
 
-// forwarder returns the loop for connection number n of a listener,
-// starting the Manager's loops on first use: one per CPU but one, at
-// least one. A loop woken from the Go poller runs while no thread watches
-// the poller for the others, so a second loop on 2 CPUs mostly waited for
-// the first, and a single loop forwarded more (docs/proxy.md, "Bytes").
+// forwarder returns the loop for connection number n of a listener. The
+// loops start on first use, one per CPU but one, at least one: a loop
+// woken from the Go poller runs while no thread watches the poller for the
+// others, so a second loop on 2 CPUs mostly waited for the first, and a
+// single loop forwarded more (docs/proxy.md, "Bytes"). A loop that could
+// not start (no descriptors left) or has stopped is tried again here, so
+// the proxy forwards again once the cause is gone.
 func (m *Manager) forwarder(n uint64) (*loop, error) {
-	m.loopOnce.Do(func() {
-		for range max(1, runtime.GOMAXPROCS(0)-1) {
-			lp, err := newLoop(m.ctx)
-			if err != nil {
-				m.loopErr = err
-				break
-			}
-			m.loops = append(m.loops, lp)
-			m.wg.Add(1)
-			go func() {
-				defer m.wg.Done()
-				lp.run(m.ctx)
-			}()
+	m.loopMu.Lock()
+	defer m.loopMu.Unlock()
+	m.loops = slices.DeleteFunc(m.loops, (*loop).isStopped)
+	var err error
+	for len(m.loops) < max(1, runtime.GOMAXPROCS(0)-1) && m.ctx.Err() == nil {
+		var lp *loop
+		if lp, err = m.newLoop(m.ctx); err != nil {
+			break
 		}
-		if len(m.loops) > 0 {
-			m.loopErr = nil // fewer loops than CPUs still forward
+		m.loops = append(m.loops, lp)
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			lp.run(m.ctx)
+		}()
+	}
+	if len(m.loops) == 0 {
+		if err == nil {
+			err = errors.New("proxy: stopped")
 		}
-	})
-	if m.loopErr != nil {
-		return nil, m.loopErr
+		return nil, err
 	}
 	return m.loops[n%uint64(len(m.loops))], nil
 }

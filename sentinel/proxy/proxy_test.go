@@ -3,16 +3,20 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"github.com/seed877ff415/sentinel/internal/testutil"
 )
@@ -443,4 +447,44 @@ func TestProxyASlowReaderStallsNoOtherConnection(t *testing.T) {
 		}
 		return false
 	})
+}
+
+func TestProxyStartsItsLoopAgainAfterItCouldNot(t *testing.T) {
+	a := newBackend(t, "a")
+	r := newRig(t, Spec{Master: "m", Role: "master", Addr: "127.0.0.1:0"})
+	var fails atomic.Int32
+	fails.Store(1)
+	r.m.newLoop = func(ctx context.Context) (*loop, error) {
+		if fails.Add(-1) >= 0 {
+			return nil, unix.EMFILE
+		}
+		return newLoop(ctx)
+	}
+	r.route(Route{Accept: true, Master: a.addr()})
+	if got, err := dial(t, r.addr("master")).ask("set x 1"); err == nil {
+		t.Fatalf("forwarded without a loop: %q", got)
+	}
+	dial(t, r.addr("master")).mustAsk("set x 2", "a set x 2")
+}
+
+func TestProxyReplacesALoopThatStopped(t *testing.T) {
+	a := newBackend(t, "a")
+	r := newRig(t, Spec{Master: "m", Role: "master", Addr: "127.0.0.1:0"})
+	r.route(Route{Accept: true, Master: a.addr()})
+	first := dial(t, r.addr("master"))
+	first.mustAsk("set x 1", "a set x 1")
+	r.m.loopMu.Lock()
+	stopping := slices.Clone(r.m.loops)
+	r.m.loopMu.Unlock()
+	for _, lp := range stopping {
+		lp.ep.Close() // a bad epoll descriptor is the one error that ends a loop
+		lp.wake()
+	}
+	testutil.Eventually(t, 5*time.Second, "the loops stopped", func() bool {
+		return !slices.ContainsFunc(stopping, func(lp *loop) bool { return !lp.isStopped() })
+	})
+	if got, err := first.ask("set x 2"); err == nil {
+		t.Fatalf("a connection of a stopped loop still forwards: %q", got)
+	}
+	dial(t, r.addr("master")).mustAsk("set x 3", "a set x 3")
 }
