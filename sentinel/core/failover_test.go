@@ -1,6 +1,8 @@
 package core
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +125,40 @@ func TestSlaveofIsNotRepeatedOnAStableLink(t *testing.T) {
 	}
 	if again, _ := f.advance(3*time.Second, true); again != 0 {
 		t.Fatalf("SLAVEOF NO ONE repeated %d times on a link that stayed up", again)
+	}
+}
+
+// Sentinels that hold the master down together rank themselves the same
+// way: one stands within half a step, the others a step apart, and a
+// sentinel whose peers' opinions went stale ranks first on its own.
+func TestCandidacyDelayRanksTheSentinelsThatHoldTheMasterDown(t *testing.T) {
+	ids := []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)}
+	var delays []time.Duration
+	for seed := int64(1); seed <= 50; seed++ {
+		delays = delays[:0]
+		for _, me := range ids {
+			cfg := config.Default()
+			cfg.Masters = []*config.Master{config.NewMaster("mymaster", "127.0.0.1", 6379, 2)}
+			s := fromConfig(Options{Port: 26379, Timers: view.DefaultTimers(), Desync: CandidacyDelay, Seed: seed}, me, cfg, t0)
+			m := s.masters[0]
+			for i, id := range ids {
+				if id != me {
+					si := m.addSentinel(id, "127.0.0."+strconv.Itoa(i+1), 26379, t0, "")
+					si.masterDown, si.masterDownReply = true, t0
+				}
+			}
+			delays = append(delays, s.candidacyDelay(m))
+			s.now = t0.Add(s.staleAfter() + time.Millisecond)
+			if d := s.candidacyDelay(m); d > CandidacyDelay/2 {
+				t.Fatalf("%s alone with stale opinions waits %v, want at most %v", me[:1], d, CandidacyDelay/2)
+			}
+		}
+		sorted := slices.Sorted(slices.Values(delays))
+		for rank, d := range sorted {
+			lo := time.Duration(rank) * CandidacyDelay
+			if d < lo || d > lo+CandidacyDelay/2 {
+				t.Fatalf("seed %d: delays %v: rank %d waits %v, want [%v, %v]", seed, delays, rank, d, lo, lo+CandidacyDelay/2)
+			}
+		}
 	}
 }
