@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/seed877ff415/sentinel/internal/rawio"
 )
 
 // streamMagic is written by our transport before any memberlist data. RESP
@@ -155,9 +157,9 @@ func (m *Mux) route(c net.Conn) {
 	case n == 1 && first[0] == streamMagic:
 		m.toGossip(c, sink)
 	case n == 1:
-		m.toRedis(&peekedConn{Conn: c, first: first[0], hasFirst: true})
+		m.toRedis(&peekedConn{Conn: rawio.Wrap(c), first: first[0], hasFirst: true})
 	case errors.As(err, &ne) && ne.Timeout():
-		m.toRedis(c)
+		m.toRedis(rawio.Wrap(c))
 	default:
 		_ = c.Close()
 	}

@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed877ff415/sentinel/internal/rawio"
 )
 
 // loop forwards the bytes of its share of the connected clients and their
@@ -267,7 +269,7 @@ func (lp *loop) pump(src, dst *end) {
 		return // dst's EPOLLOUT resumes src
 	}
 	for {
-		n, err := rawRead(src.fd, lp.buf)
+		n, err := rawio.Read(src.fd, lp.buf)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
@@ -287,7 +289,7 @@ func (lp *loop) pump(src, dst *end) {
 // socket cannot take now is kept for dst's next EPOLLOUT.
 func (lp *loop) write(dst *end, b []byte) bool {
 	for len(b) > 0 {
-		w, err := rawWrite(dst.fd, b)
+		w, err := rawio.Write(dst.fd, b)
 		if w > 0 {
 			dst.count(w)
 			b = b[w:]
@@ -344,29 +346,8 @@ func (lp *loop) end(fl *flow) {
 	fl.done()
 }
 
-// rawRead, rawWrite and pollNow make their system calls without telling
-// the scheduler: on non-blocking sockets, and with epoll_wait's timeout 0,
-// none of them blocks. Announced, every call lets sysmon find the loop's
-// P in a system call, hand it to another thread and wake it, and keeps
-// sysmon polling every 20 µs: a third of the context switches and a
-// fifth of the CPU the proxy spent under redis-benchmark (docs/proxy.md,
-// "Bytes").
-func rawRead(fd int, b []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-func rawWrite(fd int, b []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
+// pollNow is epoll_wait with timeout 0, unannounced like rawio's read and
+// write: it cannot block (docs/proxy.md, "Bytes").
 func pollNow(epfd int, events []unix.EpollEvent) (int, error) {
 	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
 	if e != 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seed877ff415/sentinel/internal/rawio"
 	"github.com/seed877ff415/sentinel/sentinel/acl"
 	"github.com/seed877ff415/sentinel/sentinel/peer"
 	"github.com/seed877ff415/sentinel/sentinel/view"
@@ -169,7 +170,7 @@ func (s *Server) start(nc net.Conn) {
 		s.refuse(nc)
 		return
 	}
-	c := newClient(s.nextID.Add(1), nc, s.acl.defaultOpen())
+	c := newClient(s.nextID.Add(1), rawio.Wrap(nc), s.acl.defaultOpen())
 	s.clients[c.id] = c
 	s.wg.Go(func() { s.readLoop(c) })
 	s.wg.Go(func() { s.writeLoop(c) })
