@@ -22,6 +22,7 @@ type outbox struct {
 	closing bool // drain, then close (QUIT, protocol error)
 	dead    bool // stop now
 	writing bool // someone (writer goroutine or a direct reply) is writing
+	waiters int  // readers waiting in reply for backlog space
 }
 
 func newOutbox() *outbox {
@@ -49,7 +50,9 @@ func (o *outbox) reply(b []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for len(o.buf) > replyBacklog && !o.dead {
+		o.waiters++
 		o.cond.Wait()
+		o.waiters--
 	}
 	if o.dead || o.closing {
 		return
@@ -91,11 +94,15 @@ func (o *outbox) take(spare []byte) (data []byte, done bool) {
 }
 
 // written ends a write: it wakes the writer for output queued meanwhile and
-// readers waiting for backlog space.
+// readers waiting for backlog space. After a direct reply there is mostly
+// neither, and waking the writer for nothing cost a goroutine switch per
+// request.
 func (o *outbox) written() {
 	o.mu.Lock()
 	o.writing = false
-	o.cond.Broadcast()
+	if len(o.buf) > 0 || o.waiters > 0 {
+		o.cond.Broadcast()
+	}
 	o.mu.Unlock()
 }
 
