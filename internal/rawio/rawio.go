@@ -4,8 +4,8 @@
 // On a non-blocking socket read and write never block, but announced as
 // system calls they let sysmon find the caller's P in a system call, hand
 // it to another thread and keep polling every 20 µs. Under redis-benchmark
-// that was a third of the context switches of the proxy and of the
-// Redis-protocol server. The Go poller still does the waiting: Conn returns
+// that was a third of the proxy's context switches, and sysmon alone spent
+// 6 % of the Redis-protocol server's CPU. The Go poller still does the waiting: Conn returns
 // EAGAIN to it through syscall.RawConn, which also keeps deadlines and
 // Close working.
 package rawio
@@ -19,7 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Conn is a TCP connection whose Read and Write use Read and Write above.
+// Conn is a TCP connection whose Read and Write use this package's Read
+// and Write.
 // Everything else (deadlines, Close, addresses) is the wrapped connection's.
 type Conn struct {
 	*net.TCPConn
