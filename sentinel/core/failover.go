@@ -97,7 +97,7 @@ func (s *State) candidacyDelay(m *master) time.Duration {
 	mine := candidacyRank(s.opts.MyID, epoch)
 	ahead := 0
 	for _, si := range m.sentinels {
-		if si.masterDown && s.now.Sub(si.masterDownReply) <= s.staleAfter() && candidacyRank(si.runID, epoch) < mine {
+		if s.holdsDown(si) && candidacyRank(si.runID, epoch) < mine {
 			ahead++
 		}
 	}

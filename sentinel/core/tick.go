@@ -191,6 +191,12 @@ func (s *State) broadcastOpinion(m *master) {
 // staleAfter is how long a peer's opinion counts (Redis: 5 × ask period).
 func (s *State) staleAfter() time.Duration { return 5 * s.opts.Timers.AskPeriod }
 
+// holdsDown: the peer sentinel si's recent opinion is that its master is
+// down.
+func (s *State) holdsDown(si *instance) bool {
+	return si.masterDown && s.now.Sub(si.masterDownReply) <= s.staleAfter()
+}
+
 // checkODown: docs/behaviour.md §3.4, counting this sentinel and every peer whose recent
 // opinion is "down".
 func (s *State) checkODown(m *master) {
@@ -199,7 +205,7 @@ func (s *State) checkODown(m *master) {
 	if m.inst.sdown() {
 		votes = 1
 		for _, si := range m.sentinels {
-			if si.masterDown && now.Sub(si.masterDownReply) <= s.staleAfter() {
+			if s.holdsDown(si) {
 				votes++
 			}
 		}
